@@ -1,0 +1,170 @@
+//! Cleaning: every raw row is either kept or quarantined with the rule that dropped it.
+
+mod config;
+mod duplicates;
+mod invalid_price;
+mod missing_values;
+mod plan;
+mod profile;
+mod quality;
+mod rule;
+mod service_description;
+mod split;
+mod stock_code;
+
+pub use config::{CleanConfig, ServiceDescriptionConfig, StockCodeConfig};
+pub use duplicates::Duplicates;
+pub use invalid_price::InvalidPrice;
+pub use missing_values::MissingValues;
+pub use plan::annotate_sql;
+pub use quality::{InputReport, QualityReport, StepReport, TableProfile, ValueCount};
+pub use rule::CleaningRule;
+pub use service_description::ServiceDescription;
+pub use split::{SplitCounts, clean_schema, quarantine_schema};
+pub use stock_code::NonProductStockCode;
+
+pub(crate) use split::output_properties;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+
+use crate::error::{Error, Result};
+
+/// Table names the cleaning stage registers.
+pub const RAW_TABLE: &str = "raw_transactions";
+/// The quarantine table's name once registered.
+pub const QUARANTINE_TABLE: &str = "quarantined_transactions";
+/// The cleaned table's name once registered.
+pub const CLEAN_TABLE: &str = "clean_transactions";
+
+/// What cleaning produced, for the quality report.
+#[derive(Debug, Clone)]
+pub struct CleanSummary {
+    /// Rows read, kept, dropped.
+    pub counts: SplitCounts,
+    /// The funnel.
+    pub steps: Vec<StepReport>,
+    /// Empty values per raw column.
+    pub nulls: BTreeMap<String, u64>,
+    /// Facts of the raw table.
+    pub raw: TableProfile,
+    /// Facts of the cleaned table.
+    pub clean: TableProfile,
+    /// Most frequent values among each rule's dropped rows.
+    pub top_quarantined: BTreeMap<String, Vec<ValueCount>>,
+}
+
+/// Cleans the canonical Parquet file `parsed`, writing `clean_path` and
+/// `quarantine_path`, and registers both (as [`CLEAN_TABLE`] and
+/// [`QUARANTINE_TABLE`]) in `context` for the stages that follow.
+pub async fn clean(
+    context: &SessionContext,
+    parsed: &Path,
+    config: &CleanConfig,
+    clean_path: &Path,
+    quarantine_path: &Path,
+) -> Result<CleanSummary> {
+    let rules = config.build()?;
+    register_parquet(context, RAW_TABLE, parsed).await?;
+    let (raw, nulls) =
+        profile::raw_profile(context, RAW_TABLE, &config.cancellation_prefix).await?;
+
+    let annotated = context
+        .sql(&annotate_sql(
+            RAW_TABLE,
+            &rules,
+            &config.cancellation_prefix,
+        ))
+        .await?;
+    let counts = split::split(annotated, clean_path, quarantine_path).await?;
+
+    register_parquet(context, QUARANTINE_TABLE, quarantine_path).await?;
+    register_parquet(context, CLEAN_TABLE, clean_path).await?;
+    let per_rule = profile::rows_per_rule(context, QUARANTINE_TABLE).await?;
+    let top_quarantined = profile::top_values(context, QUARANTINE_TABLE, &rules, 10).await?;
+    let clean = profile::table_profile(context, CLEAN_TABLE, &config.cancellation_prefix).await?;
+
+    let mut steps = Vec::new();
+    let mut remaining = counts.total;
+    let mut charged = 0;
+    for (position, rule) in rules.iter().enumerate() {
+        if position == usize::from(config.missing_values) + usize::from(config.duplicates) {
+            steps.push(status_step(remaining, clean.cancellation_lines, config));
+        }
+        let dropped = per_rule.get(rule.name()).copied().unwrap_or(0);
+        charged += dropped;
+        steps.push(StepReport {
+            rule: rule.name().to_owned(),
+            description: rule.description(),
+            rows_in: remaining,
+            rows_out: remaining - dropped.min(remaining),
+            dropped,
+            flagged: None,
+        });
+        remaining -= dropped.min(remaining);
+    }
+    if !steps.iter().any(|step| step.rule == "transaction_status") {
+        steps.push(status_step(remaining, clean.cancellation_lines, config));
+    }
+    // The funnel and the writers must agree row for row.
+    let unexplained: Vec<String> = per_rule
+        .keys()
+        .filter(|name| !rules.iter().any(|rule| rule.name() == name.as_str()))
+        .cloned()
+        .collect();
+    if raw.rows != counts.total
+        || counts.total != counts.clean + counts.quarantined
+        || charged != counts.quarantined
+        || remaining != counts.clean
+        || clean.rows != counts.clean
+        || !unexplained.is_empty()
+    {
+        return Err(Error::Invariant(format!(
+            "row accounting does not add up: raw {} (profiled {}), clean {} (profiled {}), quarantined {} \
+             (charged to rules {charged}), unknown rules {unexplained:?}",
+            counts.total, raw.rows, counts.clean, clean.rows, counts.quarantined
+        )));
+    }
+    Ok(CleanSummary {
+        counts,
+        steps,
+        nulls,
+        raw,
+        clean,
+        top_quarantined,
+    })
+}
+
+fn status_step(rows: u64, flagged: u64, config: &CleanConfig) -> StepReport {
+    StepReport {
+        rule: "transaction_status".to_owned(),
+        description: format!(
+            "InvoiceNo starting with `{}` is a cancellation: kept and flagged in `status`",
+            config.cancellation_prefix
+        ),
+        rows_in: rows,
+        rows_out: rows,
+        dropped: 0,
+        flagged: Some(flagged),
+    }
+}
+
+/// Registers a Parquet file as a table.
+pub(crate) async fn register_parquet(
+    context: &SessionContext,
+    name: &str,
+    path: &Path,
+) -> Result<()> {
+    if context.table_exist(name)? {
+        context.deregister_table(name)?;
+    }
+    let path_text = path
+        .to_str()
+        .ok_or_else(|| Error::Config(format!("path `{}` is not valid UTF-8", path.display())))?;
+    context
+        .register_parquet(name, path_text, ParquetReadOptions::default())
+        .await?;
+    Ok(())
+}

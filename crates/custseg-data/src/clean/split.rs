@@ -1,0 +1,146 @@
+//! Writes the annotated table, in one pass, to the clean and quarantine files.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray};
+use arrow::compute::{filter_record_batch, is_not_null, is_null};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use datafusion::prelude::DataFrame;
+use futures::StreamExt;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use super::plan::{CLEAN_DESCRIPTION, IS_DUPLICATE};
+use crate::error::{Error, Result};
+use crate::schema::{LINE_TOTAL, RULE, RawColumn, SOURCE_ROW, STATUS, canonical_schema};
+
+/// Row counts seen while splitting.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SplitCounts {
+    /// Rows of the annotated table.
+    pub total: u64,
+    /// Rows written to the clean file.
+    pub clean: u64,
+    /// Rows written to quarantine.
+    pub quarantined: u64,
+    /// Exact duplicates of an earlier row, whichever rule dropped them.
+    pub duplicates: u64,
+}
+
+/// The cleaned transactions' schema: canonical columns, `status`, `line_total`.
+pub fn clean_schema() -> SchemaRef {
+    let mut fields: Vec<Field> = canonical_schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new(STATUS, DataType::Utf8, false));
+    fields.push(Field::new(LINE_TOTAL, DataType::Float64, true));
+    Arc::new(Schema::new(fields))
+}
+
+/// The quarantine's schema: canonical columns and `rule`.
+pub fn quarantine_schema() -> SchemaRef {
+    let mut fields: Vec<Field> = canonical_schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new(RULE, DataType::Utf8, false));
+    Arc::new(Schema::new(fields))
+}
+
+/// Output Parquet settings: zstd, modest row groups.
+pub(crate) fn output_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
+        .set_max_row_group_row_count(Some(256 * 1024))
+        .build()
+}
+
+/// The annotated table's column `name`, as the type it has in the output schemas
+/// (the engine may hand strings over as `Utf8View`).
+fn column(batch: &RecordBatch, name: &str) -> Result<ArrayRef> {
+    let array = batch
+        .column_by_name(name)
+        .ok_or_else(|| Error::Invariant(format!("annotated table has no column `{name}`")))?;
+    let wanted = match array.data_type() {
+        DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
+        other => other.clone(),
+    };
+    if &wanted == array.data_type() {
+        Ok(Arc::clone(array))
+    } else {
+        Ok(arrow::compute::cast(array, &wanted)?)
+    }
+}
+
+/// Executes `annotated` once and writes its kept rows to `clean_path` and its
+/// dropped rows to `quarantine_path`.
+pub async fn split(
+    annotated: DataFrame,
+    clean_path: &Path,
+    quarantine_path: &Path,
+) -> Result<SplitCounts> {
+    let clean_schema = clean_schema();
+    let quarantine_schema = quarantine_schema();
+    let create =
+        |path: &Path| std::fs::File::create(path).map_err(|source| Error::io(path, source));
+    let mut clean_writer = ArrowWriter::try_new(
+        create(clean_path)?,
+        Arc::clone(&clean_schema),
+        Some(output_properties()),
+    )?;
+    let mut quarantine_writer = ArrowWriter::try_new(
+        create(quarantine_path)?,
+        Arc::clone(&quarantine_schema),
+        Some(output_properties()),
+    )?;
+    let mut counts = SplitCounts::default();
+    let mut stream = annotated.execute_stream().await?;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        counts.total += batch.num_rows() as u64;
+        let rule = column(&batch, RULE)?;
+        let duplicates = column(&batch, IS_DUPLICATE)?;
+        let duplicates: &BooleanArray = duplicates.as_boolean();
+        counts.duplicates += duplicates.true_count() as u64;
+
+        let mut raw: Vec<ArrayRef> = vec![column(&batch, SOURCE_ROW)?];
+        for raw_column in RawColumn::ALL {
+            raw.push(column(&batch, raw_column.name())?);
+        }
+
+        let mut kept_columns = raw.clone();
+        kept_columns[3] = column(&batch, CLEAN_DESCRIPTION)?;
+        kept_columns.push(column(&batch, STATUS)?);
+        kept_columns.push(column(&batch, LINE_TOTAL)?);
+        let kept = RecordBatch::try_new(Arc::clone(&clean_schema), kept_columns)?;
+        let kept = filter_record_batch(&kept, &is_null(rule.as_ref())?)?;
+        counts.clean += kept.num_rows() as u64;
+        clean_writer.write(&kept)?;
+
+        let mut dropped_columns = raw;
+        dropped_columns.push(rule.clone());
+        let dropped_schema = Arc::new(Schema::new(
+            quarantine_schema
+                .fields()
+                .iter()
+                .map(|field| field.as_ref().clone().with_nullable(true))
+                .collect::<Vec<_>>(),
+        ));
+        let dropped = RecordBatch::try_new(dropped_schema, dropped_columns)?;
+        let dropped = filter_record_batch(&dropped, &is_not_null(rule.as_ref())?)?;
+        counts.quarantined += dropped.num_rows() as u64;
+        let dropped =
+            RecordBatch::try_new(Arc::clone(&quarantine_schema), dropped.columns().to_vec())?;
+        quarantine_writer.write(&dropped)?;
+        debug_assert!(rule.len() == batch.num_rows());
+    }
+    clean_writer.close()?;
+    quarantine_writer.close()?;
+    Ok(counts)
+}

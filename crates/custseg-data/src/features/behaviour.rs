@@ -1,0 +1,60 @@
+use super::family::{FeatureContext, FeatureFamily};
+
+/// Shopping-time behaviour:
+/// - `Average_Days_Between_Purchases`: mean gap in days between consecutive distinct
+///   dates with a completed line; 0 with fewer than two such dates. The gaps
+///   telescope, so the mean is `(last - first) / (dates - 1)`.
+///   (The seed platform averaged gaps between consecutive *lines*, so the lines of one
+///   invoice added 0-day gaps; that is deliberately not copied.)
+/// - `Day_Of_Week` (Monday = 0) and `Hour`: the value with the most lines, ties to
+///   the smallest.
+pub struct Behaviour;
+
+/// The most frequent value of `expression` per customer, ties to the smallest value.
+pub(crate) fn mode_sql(expression: &str, alias: &str) -> String {
+    format!(
+        "SELECT customer_id, {alias} FROM ( \
+           SELECT customer_id, {alias}, \
+             row_number() OVER (PARTITION BY customer_id ORDER BY lines DESC, {alias} ASC) AS position \
+           FROM (SELECT customer_id, {expression} AS {alias}, count(*) AS lines FROM tx GROUP BY 1, 2)) \
+         WHERE position = 1"
+    )
+}
+
+impl FeatureFamily for Behaviour {
+    fn name(&self) -> &'static str {
+        "behaviour"
+    }
+
+    fn query(&self, _context: &FeatureContext) -> String {
+        format!(
+            "SELECT everyone.customer_id, purchase_days.dates, purchase_days.first_day, purchase_days.last_day, \
+               day.day_of_week, hour.hour \
+             FROM (SELECT DISTINCT customer_id FROM tx) AS everyone \
+             LEFT JOIN (SELECT customer_id, count(DISTINCT day_number) AS dates, min(day_number) AS first_day, \
+                          max(day_number) AS last_day FROM tx WHERE NOT cancelled GROUP BY customer_id) AS purchase_days \
+               ON purchase_days.customer_id = everyone.customer_id \
+             LEFT JOIN ({day}) AS day ON day.customer_id = everyone.customer_id \
+             LEFT JOIN ({hour}) AS hour ON hour.customer_id = everyone.customer_id",
+            day = mode_sql(
+                "(CAST(date_part('dow', invoice_ts) AS BIGINT) + 6) % 7",
+                "day_of_week"
+            ),
+            hour = mode_sql("CAST(date_part('hour', invoice_ts) AS BIGINT)", "hour"),
+        )
+    }
+
+    fn outputs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "Average_Days_Between_Purchases",
+                "CASE WHEN behaviour.dates >= 2 \
+                   THEN CAST(behaviour.last_day - behaviour.first_day AS DOUBLE) / CAST(behaviour.dates - 1 AS DOUBLE) \
+                   ELSE 0.0 END"
+                    .to_owned(),
+            ),
+            ("Day_Of_Week", "behaviour.day_of_week".to_owned()),
+            ("Hour", "behaviour.hour".to_owned()),
+        ]
+    }
+}

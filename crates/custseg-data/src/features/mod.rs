@@ -1,0 +1,167 @@
+//! One row of features per customer, as one DataFusion SQL statement assembled
+//! from the feature families (one file each).
+
+mod behaviour;
+mod cancellations;
+mod family;
+mod geography;
+mod monthly;
+mod products;
+mod rfm;
+
+pub use behaviour::Behaviour;
+pub use cancellations::Cancellations;
+pub use family::{FeatureContext, FeatureFamily};
+pub use geography::Geography;
+pub use monthly::Monthly;
+pub use products::Products;
+pub use rfm::Rfm;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::Int32Type;
+use chrono::NaiveDate;
+use datafusion::prelude::SessionContext;
+
+use crate::error::{Error, Result};
+
+/// The seed platform's fifteen features, in its order; the model reads these.
+pub const FEATURE_COLUMNS: [&str; 15] = [
+    "Days_Since_Last_Purchase",
+    "Total_Transactions",
+    "Total_Products_Purchased",
+    "Total_Spend",
+    "Average_Transaction_Value",
+    "Unique_Products_Purchased",
+    "Average_Days_Between_Purchases",
+    "Day_Of_Week",
+    "Hour",
+    "Is_UK",
+    "Cancellation_Frequency",
+    "Cancellation_Rate",
+    "Monthly_Spending_Mean",
+    "Monthly_Spending_Std",
+    "Spending_Trend",
+];
+
+/// Descriptive columns written after the fifteen features.
+pub const EXTRA_COLUMNS: [&str; 4] = [
+    "Country",
+    "First_Purchase_Date",
+    "Last_Purchase_Date",
+    "Tenure_Days",
+];
+
+/// The key column of the feature table.
+pub const CUSTOMER_ID: &str = "CustomerID";
+
+/// The families, in the order their queries are joined.
+pub fn families() -> Vec<Box<dyn FeatureFamily>> {
+    vec![
+        Box::new(Rfm),
+        Box::new(Products),
+        Box::new(Behaviour),
+        Box::new(Geography),
+        Box::new(Cancellations),
+        Box::new(Monthly),
+    ]
+}
+
+/// The `tx` view over the cleaned transactions table, which every family reads:
+/// `customer_id`, `invoice_no`, `stock_code`, `quantity`, `invoice_ts` (timestamp),
+/// `day_number` (days since 1970-01-01 of the line's calendar date), `country`,
+/// `cancelled` (boolean) and `amount_micros` (Quantity x UnitPrice in millionths,
+/// exact).
+pub fn tx_view_sql(clean_table: &str) -> String {
+    format!(
+        "SELECT \"CustomerID\" AS customer_id, \"InvoiceNo\" AS invoice_no, \"StockCode\" AS stock_code, \
+           \"Quantity\" AS quantity, \"InvoiceDate\" AS invoice_ts, \
+           arrow_cast(CAST(\"InvoiceDate\" AS DATE), 'Int32') AS day_number, \"Country\" AS country, \
+           status = 'cancelled' AS cancelled, \
+           \"Quantity\" * CAST(round(\"UnitPrice\" * 1000000.0) AS BIGINT) AS amount_micros \
+         FROM {clean_table}"
+    )
+}
+
+/// The whole feature statement: one row per customer, sorted by CustomerID, the
+/// fifteen features then [`EXTRA_COLUMNS`].
+pub fn features_sql(clean_table: &str, context: &FeatureContext) -> Result<String> {
+    let families = families();
+    let mut outputs: Vec<(&'static str, String)> = families
+        .iter()
+        .flat_map(|family| family.outputs())
+        .collect();
+    let mut select = vec![format!("rfm.customer_id AS \"{CUSTOMER_ID}\"")];
+    for name in FEATURE_COLUMNS.iter().chain(EXTRA_COLUMNS.iter()) {
+        let position = outputs
+            .iter()
+            .position(|(output, _)| output == name)
+            .ok_or_else(|| Error::Invariant(format!("no feature family computes `{name}`")))?;
+        let (_, expression) = outputs.swap_remove(position);
+        select.push(format!("{expression} AS \"{name}\""));
+    }
+    let ctes: Vec<String> = std::iter::once(format!("tx AS ({})", tx_view_sql(clean_table)))
+        .chain(
+            families
+                .iter()
+                .map(|family| format!("{} AS ({})", family.name(), family.query(context))),
+        )
+        .collect();
+    let joins: String = families
+        .iter()
+        .filter(|family| family.name() != "rfm")
+        .map(|family| {
+            format!(
+                " LEFT JOIN {0} ON {0}.customer_id = rfm.customer_id",
+                family.name()
+            )
+        })
+        .collect();
+    Ok(format!(
+        "WITH {} SELECT {} FROM rfm{joins} ORDER BY rfm.customer_id",
+        ctes.join(", "),
+        select.join(", ")
+    ))
+}
+
+/// Days since 1970-01-01 of `date`.
+pub fn day_number(date: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    i32::try_from((date - epoch).num_days()).unwrap_or(i32::MAX)
+}
+
+/// The date of day number `day`.
+pub fn date_of_day(day: i32) -> NaiveDate {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    epoch + chrono::TimeDelta::days(i64::from(day))
+}
+
+/// The default as-of date: the last date in the cleaned transactions.
+pub async fn last_date(context: &SessionContext, clean_table: &str) -> Result<Option<NaiveDate>> {
+    let batches = context
+        .sql(&format!(
+            "SELECT max(arrow_cast(CAST(\"InvoiceDate\" AS DATE), 'Int32')) AS last_day FROM {clean_table}"
+        ))
+        .await?
+        .collect()
+        .await?;
+    let Some(batch) = batches.first() else {
+        return Ok(None);
+    };
+    let days = batch.column(0).as_primitive::<Int32Type>();
+    Ok((!days.is_null(0)).then(|| date_of_day(days.value(0))))
+}
+
+/// Computes the feature table from the registered cleaned transactions.
+pub async fn build(
+    context: &SessionContext,
+    clean_table: &str,
+    as_of: NaiveDate,
+) -> Result<Vec<RecordBatch>> {
+    let sql = features_sql(
+        clean_table,
+        &FeatureContext {
+            as_of_day: day_number(as_of),
+        },
+    )?;
+    Ok(context.sql(&sql).await?.collect().await?)
+}

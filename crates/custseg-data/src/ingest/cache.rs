@@ -1,0 +1,99 @@
+//! The parsed-input cache: canonical Parquet files keyed by content hash.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use custseg_io::ContentHasher;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use serde::{Deserialize, Serialize};
+
+use super::options::IngestOptions;
+use super::{ReadOutcome, Sink};
+use crate::error::{Error, Result};
+use crate::schema::{CANONICAL_SCHEMA_VERSION, canonical_schema};
+
+/// What is recorded beside a cached parse.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct CacheRecord {
+    pub(crate) outcome: ReadOutcome,
+    pub(crate) member: Option<String>,
+}
+
+/// The cache key of an input with these bytes read with these settings.
+pub(crate) fn key(sha256: &str, options: &IngestOptions) -> String {
+    ContentHasher::new()
+        .part("input-sha256", sha256.as_bytes())
+        .part("settings", options.parse_fingerprint().as_bytes())
+        .part("schema", &CANONICAL_SCHEMA_VERSION.to_le_bytes())
+        .finish()
+}
+
+/// Where parsed inputs are kept.
+pub(crate) fn directory(data_dir: &Path) -> PathBuf {
+    data_dir.join("parsed")
+}
+
+fn paths(directory: &Path, key: &str) -> (PathBuf, PathBuf) {
+    (
+        directory.join(format!("{}.parquet", &key[..24])),
+        directory.join(format!("{}.json", &key[..24])),
+    )
+}
+
+/// A cached parse, when one exists and is complete.
+pub(crate) fn lookup(data_dir: &Path, key: &str) -> Result<Option<(PathBuf, CacheRecord)>> {
+    let (parquet, record) = paths(&directory(data_dir), key);
+    if !parquet.is_file() || !record.is_file() {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(&record).map_err(|source| Error::io(&record, source))?;
+    match serde_json::from_slice::<CacheRecord>(&bytes) {
+        Ok(parsed) => Ok(Some((parquet, parsed))),
+        Err(error) => {
+            tracing::warn!(path = %record.display(), %error, "ignoring unreadable cache record");
+            Ok(None)
+        }
+    }
+}
+
+/// Runs `read`, writing its batches to a temporary file that becomes the cache
+/// entry (Parquet first, then its record) only when the read succeeded.
+pub(crate) fn write(
+    directory: &Path,
+    key: &str,
+    read: impl FnOnce(&mut Sink<'_>) -> Result<(ReadOutcome, Option<String>)>,
+) -> Result<(PathBuf, ReadOutcome, Option<String>)> {
+    std::fs::create_dir_all(directory).map_err(|source| Error::io(directory, source))?;
+    let (parquet_path, record_path) = paths(directory, key);
+    let temporary = tempfile::Builder::new()
+        .prefix(".parse-")
+        .suffix(".parquet")
+        .tempfile_in(directory)
+        .map_err(|source| Error::io(directory, source))?;
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(256 * 1024))
+        .build();
+    let file = temporary
+        .reopen()
+        .map_err(|source| Error::io(temporary.path(), source))?;
+    let mut writer = ArrowWriter::try_new(file, Arc::clone(&canonical_schema()), Some(properties))?;
+    let (outcome, member) = read(&mut |batch| {
+        writer.write(&batch)?;
+        Ok(())
+    })?;
+    writer.close()?;
+    temporary
+        .persist(&parquet_path)
+        .map_err(|error| Error::io(&parquet_path, error.error))?;
+    let record = CacheRecord {
+        outcome: outcome.clone(),
+        member: member.clone(),
+    };
+    let json =
+        serde_json::to_vec_pretty(&record).map_err(|error| Error::Invariant(error.to_string()))?;
+    custseg_io::write_atomic(&record_path, &json)?;
+    Ok((parquet_path, outcome, member))
+}

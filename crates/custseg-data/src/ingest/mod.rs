@@ -1,0 +1,230 @@
+//! Reading a transaction log, in any supported format, into the canonical schema.
+//!
+//! Every input (CSV, CSV.gz, xlsx, Parquet, a zip holding one of those, or a URL to
+//! any of them) is converted once into a canonical Parquet file under
+//! `<data_dir>/parsed/`, keyed by the input's SHA-256 and the parse settings. Later
+//! runs on the same bytes skip parsing. All further work scans that file.
+
+mod archive;
+mod cache;
+mod cells;
+mod columns;
+mod csv_reader;
+pub mod dates;
+mod download;
+mod format;
+mod options;
+mod parquet_reader;
+mod xlsx_reader;
+
+use std::path::{Path, PathBuf};
+
+use arrow::record_batch::RecordBatch;
+use serde::{Deserialize, Serialize};
+
+pub use columns::normalise as normalise_header;
+pub use dates::DateFormat;
+pub use download::is_url;
+pub use format::Format;
+pub use options::{Encoding, IngestOptions};
+
+use crate::Progress;
+use crate::error::{Error, Result};
+
+/// Receives canonical batches as a reader produces them.
+pub(crate) type Sink<'a> = dyn FnMut(RecordBatch) -> Result<()> + 'a;
+
+/// What a reader learned while reading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadOutcome {
+    /// Data records read.
+    pub rows: u64,
+    /// The timestamp format used (as settled by detection).
+    pub date_format: String,
+    /// The text encoding used, or the binary format's name.
+    pub encoding: String,
+    /// The CSV delimiter, for text input.
+    pub delimiter: Option<char>,
+    /// Canonical column -> input column.
+    pub columns: Vec<(String, String)>,
+}
+
+/// An input converted to the canonical schema.
+#[derive(Debug)]
+pub struct Ingested {
+    /// The input as the user named it.
+    pub input: String,
+    /// The local file read (the download, for a URL).
+    pub local_path: PathBuf,
+    /// Its detected format.
+    pub format: Format,
+    /// The archive member read, for a zip.
+    pub member: Option<String>,
+    /// SHA-256 of the local file.
+    pub sha256: String,
+    /// The canonical Parquet file.
+    pub parsed: PathBuf,
+    /// Whether `parsed` came from the cache.
+    pub from_cache: bool,
+    /// What the reader learned.
+    pub outcome: ReadOutcome,
+    _temporary: Option<tempfile::TempDir>,
+}
+
+/// Reads `input` (a path or an http(s) URL) into the canonical schema.
+pub fn ingest(input: &str, options: &IngestOptions, progress: &dyn Progress) -> Result<Ingested> {
+    let local_path = if is_url(input) {
+        download::fetch(input, options, progress)?
+    } else {
+        let path = PathBuf::from(input);
+        if !path.is_file() {
+            return Err(Error::in_file(
+                input,
+                if path.exists() {
+                    "is not a file"
+                } else {
+                    "no such file"
+                },
+            ));
+        }
+        path
+    };
+    let shown = display_name(input, &local_path);
+    let format = format::detect_file(&local_path, &shown)?;
+    let sha256 = custseg_io::sha256_file(&local_path)?;
+    if let Some(expected) = options
+        .sha256
+        .as_ref()
+        .filter(|expected| !expected.eq_ignore_ascii_case(&sha256))
+    {
+        return Err(Error::Checksum {
+            path: local_path,
+            expected: expected.to_ascii_lowercase(),
+            actual: sha256,
+            hint: " (pinned by `--sha256` / `ingest.sha256`)".to_owned(),
+        });
+    }
+    let key = cache::key(&sha256, options);
+    if options.cache {
+        if let Some((parsed, record)) = cache::lookup(&options.data_dir, &key)? {
+            tracing::info!(input, parsed = %parsed.display(), "parsed input found in cache; skipping parse");
+            return Ok(Ingested {
+                input: input.to_owned(),
+                local_path,
+                format,
+                member: record.member,
+                sha256,
+                parsed,
+                from_cache: true,
+                outcome: record.outcome,
+                _temporary: None,
+            });
+        }
+    }
+    let (directory, temporary) = if options.cache {
+        (cache::directory(&options.data_dir), None)
+    } else {
+        let temporary =
+            tempfile::tempdir().map_err(|source| Error::io(std::env::temp_dir(), source))?;
+        (temporary.path().to_path_buf(), Some(temporary))
+    };
+    let (parsed, outcome, member) = cache::write(&directory, &key, |sink| {
+        read_any(&local_path, &shown, format, options, progress, sink)
+    })?;
+    tracing::info!(
+        input,
+        rows = outcome.rows,
+        format = format.name(),
+        "parsed input"
+    );
+    Ok(Ingested {
+        input: input.to_owned(),
+        local_path,
+        format,
+        member,
+        sha256,
+        parsed,
+        from_cache: false,
+        outcome,
+        _temporary: temporary,
+    })
+}
+
+fn display_name(input: &str, local_path: &Path) -> String {
+    if is_url(input) {
+        input.to_owned()
+    } else {
+        local_path.display().to_string()
+    }
+}
+
+fn read_any(
+    path: &Path,
+    shown: &str,
+    format: Format,
+    options: &IngestOptions,
+    progress: &dyn Progress,
+    sink: &mut Sink<'_>,
+) -> Result<(ReadOutcome, Option<String>)> {
+    let open = || std::fs::File::open(path).map_err(|source| Error::io(path, source));
+    let size = std::fs::metadata(path).map(|meta| meta.len()).ok();
+    progress.begin("parse", size);
+    let result = match format {
+        Format::Csv => csv_reader::read_csv(
+            progress_reader(open()?, progress),
+            shown,
+            false,
+            options,
+            sink,
+        )
+        .map(|outcome| (outcome, None)),
+        Format::CsvGz => {
+            csv_reader::read_csv_gz(progress_reader(open()?, progress), shown, options, sink)
+                .map(|outcome| (outcome, None))
+        }
+        Format::Xlsx => {
+            xlsx_reader::read_xlsx(std::io::BufReader::new(open()?), shown, options, sink)
+                .map(|outcome| (outcome, None))
+        }
+        Format::Parquet => parquet_reader::read_parquet(
+            parquet_reader::ParquetInput::File(open()?),
+            shown,
+            options,
+            sink,
+        )
+        .map(|outcome| (outcome, None)),
+        Format::Zip => archive::read_zip(path, shown, options, sink)
+            .map(|(outcome, member)| (outcome, Some(member))),
+    };
+    progress.end();
+    result
+}
+
+/// Reports how far a reader has got through a file.
+struct ProgressReader<'a, R> {
+    inner: R,
+    position: u64,
+    reported: u64,
+    progress: &'a dyn Progress,
+}
+
+fn progress_reader<R: std::io::Read>(inner: R, progress: &dyn Progress) -> ProgressReader<'_, R> {
+    ProgressReader {
+        inner,
+        position: 0,
+        reported: 0,
+        progress,
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for ProgressReader<'_, R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        self.position += read as u64;
+        if self.position - self.reported >= 1 << 20 {
+            self.reported = self.position;
+            self.progress.advance_to(self.position);
+        }
+        Ok(read)
+    }
+}

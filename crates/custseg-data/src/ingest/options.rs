@@ -1,0 +1,106 @@
+//! How to read an input: the `[ingest]` section of `custseg.toml`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::dates::DateFormat;
+
+/// Text encoding of CSV input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    /// Strict UTF-8: an invalid byte is an error naming the row and column.
+    #[default]
+    #[serde(alias = "utf8")]
+    Utf8,
+    /// Latin-1, read as Windows-1252 (its superset, as browsers and pandas' `cp1252` do).
+    #[serde(
+        alias = "latin1",
+        alias = "iso-8859-1",
+        alias = "windows-1252",
+        alias = "cp1252"
+    )]
+    Latin1,
+    /// UTF-8 until the first byte that is not, then Windows-1252 (with a warning).
+    Auto,
+}
+
+impl std::str::FromStr for Encoding {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "utf-8" | "utf8" => Ok(Encoding::Utf8),
+            "latin-1" | "latin1" | "iso-8859-1" | "windows-1252" | "cp1252" => Ok(Encoding::Latin1),
+            "auto" => Ok(Encoding::Auto),
+            other => Err(format!(
+                "unknown encoding `{other}`: expected utf-8, latin-1 (windows-1252) or auto"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Encoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Latin1 => "latin-1",
+            Encoding::Auto => "auto",
+        })
+    }
+}
+
+/// Settings for reading one input. Every field can come from `custseg.toml`
+/// (`[ingest]`) or the command line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestOptions {
+    /// Worksheet of a workbook to read. Default: the first sheet.
+    pub sheet: Option<String>,
+    /// File inside a zip archive to read. Default: the only CSV, xlsx or Parquet file in it.
+    pub member: Option<String>,
+    /// Text encoding of CSV input. Default: `utf-8`.
+    pub encoding: Encoding,
+    /// How timestamps in text are written. Default: `auto`.
+    pub date_format: DateFormat,
+    /// CSV field delimiter. Default: detected from the header (comma, semicolon or tab).
+    pub delimiter: Option<char>,
+    /// Input column name -> canonical column name, for names the aliases do not know.
+    pub columns: BTreeMap<String, String>,
+    /// Expected SHA-256 of the input (hex). Default: not checked.
+    pub sha256: Option<String>,
+    /// Re-download a URL input even when it is cached. Default: false.
+    pub refresh: bool,
+    /// Root of downloaded inputs (`raw/`) and parsed-input cache (`parsed/`). Default: `datasets`.
+    pub data_dir: PathBuf,
+    /// Reuse and write the parsed-input cache. Default: true.
+    pub cache: bool,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        Self {
+            sheet: None,
+            member: None,
+            encoding: Encoding::Utf8,
+            date_format: DateFormat::Auto,
+            delimiter: None,
+            columns: BTreeMap::new(),
+            sha256: None,
+            refresh: false,
+            data_dir: PathBuf::from("datasets"),
+            cache: true,
+        }
+    }
+}
+
+impl IngestOptions {
+    /// The settings that change what a parse produces, as a stable string for cache keys.
+    pub fn parse_fingerprint(&self) -> String {
+        format!(
+            "sheet={:?};member={:?};encoding={};dates={};delimiter={:?};columns={:?}",
+            self.sheet, self.member, self.encoding, self.date_format, self.delimiter, self.columns
+        )
+    }
+}

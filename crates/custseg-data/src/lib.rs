@@ -1,0 +1,25 @@
+//! From a raw transaction log to a clean, fully accounted table of transactions
+//! and one row of features per customer.
+//!
+//! - [`ingest`] reads CSV, CSV.gz, xlsx, Parquet, zip archives and URLs into one
+//!   canonical schema ([`schema`]), cached as Parquet by content hash.
+//! - [`clean`] applies the cleaning rules as one DataFusion plan; every dropped row
+//!   goes to quarantine with its rule, and the quality report adds up.
+//! - [`features`] computes the per-customer features as DataFusion SQL.
+//! - [`engine`] is the one place that builds the DataFusion session.
+//!
+//! Transaction-level work is expressed as DataFusion plans, never as loops over
+//! rows, so the same plans can run on a Ballista cluster. This crate knows nothing
+//! of models, serving or reports.
+
+pub mod clean;
+pub mod engine;
+mod error;
+pub mod features;
+pub mod ingest;
+pub mod pipeline;
+mod progress;
+pub mod schema;
+
+pub use error::{Error, Location, Result};
+pub use progress::{NoProgress, Progress};

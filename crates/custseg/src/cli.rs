@@ -1,0 +1,119 @@
+//! The command line, as clap derive types only. Values are resolved against
+//! `custseg.toml` in `settings.rs`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Customer analytics and segmentation: from a transaction log to customer features
+/// and segments, in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "custseg", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Settings file (default: `custseg.toml` in the current directory, if present).
+    #[arg(long, global = true, env = "CUSTSEG_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// More log output (-v: debug, -vv: trace). `RUST_LOG` overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a seeded synthetic transaction log in the UCI Online Retail schema.
+    DemoData(DemoDataArgs),
+    /// Ingest, clean and build one row of features per customer.
+    Features(FeaturesArgs),
+    /// Show the effective settings.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `custseg demo-data`.
+#[derive(Debug, Args)]
+pub struct DemoDataArgs {
+    /// Rows to write.
+    #[arg(long)]
+    pub rows: Option<u64>,
+    /// Customers (default: about one per 120 rows).
+    #[arg(long)]
+    pub customers: Option<u64>,
+    /// Random seed: the same seed writes the same file.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output file: `.parquet`, `.csv` or `.csv.gz`.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `custseg features`.
+#[derive(Debug, Args)]
+pub struct FeaturesArgs {
+    /// Transaction log: CSV, CSV.gz, xlsx, Parquet, a zip holding one, or an http(s) URL.
+    #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
+    pub input: Option<String>,
+    /// Use the built-in demo dataset (generated once, seeded; no network).
+    #[arg(long)]
+    pub demo: bool,
+    /// Output directory.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// The date recency is measured to (YYYY-MM-DD). Default: the last date in the cleaned data.
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Input-reading options.
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+    /// Memory the query engine may use before spilling, e.g. `4GiB` or `512MB`.
+    #[arg(long)]
+    pub memory_limit: Option<String>,
+}
+
+/// Options for reading an input.
+#[derive(Debug, Args, Default)]
+pub struct IngestArgs {
+    /// Worksheet to read from a workbook (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// File to read from a zip archive (default: its only CSV, xlsx or Parquet file).
+    #[arg(long)]
+    pub member: Option<String>,
+    /// CSV text encoding: utf-8 (default), latin-1 or auto.
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Timestamp format: auto (default), iso, mdy, dmy, excel, or a chrono pattern.
+    #[arg(long)]
+    pub date_format: Option<String>,
+    /// CSV delimiter (default: detected).
+    #[arg(long)]
+    pub delimiter: Option<char>,
+    /// Map an input column to a canonical one: `--map "Order ID=InvoiceNo"`. Repeatable.
+    #[arg(long = "map", value_name = "SOURCE=TARGET")]
+    pub map: Vec<String>,
+    /// Expected SHA-256 of the input; a mismatch is an error.
+    #[arg(long)]
+    pub sha256: Option<String>,
+    /// Download a URL input again even if cached.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Do not read or write the parsed-input cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Where downloads (`raw/`) and parsed inputs (`parsed/`) are kept.
+    #[arg(long, env = "CUSTSEG_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// `custseg config`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective settings as TOML (defaults, then `custseg.toml`, then environment).
+    Show,
+}

@@ -1,0 +1,27 @@
+//! One file per subcommand.
+
+mod config;
+mod demo_data;
+mod features;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::settings::Settings;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::DemoData(args) => demo_data::run(&args, &settings, cli.quiet),
+        Command::Features(args) => features::run(&args, settings, cli.quiet),
+        Command::Config(command) => config::run(&command, &settings),
+    }
+}
+
+/// A multi-threaded runtime for the query engine.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}

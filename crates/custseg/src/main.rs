@@ -1,0 +1,26 @@
+//! `custseg`: the command-line binary. A thin layer over the library crates:
+//! it parses arguments, resolves settings, sets up logging and progress bars, and
+//! maps errors to exit codes. It is the only crate that uses `anyhow`.
+//!
+//! Exit codes: 0 success; 1 the command failed (bad input, I/O, a failed check),
+//! with the reason on stderr; 2 the command line is invalid.
+
+mod cli;
+mod commands;
+mod logging;
+mod progress;
+mod settings;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    logging::init(cli.verbose, cli.quiet);
+    match commands::run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}

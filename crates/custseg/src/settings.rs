@@ -1,0 +1,196 @@
+//! Settings resolved once: command line > environment > `custseg.toml` > defaults.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use custseg_data::clean::CleanConfig;
+use custseg_data::engine::EngineOptions;
+use custseg_data::ingest::IngestOptions;
+use serde::{Deserialize, Serialize};
+
+use crate::cli::IngestArgs;
+
+/// Everything configurable, as in `custseg.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// `[ingest]`: reading inputs.
+    pub ingest: IngestOptions,
+    /// `[clean]`: cleaning rules.
+    pub clean: CleanConfig,
+    /// `[engine]`: the query engine.
+    pub engine: EngineOptions,
+    /// `[features]`.
+    pub features: FeatureSettings,
+    /// `[demo]`: the built-in demo dataset.
+    pub demo: DemoSettings,
+}
+
+/// `[features]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeatureSettings {
+    /// The date recency is measured to. Default: the last date in the cleaned data.
+    pub as_of: Option<chrono::NaiveDate>,
+}
+
+/// `[demo]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoSettings {
+    /// Rows of the demo dataset. Default: 500000.
+    pub rows: u64,
+    /// Its seed. Default: 7.
+    pub seed: u64,
+    /// Its customers. Default: about one per 120 rows.
+    pub customers: Option<u64>,
+}
+
+impl Default for DemoSettings {
+    fn default() -> Self {
+        Self {
+            rows: 500_000,
+            seed: 7,
+            customers: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults, overlaid with `path` (or `./custseg.toml` when present and no path is given).
+    pub fn load(path: Option<&Path>) -> Result<Settings> {
+        let (path, required) = match path {
+            Some(path) => (path.to_path_buf(), true),
+            None => (PathBuf::from("custseg.toml"), false),
+        };
+        if !path.exists() {
+            if required {
+                bail!("settings file `{}` does not exist", path.display());
+            }
+            return Ok(Settings::default());
+        }
+        let text = fs_err::read_to_string(&path)?;
+        let settings: Settings = toml::from_str(&text)
+            .with_context(|| format!("settings file `{}` is invalid", path.display()))?;
+        settings
+            .clean
+            .build()
+            .with_context(|| format!("settings file `{}`", path.display()))?;
+        tracing::debug!(path = %path.display(), "loaded settings");
+        Ok(settings)
+    }
+
+    /// Applies the command line's ingest options on top.
+    pub fn apply_ingest_args(&mut self, args: &IngestArgs) -> Result<()> {
+        let ingest = &mut self.ingest;
+        if let Some(sheet) = &args.sheet {
+            ingest.sheet = Some(sheet.clone());
+        }
+        if let Some(member) = &args.member {
+            ingest.member = Some(member.clone());
+        }
+        if let Some(encoding) = &args.encoding {
+            ingest.encoding = encoding.parse().map_err(anyhow::Error::msg)?;
+        }
+        if let Some(format) = &args.date_format {
+            ingest.date_format = format.parse().map_err(anyhow::Error::msg)?;
+        }
+        if let Some(delimiter) = args.delimiter {
+            ingest.delimiter = Some(delimiter);
+        }
+        for mapping in &args.map {
+            let Some((source, target)) = mapping.split_once('=') else {
+                bail!(
+                    "`--map {mapping}`: expected SOURCE=TARGET, e.g. `--map \"Order ID=InvoiceNo\"`"
+                );
+            };
+            ingest
+                .columns
+                .insert(source.trim().to_owned(), target.trim().to_owned());
+        }
+        if let Some(sha256) = &args.sha256 {
+            ingest.sha256 = Some(sha256.clone());
+        }
+        ingest.refresh |= args.refresh;
+        if args.no_cache {
+            ingest.cache = false;
+        }
+        if let Some(data_dir) = &args.data_dir {
+            ingest.data_dir = data_dir.clone();
+        }
+        Ok(())
+    }
+}
+
+/// Parses a byte size such as `4GiB`, `512MB`, `1.5G` or `1000000`.
+pub fn parse_bytes(text: &str) -> Result<u64> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let value: f64 = number
+        .parse()
+        .with_context(|| format!("`{text}` is not a size; expected e.g. `4GiB` or `512MB`"))?;
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "kib" => 1024.0,
+        "m" | "mb" => 1e6,
+        "mib" => 1024.0 * 1024.0,
+        "g" | "gb" => 1e9,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" => 1e12,
+        "tib" => 1024.0_f64.powi(4),
+        other => {
+            bail!("`{text}`: unknown size unit `{other}`; expected B, KB, KiB, MB, MiB, GB, GiB")
+        }
+    };
+    Ok((value * factor) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_bytes("4GiB").unwrap(), 4 * 1024 * 1024 * 1024);
+        assert_eq!(parse_bytes("512MB").unwrap(), 512_000_000);
+        assert_eq!(parse_bytes("1000").unwrap(), 1000);
+        assert!(parse_bytes("lots").is_err());
+        assert!(parse_bytes("4XB").is_err());
+    }
+
+    #[test]
+    fn unknown_settings_are_rejected() {
+        let error = toml::from_str::<Settings>("[clean]\nduplicate = false\n").unwrap_err();
+        assert!(
+            error.to_string().contains("unknown field `duplicate`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn defaults_round_trip_through_toml() {
+        let text = toml::to_string(&Settings::default()).unwrap();
+        let back: Settings = toml::from_str(&text).unwrap();
+        assert_eq!(back, Settings::default());
+    }
+
+    #[test]
+    fn map_needs_an_equals_sign() {
+        let mut settings = Settings::default();
+        let args = IngestArgs {
+            map: vec!["Order ID".to_owned()],
+            ..IngestArgs::default()
+        };
+        assert!(settings.apply_ingest_args(&args).is_err());
+        let args = IngestArgs {
+            map: vec!["Order ID = InvoiceNo".to_owned()],
+            ..IngestArgs::default()
+        };
+        settings.apply_ingest_args(&args).unwrap();
+        assert_eq!(settings.ingest.columns["Order ID"], "InvoiceNo");
+    }
+}
