@@ -54,14 +54,17 @@ pub struct Product {
     pub weight: f64,
 }
 
-/// Non-product lines the real log carries, with their usual prices.
-pub const SERVICES: [(&str, &str, f64); 6] = [
+/// Non-product lines the real log carries, with their usual prices. The last two
+/// have product-like codes, so only their description marks them as services.
+pub const SERVICES: [(&str, &str, f64); 8] = [
     ("POST", "POSTAGE", 18.0),
     ("D", "Discount", 10.0),
     ("M", "Manual", 2.5),
     ("C2", "CARRIAGE", 50.0),
     ("DOT", "DOTCOM POSTAGE", 120.0),
     ("BANK CHARGES", "Bank Charges", 15.0),
+    ("23444", "Next Day Carriage", 15.0),
+    ("21785", "High Resolution Image", 3.0),
 ];
 
 /// Countries and their share of customers: the United Kingdom dominates.

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeDelta, Weekday};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeDelta, Timelike, Weekday};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Poisson};
@@ -243,7 +243,10 @@ impl Generator {
             let count = self.rng.random_range(1..=invoice_lines.len().min(4));
             let cancel_no = format!("C{}", self.next_invoice);
             self.next_invoice += 1;
-            let later = moment + TimeDelta::minutes(self.rng.random_range(5..600));
+            // the same day: the real log has no Saturday trading to cross into
+            let minutes_left = 24 * 60 - 1 - i64::from(moment.hour() * 60 + moment.minute());
+            let later =
+                moment + TimeDelta::minutes(self.rng.random_range(5..600).min(minutes_left));
             invoice_lines
                 .iter()
                 .take(count)

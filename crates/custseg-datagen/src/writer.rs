@@ -138,7 +138,7 @@ fn write_csv<W: Write>(
     for line in generator {
         csv_line(&mut out, &line)?;
         written += 1;
-        if written % BATCH as u64 == 0 {
+        if written.is_multiple_of(BATCH as u64) {
             progress(written);
         }
     }

@@ -90,10 +90,10 @@ impl StagedOutput {
 
 impl Drop for StagedOutput {
     fn drop(&mut self) {
-        if !self.committed {
-            if let Err(error) = std::fs::remove_dir_all(&self.staging) {
-                tracing::warn!(path = %self.staging.display(), %error, "could not remove staging directory");
-            }
+        if !self.committed
+            && let Err(error) = std::fs::remove_dir_all(&self.staging)
+        {
+            tracing::warn!(path = %self.staging.display(), %error, "could not remove staging directory");
         }
     }
 }

@@ -90,11 +90,6 @@ impl CanonicalBuilder {
         self.dates.settled()
     }
 
-    /// Rows buffered and not yet taken by [`CanonicalBuilder::finish_batch`].
-    pub fn buffered(&self) -> usize {
-        self.rows
-    }
-
     fn error(&self, position: RecordPosition, column: RawColumn, message: String) -> Error {
         Error::Input {
             location: Location {
@@ -129,6 +124,16 @@ impl CanonicalBuilder {
             .append_option(date.map(|value| value.and_utc().timestamp_micros()));
         self.source_row.append_value(position.row as i64);
         self.rows += 1;
+        Ok(())
+    }
+
+    /// Hands a batch to `sink` once [`BATCH_ROWS`] rows are buffered.
+    pub(crate) fn flush_full(&mut self, sink: &mut super::Sink<'_>) -> Result<()> {
+        if self.rows >= BATCH_ROWS
+            && let Some(batch) = self.finish_batch()?
+        {
+            sink(batch)?;
+        }
         Ok(())
     }
 
@@ -275,7 +280,7 @@ fn float_to_whole(value: f64) -> Option<i64> {
 fn append_text(builder: &mut StringBuilder, cell: Cell<'_>) {
     match cell {
         Cell::Empty => builder.append_null(),
-        Cell::Text(text) if text.is_empty() => builder.append_null(),
+        Cell::Text("") => builder.append_null(),
         Cell::Text(text) => builder.append_value(text),
         Cell::Int(value) => builder.append_value(value.to_string()),
         // Workbooks store all-digit codes (`536365`) as numbers: print them back

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
 
-use super::cells::{BATCH_ROWS, CanonicalBuilder, Cell, RecordPosition};
+use super::cells::{CanonicalBuilder, Cell, RecordPosition};
 use super::columns::ColumnMapping;
 use super::dates::DateParser;
 use super::options::{Encoding, IngestOptions};
@@ -107,7 +107,7 @@ pub(crate) fn read_csv(
                 Ok(text) => {
                     builder.append(position, |index| Cell::Text(&text[index]))?;
                     record = text.into_byte_record();
-                    flush_full(&mut builder, sink)?;
+                    builder.flush_full(sink)?;
                     continue;
                 }
                 Err(error) => {
@@ -127,7 +127,7 @@ pub(crate) fn read_csv(
             );
         }
         builder.append(position, |index| Cell::Text(&scratch[index]))?;
-        flush_full(&mut builder, sink)?;
+        builder.flush_full(sink)?;
     }
     if row == 0 {
         return Err(Error::in_file(
@@ -145,16 +145,6 @@ pub(crate) fn read_csv(
         delimiter: Some(char::from(delimiter)),
         columns: mapping_report(builder.mapping()),
     })
-}
-
-/// Hands a full batch to the sink.
-fn flush_full(builder: &mut CanonicalBuilder, sink: &mut Sink<'_>) -> Result<()> {
-    if builder.buffered() >= BATCH_ROWS {
-        if let Some(batch) = builder.finish_batch()? {
-            sink(batch)?;
-        }
-    }
-    Ok(())
 }
 
 /// Which input column feeds each canonical column, for the quality report.

@@ -47,14 +47,13 @@ pub fn detect(bytes: &[u8], name: &str) -> Option<Format> {
         } else {
             Some(Format::Zip)
         }
-    } else if bytes.starts_with(&[0xd0, 0xcf, 0x11, 0xe0]) {
-        None // legacy .xls: not supported
-    } else if lower.ends_with(".xlsx")
+    } else if bytes.starts_with(&[0xd0, 0xcf, 0x11, 0xe0]) // legacy .xls: not supported
+        || lower.ends_with(".xlsx")
         || lower.ends_with(".zip")
         || lower.ends_with(".parquet")
         || lower.ends_with(".gz")
     {
-        None // named like a binary format but is not one: corrupt or mislabelled
+        None // a legacy .xls, or named like a binary format but not one: corrupt or mislabelled
     } else {
         Some(Format::Csv)
     }

@@ -105,21 +105,21 @@ pub fn ingest(input: &str, options: &IngestOptions, progress: &dyn Progress) -> 
         });
     }
     let key = cache::key(&sha256, options);
-    if options.cache {
-        if let Some((parsed, record)) = cache::lookup(&options.data_dir, &key)? {
-            tracing::info!(input, parsed = %parsed.display(), "parsed input found in cache; skipping parse");
-            return Ok(Ingested {
-                input: input.to_owned(),
-                local_path,
-                format,
-                member: record.member,
-                sha256,
-                parsed,
-                from_cache: true,
-                outcome: record.outcome,
-                _temporary: None,
-            });
-        }
+    if options.cache
+        && let Some((parsed, record)) = cache::lookup(&options.data_dir, &key)?
+    {
+        tracing::info!(input, parsed = %parsed.display(), "parsed input found in cache; skipping parse");
+        return Ok(Ingested {
+            input: input.to_owned(),
+            local_path,
+            format,
+            member: record.member,
+            sha256,
+            parsed,
+            from_cache: true,
+            outcome: record.outcome,
+            _temporary: None,
+        });
     }
     let (directory, temporary) = if options.cache {
         (cache::directory(&options.data_dir), None)

@@ -5,7 +5,7 @@ use std::io::{Read, Seek};
 use calamine::{DataRef, Reader, ReaderRef, Xlsx};
 use chrono::{NaiveDateTime, TimeDelta};
 
-use super::cells::{BATCH_ROWS, CanonicalBuilder, Cell, RecordPosition};
+use super::cells::{CanonicalBuilder, Cell, RecordPosition};
 use super::columns::ColumnMapping;
 use super::csv_reader::mapping_report;
 use super::dates::DateParser;
@@ -80,11 +80,7 @@ pub(crate) fn read_xlsx<R: Read + Seek>(
             },
             |index| cells.get(index).map_or(Cell::Empty, to_cell),
         )?;
-        if builder.buffered() >= BATCH_ROWS {
-            if let Some(batch) = builder.finish_batch()? {
-                sink(batch)?;
-            }
-        }
+        builder.flush_full(sink)?;
     }
     if count == 0 {
         return Err(Error::in_file(

@@ -1,4 +1,8 @@
 //! Integration tests of custseg-data: one binary, one module per concern.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers fail loudly on broken fixtures"
+)]
 
 mod bad_input;
 mod cleaning;

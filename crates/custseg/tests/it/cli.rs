@@ -1,0 +1,153 @@
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn custseg(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_custseg"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env_remove("CUSTSEG_CONFIG")
+        .env_remove("CUSTSEG_DATA_DIR")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn demo_data_is_deterministic_and_feeds_features() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a.parquet", "b.parquet"] {
+        let output = custseg(
+            dir.path(),
+            &["demo-data", "--rows", "20000", "--seed", "3", "--out", name],
+        );
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        assert_eq!(
+            text(&output.stdout).trim(),
+            format!("wrote 20000 rows to {name}")
+        );
+    }
+    assert_eq!(
+        std::fs::read(dir.path().join("a.parquet")).unwrap(),
+        std::fs::read(dir.path().join("b.parquet")).unwrap()
+    );
+
+    let output = custseg(
+        dir.path(),
+        &["-q", "features", "--input", "a.parquet", "--out", "out"],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("rows       20000 raw = "), "{stdout}");
+    let report: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("out/reports/quality.json")).unwrap(),
+    )
+    .unwrap();
+    let raw = report["raw_rows"].as_u64().unwrap();
+    let clean = report["clean_rows"].as_u64().unwrap();
+    let quarantined = report["quarantined_rows"].as_u64().unwrap();
+    assert_eq!(raw, 20_000);
+    assert_eq!(raw, clean + quarantined);
+    // the demo log carries every defect the cleaning handles
+    for step in report["steps"].as_array().unwrap() {
+        if step["rule"] != "transaction_status" {
+            assert!(
+                step["dropped"].as_u64().unwrap() > 0,
+                "no rows for {}",
+                step["rule"]
+            );
+        } else {
+            assert!(step["flagged"].as_u64().unwrap() > 0);
+        }
+    }
+    for file in [
+        "clean/transactions.parquet",
+        "quarantine/rejected.parquet",
+        "features/customer_features.parquet",
+        "features/customer_features.csv",
+    ] {
+        assert!(dir.path().join("out").join(file).is_file(), "{file}");
+    }
+}
+
+#[test]
+fn demo_flag_generates_and_reuses_the_built_in_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("custseg.toml"), "[demo]\nrows = 15000\n").unwrap();
+    let first = custseg(dir.path(), &["-q", "features", "--demo", "--out", "out"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(text(&first.stdout).contains("15000 raw"));
+    let second = custseg(dir.path(), &["-q", "features", "--demo", "--out", "out"]);
+    assert!(second.status.success());
+    assert!(
+        text(&second.stdout).contains("parse cached"),
+        "{}",
+        text(&second.stdout)
+    );
+}
+
+#[test]
+fn bad_input_exits_one_with_the_reason_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = custseg(
+        dir.path(),
+        &["-q", "features", "--input", "missing.csv", "--out", "out"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.starts_with("error: `custseg features` on `missing.csv` failed; `out` was left as it was: `missing.csv`: no such file"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = custseg(dir.path(), &["features"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = custseg(
+        dir.path(),
+        &["features", "--input", "x.csv", "--encoding", "ebcdic"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("unknown encoding `ebcdic`"));
+}
+
+#[test]
+fn config_show_prints_effective_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("custseg.toml"),
+        "[clean.stock_code]\nmin_digits = 3\n",
+    )
+    .unwrap();
+    let output = custseg(dir.path(), &["config", "show"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let shown = text(&output.stdout);
+    assert!(shown.contains("min_digits = 3"), "{shown}");
+    assert!(shown.contains("cancellation_prefix = \"C\""), "{shown}");
+    let back: toml::Value = toml::from_str(&shown).unwrap();
+    assert_eq!(
+        back["clean"]["stock_code"]["min_digits"].as_integer(),
+        Some(3)
+    );
+}
+
+#[test]
+fn invalid_settings_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("custseg.toml"),
+        "[clean]\nduplicate = false\n",
+    )
+    .unwrap();
+    let output = custseg(dir.path(), &["config", "show"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("unknown field `duplicate`"),
+        "{}",
+        text(&output.stderr)
+    );
+}

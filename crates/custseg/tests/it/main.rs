@@ -1,0 +1,7 @@
+//! The `custseg` binary as a user runs it: exit codes, stdout, stderr, files.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers fail loudly on broken fixtures"
+)]
+
+mod cli;
