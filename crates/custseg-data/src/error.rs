@@ -117,3 +117,12 @@ impl Error {
         }
     }
 }
+
+/// Names in backticks, comma-separated, for error messages: `` `a`, `b` ``.
+pub(crate) fn quoted<S: AsRef<str>>(names: &[S]) -> String {
+    names
+        .iter()
+        .map(|name| format!("`{}`", name.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

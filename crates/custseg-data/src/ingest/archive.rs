@@ -8,7 +8,7 @@ use super::options::IngestOptions;
 use super::parquet_reader::{ParquetInput, read_parquet};
 use super::xlsx_reader::read_xlsx;
 use super::{ReadOutcome, Sink};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 
 /// A member's kind, from its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,14 +61,7 @@ pub(crate) fn read_zip(
         if names.is_empty() {
             "it is empty".to_owned()
         } else {
-            format!(
-                "it holds {}",
-                names
-                    .iter()
-                    .map(|name| format!("`{name}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            format!("it holds {}", quoted(&names))
         }
     };
     let member = match &options.member {
@@ -98,11 +91,7 @@ pub(crate) fn read_zip(
                     shown,
                     format!(
                         "the archive holds several usable files ({}); choose one with `--member`",
-                        several
-                            .iter()
-                            .map(|name| format!("`{name}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        quoted(several)
                     ),
                 ));
             }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::schema::RawColumn;
 
 /// Names each raw column is known by, normalised (see [`normalise`]).
@@ -95,11 +95,7 @@ impl ColumnMapping {
                 format!(
                     "missing required column{} {}; found {} (map others with `--map SOURCE=TARGET`)",
                     if missing.len() > 1 { "s" } else { "" },
-                    missing
-                        .iter()
-                        .map(|name| format!("`{name}`"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    quoted(&missing),
                     quoted_list(headers)
                 ),
             ));
@@ -142,11 +138,7 @@ fn quoted_list(headers: &[String]) -> String {
     if headers.is_empty() {
         return "no columns".to_owned();
     }
-    headers
-        .iter()
-        .map(|header| format!("`{header}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    quoted(headers)
 }
 
 #[cfg(test)]

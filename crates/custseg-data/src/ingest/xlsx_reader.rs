@@ -11,7 +11,7 @@ use super::csv_reader::mapping_report;
 use super::dates::DateParser;
 use super::options::IngestOptions;
 use super::{ReadOutcome, Sink};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 
 /// Reads the configured (or first) worksheet of the workbook in `input`.
 pub(crate) fn read_xlsx<R: Read + Seek>(
@@ -33,11 +33,7 @@ pub(crate) fn read_xlsx<R: Read + Seek>(
                     shown,
                     format!(
                         "no sheet named `{wanted}`; the workbook has {}",
-                        names
-                            .iter()
-                            .map(|name| format!("`{name}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        quoted(&names)
                     ),
                 )
             })?,
