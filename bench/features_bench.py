@@ -95,9 +95,12 @@ def main() -> None:
 
     rows_out = ["| input | custseg cold (s) | custseg warm (s) | peak RSS cold (MiB) | pandas (s) | polars (s) | pandas / custseg cold | polars / custseg cold |",
                 "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    stage_lines = ["| input | stages of the last cold run (custseg's own timing) |", "| --- | --- |"]
     for label, path in inputs:
         argv = [binary, "-q", "features", "--input", str(path), "--out", str(work / "out"), "--data-dir", str(data_dir)]
-        cold, cold_rss, _ = median_run(argv, args.runs, before=lambda: shutil.rmtree(data_dir, ignore_errors=True))
+        cold, cold_rss, cold_out = median_run(argv, args.runs, before=lambda: shutil.rmtree(data_dir, ignore_errors=True))
+        stages = next((line.split(None, 1)[1] for line in cold_out.splitlines() if line.startswith("time ")), "")
+        stage_lines.append(f"| {label} | {stages} |")
         warm, _, _ = median_run(argv, args.runs)
         pandas = polars = float("nan")
         if not args.skip_baselines and "demo" not in label:
@@ -117,6 +120,8 @@ def main() -> None:
         print(rows_out[-1], flush=True)
     print()
     print("\n".join(rows_out))
+    print()
+    print("\n".join(stage_lines))
     shutil.rmtree(work, ignore_errors=True)
 
 
