@@ -67,9 +67,18 @@ pub async fn clean(
     quarantine_path: &Path,
 ) -> Result<CleanSummary> {
     let rules = config.build()?;
+    let clock = std::time::Instant::now();
+    let lap = |step: &str| {
+        tracing::debug!(
+            step,
+            seconds = clock.elapsed().as_secs_f64(),
+            "clean step done"
+        )
+    };
     register_parquet(context, RAW_TABLE, parsed).await?;
     let (raw, nulls) =
         profile::raw_profile(context, RAW_TABLE, &config.cancellation_prefix).await?;
+    lap("raw profile");
 
     let annotated = context
         .sql(&annotate_sql(
@@ -79,12 +88,14 @@ pub async fn clean(
         ))
         .await?;
     let counts = split::split(annotated, clean_path, quarantine_path).await?;
+    lap("annotate and split");
 
     register_parquet(context, QUARANTINE_TABLE, quarantine_path).await?;
     register_parquet(context, CLEAN_TABLE, clean_path).await?;
     let per_rule = profile::rows_per_rule(context, QUARANTINE_TABLE).await?;
     let top_quarantined = profile::top_values(context, QUARANTINE_TABLE, &rules, 10).await?;
     let clean = profile::table_profile(context, CLEAN_TABLE, &config.cancellation_prefix).await?;
+    lap("quarantine and clean profiles");
 
     let mut steps = Vec::new();
     let mut remaining = counts.total;

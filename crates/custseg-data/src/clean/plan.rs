@@ -1,13 +1,12 @@
 //! The SQL that assigns every raw row its fate: kept, or dropped by one named rule.
 
-use super::duplicates::DUPLICATE_RANK;
+pub use super::duplicates::IS_DUPLICATE;
+use super::duplicates::with_duplicate_flag_sql;
 use super::rule::{CleaningRule, sql_string};
 use crate::schema::{LINE_TOTAL, RULE, RawColumn, SOURCE_ROW, STATUS};
 
 /// Column of the annotated table holding the cleaned Description.
 pub const CLEAN_DESCRIPTION: &str = "clean_description";
-/// Column of the annotated table that is true for exact duplicates of an earlier row.
-pub const IS_DUPLICATE: &str = "is_duplicate";
 
 /// The annotated table over `raw_table`: every raw column, `rule` (the first rule
 /// that drops the row, NULL when kept), the cleaned Description, `status`,
@@ -22,19 +21,6 @@ pub fn annotate_sql(
         .map(|column| column.sql())
         .collect::<Vec<_>>()
         .join(", ");
-    let mut helpers: Vec<(String, String)> = rules
-        .iter()
-        .flat_map(|rule| rule.helper_columns())
-        .collect();
-    let has_duplicate_rank = helpers.iter().any(|(name, _)| name == DUPLICATE_RANK);
-    if !has_duplicate_rank {
-        // still report exact duplicates when the rule is off
-        helpers.extend(super::duplicates::Duplicates.helper_columns());
-    }
-    let helper_sql: String = helpers
-        .iter()
-        .map(|(name, expression)| format!(", {expression} AS {name}"))
-        .collect();
     let rule_case = if rules.is_empty() {
         "CAST(NULL AS VARCHAR)".to_owned()
     } else {
@@ -57,8 +43,9 @@ pub fn annotate_sql(
            upper(trim(\"Description\")) AS {CLEAN_DESCRIPTION}, \
            CASE WHEN starts_with(\"InvoiceNo\", {prefix}) THEN 'cancelled' ELSE 'completed' END AS {STATUS}, \
            CAST(\"Quantity\" AS DOUBLE) * \"UnitPrice\" AS {LINE_TOTAL}, \
-           {DUPLICATE_RANK} > 1 AS {IS_DUPLICATE} \
-         FROM (SELECT *{helper_sql} FROM {raw_table}) \
-         ORDER BY {SOURCE_ROW}"
+           {IS_DUPLICATE} \
+         FROM ({flagged}) \
+         ORDER BY {SOURCE_ROW}",
+        flagged = with_duplicate_flag_sql(raw_table)
     )
 }

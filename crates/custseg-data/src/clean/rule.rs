@@ -9,15 +9,9 @@ pub trait CleaningRule: Send + Sync + std::fmt::Debug {
     /// What the rule drops, in plain words, for reports.
     fn description(&self) -> String;
 
-    /// SQL predicate over the raw columns (and any [`CleaningRule::helper_columns`])
-    /// that is true for the rows this rule drops.
+    /// SQL predicate over the raw columns (and `is_duplicate`) that is true for
+    /// the rows this rule drops.
     fn rejects(&self) -> String;
-
-    /// Extra columns the predicate needs, as `(name, SQL expression)`, computed over
-    /// the whole raw table (for example a window over duplicate groups).
-    fn helper_columns(&self) -> Vec<(String, String)> {
-        Vec::new()
-    }
 
     /// The raw column whose values best explain a drop, for the report's list of
     /// most frequent quarantined values.
