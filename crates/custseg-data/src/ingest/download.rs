@@ -99,7 +99,8 @@ pub(crate) fn fetch(
     Ok(path)
 }
 
-fn check_pin(path: &Path, actual: &str, options: &IngestOptions) -> Result<()> {
+/// Fails when `options.sha256` pins a checksum other than `actual`.
+pub(crate) fn check_pin(path: &Path, actual: &str, options: &IngestOptions) -> Result<()> {
     match &options.sha256 {
         Some(expected) if !expected.eq_ignore_ascii_case(actual) => Err(Error::Checksum {
             path: path.to_path_buf(),

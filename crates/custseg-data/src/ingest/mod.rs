@@ -92,18 +92,7 @@ pub fn ingest(input: &str, options: &IngestOptions, progress: &dyn Progress) -> 
     let shown = display_name(input, &local_path);
     let format = format::detect_file(&local_path, &shown)?;
     let sha256 = custseg_io::sha256_file(&local_path)?;
-    if let Some(expected) = options
-        .sha256
-        .as_ref()
-        .filter(|expected| !expected.eq_ignore_ascii_case(&sha256))
-    {
-        return Err(Error::Checksum {
-            path: local_path,
-            expected: expected.to_ascii_lowercase(),
-            actual: sha256,
-            hint: " (pinned by `--sha256` / `ingest.sha256`)".to_owned(),
-        });
-    }
+    download::check_pin(&local_path, &sha256, options)?;
     let key = cache::key(&sha256, options);
     if options.cache
         && let Some((parsed, record)) = cache::lookup(&options.data_dir, &key)?
