@@ -1,0 +1,372 @@
+//! Lloyd iterations and the fitted model.
+
+use ndarray::{Array2, ArrayView2};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::hyperparams::{Init, KMeansParams};
+use super::init::{kmeans_plus_plus, random_rows};
+use crate::error::{Error, Result, check_matrix};
+
+/// Rows per parallel work unit. Fixed (not derived from the thread count) so partial sums are
+/// always combined in the same order and results do not depend on the machine.
+pub(crate) const ROWS_PER_CHUNK: usize = 4096;
+
+/// A fitted K-Means model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KMeans {
+    /// Centroids, `k x width`, row-major.
+    pub centroids: Vec<Vec<f64>>,
+    /// Cluster of each training row.
+    #[serde(skip)]
+    pub labels: Vec<usize>,
+    /// Sum of squared distances of training rows to their centroid.
+    pub inertia: f64,
+    /// Lloyd iterations of the kept restart.
+    pub n_iter: usize,
+    /// Whether the kept restart converged before `max_iter`.
+    pub converged: bool,
+}
+
+impl KMeansParams {
+    /// Fits K-Means to the rows of `x`: `n_init` restarts (run in parallel), keeping the one with
+    /// the lowest inertia (the first of equals).
+    pub fn fit(&self, x: ArrayView2<'_, f64>) -> Result<KMeans> {
+        check_matrix(x, None)?;
+        self.check(x.nrows())?;
+        let data = x.as_standard_layout();
+        let data = data
+            .as_slice()
+            .ok_or_else(|| Error::Data("matrix is not contiguous".into()))?;
+        let width = x.ncols();
+        let tolerance = self.tol * mean_variance(data, width);
+        let runs: Vec<KMeans> = (0..self.n_init)
+            .into_par_iter()
+            .map(|run| {
+                let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+                rng.set_stream(run as u64);
+                let initial = match self.init {
+                    Init::KMeansPlusPlus => kmeans_plus_plus(data, width, self.k, &mut rng),
+                    Init::Random => random_rows(data, width, self.k, &mut rng),
+                };
+                lloyd_on(data, width, initial, self.max_iter, tolerance)
+            })
+            .collect();
+        let mut best: Option<KMeans> = None;
+        for run in runs {
+            if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
+                best = Some(run);
+            }
+        }
+        best.ok_or_else(|| Error::parameter("n_init", "must be at least 1"))
+    }
+}
+
+impl KMeans {
+    /// Number of clusters.
+    pub fn k(&self) -> usize {
+        self.centroids.len()
+    }
+
+    /// Nearest centroid and Euclidean distance to it, for each row of `x`.
+    pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<(Vec<usize>, Vec<f64>)> {
+        let width = self.centroids.first().map_or(0, Vec::len);
+        check_matrix(x, Some(width))?;
+        let centers = self.centroids.concat();
+        let pairs: Vec<(usize, f64)> = x
+            .outer_iter()
+            .map(|row| {
+                let row = row.to_vec();
+                let (label, squared) = nearest(&row, &centers, width);
+                (label, squared.sqrt())
+            })
+            .collect();
+        Ok(pairs.into_iter().unzip())
+    }
+
+    /// Centroids as a matrix.
+    pub fn centroid_matrix(&self) -> Array2<f64> {
+        let width = self.centroids.first().map_or(0, Vec::len);
+        Array2::from_shape_fn((self.k(), width), |(i, j)| self.centroids[i][j])
+    }
+}
+
+/// Runs Lloyd's algorithm from the given starting centroids (`k x width`). `tolerance` is
+/// absolute (squared centroid shift summed over clusters); pass 0 to run until labels stop
+/// changing. This is the deterministic core that the tests compare with scikit-learn.
+pub fn lloyd(
+    x: ArrayView2<'_, f64>,
+    initial: ArrayView2<'_, f64>,
+    max_iter: usize,
+    tolerance: f64,
+) -> Result<KMeans> {
+    check_matrix(x, None)?;
+    check_matrix(initial, Some(x.ncols()))?;
+    let data = x.as_standard_layout();
+    let data = data
+        .as_slice()
+        .ok_or_else(|| Error::Data("matrix is not contiguous".into()))?;
+    let initial = initial.as_standard_layout().iter().copied().collect();
+    Ok(lloyd_on(data, x.ncols(), initial, max_iter.max(1), tolerance))
+}
+
+/// Squared Euclidean distance.
+#[inline]
+pub fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+#[inline]
+fn nearest(row: &[f64], centers: &[f64], width: usize) -> (usize, f64) {
+    let mut best = (0, f64::INFINITY);
+    for (index, center) in centers.chunks_exact(width).enumerate() {
+        let distance = squared_distance(row, center);
+        if distance < best.1 {
+            best = (index, distance);
+        }
+    }
+    best
+}
+
+/// Per-chunk partial result of one assignment pass.
+struct Partial {
+    sums: Vec<f64>,
+    counts: Vec<usize>,
+    changed: bool,
+}
+
+/// One pass: label each row with its nearest centre (writing `labels`), and (when `update`)
+/// sum the rows per label.
+fn assign(
+    data: &[f64],
+    width: usize,
+    centers: &[f64],
+    labels: &mut [usize],
+    update: bool,
+) -> Partial {
+    let k = centers.len() / width;
+    let partials: Vec<Partial> = data
+        .par_chunks(ROWS_PER_CHUNK * width)
+        .zip(labels.par_chunks_mut(ROWS_PER_CHUNK))
+        .map(|(rows, labels)| {
+            let mut partial = Partial {
+                sums: vec![0.0; if update { k * width } else { 0 }],
+                counts: vec![0; k],
+                changed: false,
+            };
+            for (row, label) in rows.chunks_exact(width).zip(labels.iter_mut()) {
+                let (nearest, _) = nearest(row, centers, width);
+                if *label != nearest {
+                    partial.changed = true;
+                    *label = nearest;
+                }
+                partial.counts[nearest] += 1;
+                if update {
+                    let sum = &mut partial.sums[nearest * width..(nearest + 1) * width];
+                    sum.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+                }
+            }
+            partial
+        })
+        .collect();
+    let mut total = Partial {
+        sums: vec![0.0; if update { k * width } else { 0 }],
+        counts: vec![0; k],
+        changed: false,
+    };
+    for partial in partials {
+        total.changed |= partial.changed;
+        total.sums.iter_mut().zip(&partial.sums).for_each(|(t, p)| *t += p);
+        total.counts.iter_mut().zip(&partial.counts).for_each(|(t, p)| *t += p);
+    }
+    total
+}
+
+fn lloyd_on(
+    data: &[f64],
+    width: usize,
+    mut centers: Vec<f64>,
+    max_iter: usize,
+    tolerance: f64,
+) -> KMeans {
+    let n = data.len() / width;
+    let k = centers.len() / width;
+    // usize::MAX marks "no label yet", so the first pass always counts as a change.
+    let mut labels = vec![usize::MAX; n];
+    let mut strict = false;
+    let mut iterations = 0;
+    let mut converged = false;
+    for _ in 0..max_iter {
+        iterations += 1;
+        let Partial {
+            mut sums,
+            mut counts,
+            changed,
+        } = assign(data, width, &centers, &mut labels, true);
+        relocate_empty_clusters(data, width, &centers, &labels, &mut sums, &mut counts);
+        let mut new_centers = centers.clone();
+        for cluster in 0..k {
+            if counts[cluster] > 0 {
+                let count = counts[cluster] as f64;
+                for j in 0..width {
+                    new_centers[cluster * width + j] = sums[cluster * width + j] / count;
+                }
+            }
+        }
+        let shift = squared_distance(&centers, &new_centers);
+        centers = new_centers;
+        if !changed {
+            strict = true;
+            converged = true;
+            break;
+        }
+        if shift <= tolerance {
+            converged = true;
+            break;
+        }
+    }
+    if !strict {
+        assign(data, width, &centers, &mut labels, false);
+    }
+    let inertia = inertia(data, width, &centers, &labels);
+    KMeans {
+        centroids: centers.chunks_exact(width).map(<[f64]>::to_vec).collect(),
+        labels,
+        inertia,
+        n_iter: iterations,
+        converged,
+    }
+}
+
+/// An empty cluster takes the row farthest from its current centre (scikit-learn's rule), so
+/// a restart never ends with fewer than `k` clusters when `k` distinct rows exist.
+fn relocate_empty_clusters(
+    data: &[f64],
+    width: usize,
+    old_centers: &[f64],
+    labels: &[usize],
+    sums: &mut [f64],
+    counts: &mut [usize],
+) {
+    let empty: Vec<usize> = (0..counts.len()).filter(|&c| counts[c] == 0).collect();
+    if empty.is_empty() {
+        return;
+    }
+    let mut far: Vec<(f64, usize)> = data
+        .chunks_exact(width)
+        .zip(labels)
+        .enumerate()
+        .map(|(i, (row, &label))| {
+            let center = &old_centers[label * width..(label + 1) * width];
+            (squared_distance(row, center), i)
+        })
+        .collect();
+    far.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (cluster, (_, row_index)) in empty.into_iter().zip(far) {
+        let row = &data[row_index * width..(row_index + 1) * width];
+        let old = labels[row_index];
+        for j in 0..width {
+            sums[old * width + j] -= row[j];
+            sums[cluster * width + j] = row[j];
+        }
+        counts[old] -= 1;
+        counts[cluster] = 1;
+    }
+}
+
+fn inertia(data: &[f64], width: usize, centers: &[f64], labels: &[usize]) -> f64 {
+    let partials: Vec<f64> = data
+        .par_chunks(ROWS_PER_CHUNK * width)
+        .zip(labels.par_chunks(ROWS_PER_CHUNK))
+        .map(|(rows, labels)| {
+            rows.chunks_exact(width)
+                .zip(labels)
+                .map(|(row, &l)| squared_distance(row, &centers[l * width..(l + 1) * width]))
+                .sum::<f64>()
+        })
+        .collect();
+    partials.iter().sum()
+}
+
+fn mean_variance(data: &[f64], width: usize) -> f64 {
+    let n = (data.len() / width) as f64;
+    let mut total = 0.0;
+    for j in 0..width {
+        let mean = data.iter().skip(j).step_by(width).sum::<f64>() / n;
+        let variance = data
+            .iter()
+            .skip(j)
+            .step_by(width)
+            .map(|v| (v - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        total += variance;
+    }
+    total / width as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn blobs() -> Array2<f64> {
+        let mut rows = Vec::new();
+        for (cx, cy) in [(0.0, 0.0), (10.0, 10.0), (0.0, 10.0)] {
+            for i in 0..20 {
+                let dx = (i % 5) as f64 * 0.1;
+                let dy = (i / 5) as f64 * 0.1;
+                rows.extend([cx + dx, cy + dy]);
+            }
+        }
+        Array2::from_shape_vec((60, 2), rows).unwrap()
+    }
+
+    #[test]
+    fn finds_well_separated_blobs_with_either_init() {
+        for init in [Init::KMeansPlusPlus, Init::Random] {
+            let params = KMeansParams {
+                init,
+                ..KMeansParams::new(3)
+            };
+            let model = params.fit(blobs().view()).unwrap();
+            assert!(model.converged);
+            // Every blob is one cluster.
+            for blob in model.labels.chunks(20) {
+                assert!(blob.iter().all(|l| *l == blob[0]), "{init}: {blob:?}");
+            }
+            let mut distinct: Vec<usize> = model.labels.chunks(20).map(|b| b[0]).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            assert_eq!(distinct.len(), 3);
+            // Spread within a blob: 20 points, x offsets 0..0.4, y offsets 0..0.3.
+            assert!(model.inertia < 3.0 * 20.0 * 0.2, "{}", model.inertia);
+        }
+    }
+
+    #[test]
+    fn same_seed_same_model_and_predict_matches_labels() {
+        let params = KMeansParams::new(3);
+        let a = params.fit(blobs().view()).unwrap();
+        let b = params.fit(blobs().view()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.labels, b.labels);
+        let (labels, distances) = a.predict(blobs().view()).unwrap();
+        assert_eq!(labels, a.labels);
+        assert!(distances.iter().all(|d| *d >= 0.0 && *d < 1.0));
+    }
+
+    #[test]
+    fn empty_cluster_takes_the_farthest_row() {
+        // Two starting centres far from everything except one: the second gets no row at
+        // first and must take the row farthest from the first centre.
+        let x = array![[0.0], [1.0], [2.0], [100.0]];
+        let start = array![[1.0], [-1000.0]];
+        let model = lloyd(x.view(), start.view(), 100, 0.0).unwrap();
+        assert_eq!(model.labels, vec![0, 0, 0, 1]);
+        assert_eq!(model.centroids, vec![vec![1.0], vec![100.0]]);
+        assert_eq!(model.inertia, 2.0);
+    }
+}
