@@ -246,10 +246,12 @@ fn choose_split(
     while !candidates.is_empty() {
         let pick = rng.random_range(0..candidates.len());
         let feature = candidates.swap_remove(pick);
-        let (low, high) = rows.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| {
-            let v = data[r * width + feature];
-            (lo.min(v), hi.max(v))
-        });
+        let (low, high) = rows
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| {
+                let v = data[r * width + feature];
+                (lo.min(v), hi.max(v))
+            });
         if high > low {
             let mut threshold = rng.random_range(low..high);
             if threshold <= low {
@@ -288,7 +290,11 @@ mod tests {
         let scores = forest.score_samples(x.view()).unwrap();
         assert!(scores.iter().all(|s| (-1.0..0.0).contains(s)));
         let flags = forest.predict(x.view()).unwrap();
-        assert!(flags[300] && flags[301] && flags[302], "{:?}", &scores[298..]);
+        assert!(
+            flags[300] && flags[301] && flags[302],
+            "{:?}",
+            &scores[298..]
+        );
         let flagged = flags.iter().filter(|f| **f).count();
         assert!((3..=4).contains(&flagged), "{flagged}");
     }

@@ -52,7 +52,9 @@ impl Pca {
         if n < 2 {
             return Err(Error::Data("PCA needs at least two rows".into()));
         }
-        let mean = x.mean_axis(Axis(0)).ok_or_else(|| Error::Data("empty".into()))?;
+        let mean = x
+            .mean_axis(Axis(0))
+            .ok_or_else(|| Error::Data("empty".into()))?;
         let centered = &x - &mean;
         let covariance = centered.t().dot(&centered) / (n as f64 - 1.0);
         let (values, vectors) = covariance
@@ -103,10 +105,9 @@ impl Pca {
             .iter()
             .map(|&i| {
                 let mut vector: Vec<f64> = vectors.column(i).to_vec();
-                let largest = vector
-                    .iter()
-                    .copied()
-                    .fold(0.0_f64, |best, v| if v.abs() > best.abs() { v } else { best });
+                let largest = vector.iter().copied().fold(0.0_f64, |best, v| {
+                    if v.abs() > best.abs() { v } else { best }
+                });
                 if largest < 0.0 {
                     vector.iter_mut().for_each(|v| *v = -*v);
                 }
@@ -169,7 +170,12 @@ mod tests {
 
     #[test]
     fn threshold_keeps_the_fewest_components_reaching_it() {
-        let x = array![[1.0, 0.0, 0.0], [-1.0, 0.0, 0.1], [0.0, 0.5, 0.0], [0.0, -0.5, -0.1]];
+        let x = array![
+            [1.0, 0.0, 0.0],
+            [-1.0, 0.0, 0.1],
+            [0.0, 0.5, 0.0],
+            [0.0, -0.5, -0.1]
+        ];
         let pca = Pca::fit(x.view(), Components::VarianceThreshold(0.7)).unwrap();
         assert_eq!(pca.n_components(), 1);
         let all = Pca::fit(x.view(), Components::VarianceThreshold(1.0)).unwrap();

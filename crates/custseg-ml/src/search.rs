@@ -3,8 +3,8 @@
 //! by a configurable rule, and measure the pick's stability on bootstrap resamples.
 
 use ndarray::{Array2, ArrayView2};
-use rand::SeedableRng;
 use rand::Rng;
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -116,17 +116,26 @@ impl SearchConfig {
         if self.k_min < 2 || self.k_min > self.k_max {
             return Err(Error::parameter(
                 "k_min",
-                format!("need 2 <= k_min <= k_max, got {}..{}", self.k_min, self.k_max),
+                format!(
+                    "need 2 <= k_min <= k_max, got {}..{}",
+                    self.k_min, self.k_max
+                ),
             ));
         }
         if self.k_max >= n_rows {
             return Err(Error::parameter(
                 "k_max",
-                format!("must be below the number of rows ({n_rows}), got {}", self.k_max),
+                format!(
+                    "must be below the number of rows ({n_rows}), got {}",
+                    self.k_max
+                ),
             ));
         }
         if self.inits.is_empty() {
-            return Err(Error::parameter("inits", "name at least one initialisation"));
+            return Err(Error::parameter(
+                "inits",
+                "name at least one initialisation",
+            ));
         }
         let Selection { k_min, k_max, .. } = self.selection;
         if k_min > k_max || k_max < self.k_min || k_min > self.k_max {
@@ -247,7 +256,14 @@ pub fn search(x: ArrayView2<'_, f64>, config: &SearchConfig) -> Result<SearchOut
     let (chosen, reason) = choose(&mut candidates, &config.selection);
     let model = models[chosen].clone();
     let stability = (config.stability_bootstraps > 0)
-        .then(|| stability(x, &config.params(candidates[chosen].k, candidates[chosen].init), &model, config.stability_bootstraps))
+        .then(|| {
+            stability(
+                x,
+                &config.params(candidates[chosen].k, candidates[chosen].init),
+                &model,
+                config.stability_bootstraps,
+            )
+        })
         .transpose()?;
     Ok(SearchOutcome {
         candidates,
@@ -264,10 +280,12 @@ fn choose(candidates: &mut [Candidate], selection: &Selection) -> (usize, String
         .filter(|&i| candidates[i].eligible)
         .collect();
     let range = |values: &dyn Fn(&Candidate) -> f64| {
-        eligible.iter().map(|&i| values(&candidates[i])).fold(
-            (f64::INFINITY, f64::NEG_INFINITY),
-            |(lo, hi), v| (lo.min(v), hi.max(v)),
-        )
+        eligible
+            .iter()
+            .map(|&i| values(&candidates[i]))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            })
     };
     let rescale = |v: f64, (lo, hi): (f64, f64), higher_is_better: bool| {
         if hi > lo {
@@ -310,7 +328,8 @@ fn choose(candidates: &mut [Candidate], selection: &Selection) -> (usize, String
         winner.k,
         winner.init,
         match selection.rule {
-            SelectionRule::Composite => "composite score (mean of silhouette, Davies-Bouldin and Calinski-Harabasz, each rescaled so 1 is the best eligible value)",
+            SelectionRule::Composite =>
+                "composite score (mean of silhouette, Davies-Bouldin and Calinski-Harabasz, each rescaled so 1 is the best eligible value)",
             SelectionRule::Silhouette => "silhouette",
             SelectionRule::DaviesBouldin => "Davies-Bouldin index",
             SelectionRule::CalinskiHarabasz => "Calinski-Harabasz index",
@@ -326,17 +345,24 @@ fn choose(candidates: &mut [Candidate], selection: &Selection) -> (usize, String
         reason.push_str(&format!(", composite {composite:.3}"));
     }
     reason.push('.');
-    let best_silhouette = candidates
-        .iter()
-        .enumerate()
-        .fold(0, |best, (i, c)| if c.silhouette.mean > candidates[best].silhouette.mean { i } else { best });
+    let best_silhouette = candidates.iter().enumerate().fold(0, |best, (i, c)| {
+        if c.silhouette.mean > candidates[best].silhouette.mean {
+            i
+        } else {
+            best
+        }
+    });
     if candidates[best_silhouette].k != winner.k {
         let other = &candidates[best_silhouette];
         reason.push_str(&format!(
             " Silhouette alone would pick k = {} ({:.3}){}.",
             other.k,
             other.silhouette.mean,
-            if other.eligible { "" } else { ", outside the eligible range" }
+            if other.eligible {
+                ""
+            } else {
+                ", outside the eligible range"
+            }
         ));
     }
     (chosen, reason)
@@ -378,7 +404,13 @@ mod tests {
 
     /// Five well-separated blobs in 2-D.
     fn five_blobs() -> Array2<f64> {
-        let centres = [(0.0, 0.0), (20.0, 0.0), (0.0, 20.0), (20.0, 20.0), (40.0, 10.0)];
+        let centres = [
+            (0.0, 0.0),
+            (20.0, 0.0),
+            (0.0, 20.0),
+            (20.0, 20.0),
+            (40.0, 10.0),
+        ];
         let mut rows = Vec::new();
         for (b, (cx, cy)) in centres.iter().enumerate() {
             for i in 0..40 {

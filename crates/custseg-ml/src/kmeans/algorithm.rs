@@ -109,7 +109,13 @@ pub fn lloyd(
         .as_slice()
         .ok_or_else(|| Error::Data("matrix is not contiguous".into()))?;
     let initial = initial.as_standard_layout().iter().copied().collect();
-    Ok(lloyd_on(data, x.ncols(), initial, max_iter.max(1), tolerance))
+    Ok(lloyd_on(
+        data,
+        x.ncols(),
+        initial,
+        max_iter.max(1),
+        tolerance,
+    ))
 }
 
 /// Squared Euclidean distance.
@@ -178,8 +184,16 @@ fn assign(
     };
     for partial in partials {
         total.changed |= partial.changed;
-        total.sums.iter_mut().zip(&partial.sums).for_each(|(t, p)| *t += p);
-        total.counts.iter_mut().zip(&partial.counts).for_each(|(t, p)| *t += p);
+        total
+            .sums
+            .iter_mut()
+            .zip(&partial.sums)
+            .for_each(|(t, p)| *t += p);
+        total
+            .counts
+            .iter_mut()
+            .zip(&partial.counts)
+            .for_each(|(t, p)| *t += p);
     }
     total
 }

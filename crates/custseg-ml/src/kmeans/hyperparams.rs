@@ -84,7 +84,10 @@ impl KMeansParams {
         if self.k > n_rows {
             return Err(Error::parameter(
                 "k",
-                format!("{} clusters need at least as many rows, got {n_rows}", self.k),
+                format!(
+                    "{} clusters need at least as many rows, got {n_rows}",
+                    self.k
+                ),
             ));
         }
         if self.n_init == 0 {
@@ -94,7 +97,10 @@ impl KMeansParams {
             return Err(Error::parameter("max_iter", "must be at least 1"));
         }
         if !(self.tol >= 0.0 && self.tol.is_finite()) {
-            return Err(Error::parameter("tol", format!("must be >= 0, got {}", self.tol)));
+            return Err(Error::parameter(
+                "tol",
+                format!("must be >= 0, got {}", self.tol),
+            ));
         }
         Ok(())
     }

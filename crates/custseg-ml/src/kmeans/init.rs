@@ -9,7 +9,12 @@ use super::algorithm::{ROWS_PER_CHUNK, squared_distance};
 /// Greedy k-means++ as scikit-learn does it: the first centroid is a uniform random row; each
 /// next one is the best of `2 + ln k` candidates drawn with probability proportional to the
 /// squared distance to the nearest centroid so far, "best" meaning the lowest total potential.
-pub(super) fn kmeans_plus_plus(data: &[f64], width: usize, k: usize, rng: &mut impl Rng) -> Vec<f64> {
+pub(super) fn kmeans_plus_plus(
+    data: &[f64],
+    width: usize,
+    k: usize,
+    rng: &mut impl Rng,
+) -> Vec<f64> {
     let n = data.len() / width;
     let row = |i: usize| &data[i * width..(i + 1) * width];
     let trials = 2 + (k as f64).ln() as usize;
@@ -30,9 +35,7 @@ pub(super) fn kmeans_plus_plus(data: &[f64], width: usize, k: usize, rng: &mut i
         let candidates: Vec<usize> = (0..trials)
             .map(|_| {
                 let target = rng.random::<f64>() * potential;
-                cumulative
-                    .partition_point(|c| *c < target)
-                    .min(n - 1)
+                cumulative.partition_point(|c| *c < target).min(n - 1)
             })
             .collect();
         let mut best: Option<(f64, usize, Vec<f64>)> = None;
@@ -43,7 +46,10 @@ pub(super) fn kmeans_plus_plus(data: &[f64], width: usize, k: usize, rng: &mut i
                 .zip(&closest)
                 .for_each(|(d, c)| *d = d.min(*c));
             let candidate_potential: f64 = distances.iter().sum();
-            if best.as_ref().is_none_or(|(p, _, _)| candidate_potential < *p) {
+            if best
+                .as_ref()
+                .is_none_or(|(p, _, _)| candidate_potential < *p)
+            {
                 best = Some((candidate_potential, candidate, distances));
             }
         }

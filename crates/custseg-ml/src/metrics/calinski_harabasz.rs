@@ -19,7 +19,9 @@ pub fn calinski_harabasz(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64
     let (overall, _) = centroids(&data, width, &vec![0; n], 1);
 
     let between: f64 = (0..k)
-        .map(|c| counts[c] as f64 * squared_distance(&centers[c * width..(c + 1) * width], &overall))
+        .map(|c| {
+            counts[c] as f64 * squared_distance(&centers[c * width..(c + 1) * width], &overall)
+        })
         .sum();
     let within: f64 = data
         .chunks_exact(width)

@@ -24,8 +24,7 @@ pub fn davies_bouldin(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64> {
     for (s, count) in spread.iter_mut().zip(&counts) {
         *s /= *count as f64;
     }
-    let separation =
-        |a: usize, b: usize| squared_distance(center(a), center(b)).sqrt();
+    let separation = |a: usize, b: usize| squared_distance(center(a), center(b)).sqrt();
     let spread_zero = spread.iter().all(|v| v.abs() <= 1e-8);
     let centroids_coincide = (0..k).all(|a| (0..k).all(|b| separation(a, b) <= 1e-8));
     if spread_zero || centroids_coincide {

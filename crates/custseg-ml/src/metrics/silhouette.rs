@@ -94,10 +94,7 @@ pub fn silhouette_scores(
     };
     let m = rows.len();
     let data = x.as_standard_layout();
-    let data: Vec<f64> = rows
-        .iter()
-        .flat_map(|&r| data.row(r).to_vec())
-        .collect();
+    let data: Vec<f64> = rows.iter().flat_map(|&r| data.row(r).to_vec()).collect();
 
     // Relabel densely within the scored rows (a sample may miss a cluster entirely).
     let count = labelings.len();
@@ -203,7 +200,14 @@ mod tests {
 
     #[test]
     fn many_labelings_equal_one_at_a_time() {
-        let x = array![[0.0, 1.0], [2.0, 0.0], [10.0, 3.0], [14.0, 1.0], [7.0, 7.0], [1.0, 9.0]];
+        let x = array![
+            [0.0, 1.0],
+            [2.0, 0.0],
+            [10.0, 3.0],
+            [14.0, 1.0],
+            [7.0, 7.0],
+            [1.0, 9.0]
+        ];
         let a = [0, 0, 1, 1, 2, 2];
         let b = [0, 1, 0, 1, 0, 1];
         let options = SilhouetteOptions::default();
@@ -226,7 +230,10 @@ mod tests {
         let mut rows = Vec::new();
         for i in 0..400 {
             let blob = (i % 3) as f64 * 10.0;
-            rows.extend([blob + (i as f64 * 0.37).sin(), blob + (i as f64 * 0.11).cos()]);
+            rows.extend([
+                blob + (i as f64 * 0.37).sin(),
+                blob + (i as f64 * 0.11).cos(),
+            ]);
         }
         let x = ndarray::Array2::from_shape_vec((400, 2), rows).unwrap();
         let labels: Vec<usize> = (0..400).map(|i| i % 3).collect();
@@ -241,7 +248,11 @@ mod tests {
         assert_eq!(sampled.rows_scored, 200);
         let (low, high) = sampled.ci95.unwrap();
         assert!(low <= sampled.mean && sampled.mean <= high);
-        assert!((sampled.mean - exact).abs() < 0.05, "{} vs {exact}", sampled.mean);
+        assert!(
+            (sampled.mean - exact).abs() < 0.05,
+            "{} vs {exact}",
+            sampled.mean
+        );
     }
 
     #[test]
