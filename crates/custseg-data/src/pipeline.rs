@@ -67,6 +67,8 @@ pub struct FeaturesOutcome {
     pub files: Vec<PathBuf>,
     /// Time per stage.
     pub timings: Vec<StageTiming>,
+    /// The customer feature table.
+    pub table: Vec<RecordBatch>,
 }
 
 /// Runs ingest -> clean -> features on `input`, writing under `out`. Nothing in
@@ -74,6 +76,26 @@ pub struct FeaturesOutcome {
 pub async fn run_features(
     input: &str,
     out: &Path,
+    request: &FeaturesRequest,
+    progress: &dyn Progress,
+) -> Result<FeaturesOutcome> {
+    let mut staged = StagedOutput::new(out)?;
+    let mut outcome = stage_features(input, &mut staged, request, progress).await?;
+    let clock = Instant::now();
+    outcome.files = staged.commit()?;
+    outcome.timings.push(StageTiming {
+        stage: "write",
+        seconds: clock.elapsed().as_secs_f64(),
+    });
+    Ok(outcome)
+}
+
+/// Runs ingest -> clean -> features on `input`, writing into `staged` without committing it,
+/// so that later stages (`custseg run`) can add their outputs to the same atomic commit.
+/// `files` of the outcome is empty.
+pub async fn stage_features(
+    input: &str,
+    staged: &mut StagedOutput,
     request: &FeaturesRequest,
     progress: &dyn Progress,
 ) -> Result<FeaturesOutcome> {
@@ -98,7 +120,6 @@ pub async fn run_features(
     };
     lap("ingest", &mut timings);
 
-    let mut staged = StagedOutput::new(out)?;
     let context = engine::session(&request.engine)?;
     let clean_path = staged.path(paths::CLEAN)?;
     let quarantine_path = staged.path(paths::QUARANTINE)?;
@@ -162,14 +183,13 @@ pub async fn run_features(
     let json =
         serde_json::to_vec_pretty(&report).map_err(|error| Error::Invariant(error.to_string()))?;
     staged.write(paths::QUALITY, &json)?;
-    let files = staged.commit()?;
-    lap("write", &mut timings);
     Ok(FeaturesOutcome {
         report,
         customers,
         as_of,
-        files,
+        files: Vec::new(),
         timings,
+        table,
     })
 }
 

@@ -31,6 +31,12 @@ pub enum Command {
     DemoData(DemoDataArgs),
     /// Ingest, clean and build one row of features per customer.
     Features(FeaturesArgs),
+    /// Train the segmentation model on a customer feature table.
+    Train(TrainArgs),
+    /// Features and model in one go: ingest, clean, features, train.
+    Run(RunArgs),
+    /// Score customers with a trained model.
+    Predict(PredictArgs),
     /// Show the effective settings.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -74,6 +80,129 @@ pub struct FeaturesArgs {
     /// Memory the query engine may use before spilling, e.g. `4GiB` or `512MB`.
     #[arg(long)]
     pub memory_limit: Option<String>,
+}
+
+/// `custseg train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Customer feature table (Parquet, CSV or JSON), e.g. `out/features/customer_features.parquet`.
+    #[arg(long)]
+    pub features: PathBuf,
+    /// Output directory (writes `model/` and `segments/`).
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// A previous model file: matching segments keep its ids and names, and
+    /// `segments/transitions.csv` counts who moved where.
+    #[arg(long)]
+    pub previous: Option<PathBuf>,
+    /// Model settings.
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// `custseg run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Transaction log: CSV, CSV.gz, xlsx, Parquet, a zip holding one, or an http(s) URL.
+    #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
+    pub input: Option<String>,
+    /// Use the built-in demo dataset (generated once, seeded; no network).
+    #[arg(long)]
+    pub demo: bool,
+    /// Output directory.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// The date recency is measured to (YYYY-MM-DD). Default: the last date in the cleaned data.
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Input-reading options.
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+    /// Memory the query engine may use before spilling, e.g. `4GiB` or `512MB`.
+    #[arg(long)]
+    pub memory_limit: Option<String>,
+    /// A previous model file (see `custseg train --previous`).
+    #[arg(long)]
+    pub previous: Option<PathBuf>,
+    /// Model settings.
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// `custseg predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Model file written by `train` or `run` (`out/model/model.json`).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Customers to score: CSV, Parquet or JSON with `CustomerID` and the model's features.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Output file (.csv, .parquet or .json); CSV on stdout when absent.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Model settings on the command line; each overrides `[model]` in `custseg.toml`.
+#[derive(Debug, Args, Default)]
+pub struct ModelArgs {
+    /// Smallest k of the search grid.
+    #[arg(long)]
+    pub k_min: Option<usize>,
+    /// Largest k of the search grid.
+    #[arg(long)]
+    pub k_max: Option<usize>,
+    /// Initialisations tried, comma-separated: `k-means++`, `random`.
+    #[arg(long, value_delimiter = ',')]
+    pub inits: Option<Vec<String>>,
+    /// K-Means restarts per candidate.
+    #[arg(long)]
+    pub n_init: Option<usize>,
+    /// K-Means iterations per restart at most.
+    #[arg(long)]
+    pub max_iter: Option<usize>,
+    /// K-Means convergence tolerance (relative to the mean feature variance).
+    #[arg(long)]
+    pub tol: Option<f64>,
+    /// Seed of the search.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Selection rule: composite (default), silhouette, davies_bouldin, calinski_harabasz.
+    #[arg(long)]
+    pub selection: Option<String>,
+    /// Smallest k the selection may choose.
+    #[arg(long)]
+    pub select_k_min: Option<usize>,
+    /// Largest k the selection may choose.
+    #[arg(long)]
+    pub select_k_max: Option<usize>,
+    /// Bootstrap refits measuring the chosen model's stability (0 to skip).
+    #[arg(long)]
+    pub stability_bootstraps: Option<usize>,
+    /// Rows up to which silhouette is exact (sampled beyond).
+    #[arg(long)]
+    pub silhouette_exact_max: Option<usize>,
+    /// Expected share of outliers for Isolation Forest.
+    #[arg(long)]
+    pub contamination: Option<f64>,
+    /// Isolation Forest trees.
+    #[arg(long)]
+    pub n_estimators: Option<usize>,
+    /// Seed of Isolation Forest.
+    #[arg(long)]
+    pub outlier_seed: Option<u64>,
+    /// Skip outlier detection.
+    #[arg(long)]
+    pub no_outliers: bool,
+    /// Scaling: standard or robust.
+    #[arg(long)]
+    pub scaling: Option<String>,
+    /// Keep exactly this many PCA components.
+    #[arg(long, conflicts_with = "pca_variance")]
+    pub pca_components: Option<usize>,
+    /// Keep the fewest PCA components explaining this share of the variance.
+    #[arg(long)]
+    pub pca_variance: Option<f64>,
 }
 
 /// Options for reading an input.

@@ -10,6 +10,7 @@ mod commands;
 mod logging;
 mod progress;
 mod settings;
+mod tables;
 
 use clap::Parser;
 

@@ -8,7 +8,10 @@ use custseg_data::engine::EngineOptions;
 use custseg_data::ingest::IngestOptions;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::IngestArgs;
+use custseg_ml::search::SelectionRule;
+use custseg_model::ModelConfig;
+
+use crate::cli::{IngestArgs, ModelArgs};
 
 /// Everything configurable, as in `custseg.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -24,6 +27,8 @@ pub struct Settings {
     pub features: FeatureSettings,
     /// `[demo]`: the built-in demo dataset.
     pub demo: DemoSettings,
+    /// `[model]`: the segmentation model.
+    pub model: ModelConfig,
 }
 
 /// `[features]`.
@@ -76,11 +81,96 @@ impl Settings {
             .clean
             .build()
             .with_context(|| format!("settings file `{}`", path.display()))?;
+        settings
+            .model
+            .check()
+            .with_context(|| format!("settings file `{}`", path.display()))?;
         tracing::debug!(path = %path.display(), "loaded settings");
         Ok(settings)
     }
 
     /// Applies the command line's ingest options on top.
+    /// Overrides `[model]` with the command line.
+    pub fn apply_model_args(&mut self, args: &ModelArgs) -> Result<()> {
+        let model = &mut self.model;
+        let search = &mut model.search;
+        if let Some(v) = args.k_min {
+            search.k_min = v;
+        }
+        if let Some(v) = args.k_max {
+            search.k_max = v;
+        }
+        if let Some(inits) = &args.inits {
+            search.inits = inits
+                .iter()
+                .map(|i| i.trim().parse())
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = args.n_init {
+            search.n_init = v;
+        }
+        if let Some(v) = args.max_iter {
+            search.max_iter = v;
+        }
+        if let Some(v) = args.tol {
+            search.tol = v;
+        }
+        if let Some(v) = args.seed {
+            search.seed = v;
+        }
+        if let Some(rule) = &args.selection {
+            search.selection.rule = match rule.as_str() {
+                "composite" => SelectionRule::Composite,
+                "silhouette" => SelectionRule::Silhouette,
+                "davies_bouldin" => SelectionRule::DaviesBouldin,
+                "calinski_harabasz" => SelectionRule::CalinskiHarabasz,
+                other => bail!(
+                    "`--selection {other}`: expected composite, silhouette, davies_bouldin or calinski_harabasz"
+                ),
+            };
+        }
+        if let Some(v) = args.select_k_min {
+            search.selection.k_min = v;
+        }
+        if let Some(v) = args.select_k_max {
+            search.selection.k_max = v;
+        }
+        if let Some(v) = args.stability_bootstraps {
+            search.stability_bootstraps = v;
+        }
+        if let Some(v) = args.silhouette_exact_max {
+            search.silhouette.exact_max_rows = v;
+        }
+        if let Some(v) = args.contamination {
+            model.outliers.contamination = v;
+        }
+        if let Some(v) = args.n_estimators {
+            model.outliers.n_estimators = v;
+        }
+        if let Some(v) = args.outlier_seed {
+            model.outliers.seed = v;
+        }
+        if args.no_outliers {
+            model.outliers.enabled = false;
+        }
+        if let Some(scaling) = &args.scaling {
+            model.scaling = match scaling.as_str() {
+                "standard" => custseg_ml::scaling::ScalingKind::Standard,
+                "robust" => custseg_ml::scaling::ScalingKind::Robust,
+                other => bail!("`--scaling {other}`: expected standard or robust"),
+            };
+        }
+        if let Some(v) = args.pca_components {
+            model.pca.n_components = Some(v);
+        }
+        if let Some(v) = args.pca_variance {
+            model.pca.n_components = None;
+            model.pca.variance_threshold = v;
+        }
+        model.check()?;
+        Ok(())
+    }
+
     pub fn apply_ingest_args(&mut self, args: &IngestArgs) -> Result<()> {
         let ingest = &mut self.ingest;
         if let Some(sheet) = &args.sheet {

@@ -3,6 +3,10 @@
 mod config;
 mod demo_data;
 mod features;
+mod model_stage;
+mod predict;
+mod run;
+mod train;
 
 use anyhow::Result;
 
@@ -15,6 +19,9 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::DemoData(args) => demo_data::run(&args, &settings, cli.quiet),
         Command::Features(args) => features::run(&args, settings, cli.quiet),
+        Command::Train(args) => train::run(&args, settings),
+        Command::Run(args) => run::run(&args, settings, cli.quiet),
+        Command::Predict(args) => predict::run(&args),
         Command::Config(command) => config::run(&command, &settings),
     }
 }

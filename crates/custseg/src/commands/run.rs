@@ -1,0 +1,75 @@
+//! `custseg run`: ingest -> clean -> features -> model, committed together.
+
+use anyhow::{Context, Result};
+use custseg_data::pipeline::{self, FeaturesRequest};
+use custseg_io::StagedOutput;
+
+use super::demo_data::demo_input;
+use super::model_stage::{self, load_previous, training_columns};
+use crate::cli::RunArgs;
+use crate::progress::TerminalProgress;
+use crate::settings::{Settings, parse_bytes};
+use crate::tables::from_batches;
+
+/// Runs `custseg run`.
+pub fn run(args: &RunArgs, mut settings: Settings, quiet: bool) -> Result<()> {
+    settings.apply_ingest_args(&args.ingest)?;
+    settings.apply_model_args(&args.model)?;
+    if let Some(limit) = &args.memory_limit {
+        settings.engine.memory_limit = Some(parse_bytes(limit)?);
+    }
+    let input = match &args.input {
+        Some(input) => input.clone(),
+        None => demo_input(&settings.demo, &settings.ingest.data_dir, quiet)?,
+    };
+    let request = FeaturesRequest {
+        ingest: settings.ingest.clone(),
+        clean: settings.clean.clone(),
+        engine: settings.engine.clone(),
+        as_of: args.as_of.or(settings.features.as_of),
+    };
+    let progress = TerminalProgress::new(quiet);
+    let failed = || {
+        format!(
+            "`custseg run` on `{input}` failed; `{}` was left as it was",
+            args.out.display()
+        )
+    };
+    let mut staged = StagedOutput::new(&args.out)?;
+    let features = super::runtime()?
+        .block_on(pipeline::stage_features(&input, &mut staged, &request, &progress))
+        .with_context(failed)?;
+    let (table, _) = from_batches(&features.table, &training_columns(&settings.model)).with_context(failed)?;
+    let previous = args
+        .previous
+        .as_deref()
+        .map(|path| load_previous(path, &table))
+        .transpose()?;
+    let model = model_stage::stage_model(
+        &mut staged,
+        &table,
+        &settings.model,
+        Some(features.report.input.sha256.clone()),
+        previous.as_ref(),
+    )
+    .with_context(failed)?;
+    let files = staged.commit()?;
+
+    let report = &features.report;
+    println!(
+        "rows       {} raw = {} clean + {} quarantined",
+        report.raw_rows, report.clean_rows, report.quarantined_rows
+    );
+    println!("customers  {} (as of {})", features.customers, features.as_of);
+    let timings: Vec<String> = features
+        .timings
+        .iter()
+        .map(|t| format!("{} {:.3}s", t.stage, t.seconds))
+        .collect();
+    println!("time       {}", timings.join(", "));
+    model_stage::print_summary(&model);
+    for file in files {
+        println!("wrote      {}", file.display());
+    }
+    Ok(())
+}
