@@ -230,13 +230,22 @@ pub fn search(x: ArrayView2<'_, f64>, config: &SearchConfig) -> Result<SearchOut
     let grid: Vec<(usize, Init)> = (config.k_min..=config.k_max)
         .flat_map(|k| config.inits.iter().map(move |&init| (k, init)))
         .collect();
+    let clock = std::time::Instant::now();
     let models: Vec<KMeans> = grid
         .par_iter()
         .map(|&(k, init)| config.params(k, init).fit(x))
         .collect::<Result<_>>()?;
 
+    tracing::debug!(
+        seconds = clock.elapsed().as_secs_f64(),
+        candidates = grid.len(),
+        "K-Means fits"
+    );
+    let clock = std::time::Instant::now();
     let labelings: Vec<&[usize]> = models.iter().map(|m| m.labels.as_slice()).collect();
     let silhouettes = silhouette_scores(x, &labelings, &config.silhouette)?;
+    tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "silhouette scores");
+    let clock = std::time::Instant::now();
     let mut candidates = Vec::with_capacity(grid.len());
     for ((&(k, init), model), silhouette) in grid.iter().zip(&models).zip(silhouettes) {
         candidates.push(Candidate {
@@ -253,7 +262,12 @@ pub fn search(x: ArrayView2<'_, f64>, config: &SearchConfig) -> Result<SearchOut
             composite: None,
         });
     }
+    tracing::debug!(
+        seconds = clock.elapsed().as_secs_f64(),
+        "Davies-Bouldin and Calinski-Harabasz"
+    );
     let (chosen, reason) = choose(&mut candidates, &config.selection);
+    let clock = std::time::Instant::now();
     let model = models[chosen].clone();
     let stability = (config.stability_bootstraps > 0)
         .then(|| {
@@ -265,6 +279,7 @@ pub fn search(x: ArrayView2<'_, f64>, config: &SearchConfig) -> Result<SearchOut
             )
         })
         .transpose()?;
+    tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "stability");
     Ok(SearchOutcome {
         candidates,
         chosen,

@@ -138,7 +138,9 @@ impl ModelConfig {
         let mut seen = std::collections::HashSet::new();
         for feature in &self.features {
             if !seen.insert(feature) {
-                return Err(Error::Config(format!("feature `{feature}` is listed twice")));
+                return Err(Error::Config(format!(
+                    "feature `{feature}` is listed twice"
+                )));
             }
         }
         if self.outliers.enabled {

@@ -138,7 +138,9 @@ impl ModelFile {
         if header.schema_version != Some(SCHEMA_VERSION) {
             return Err(Error::ModelFile(format!(
                 "schema version {} is not supported by this custseg (it reads version {SCHEMA_VERSION}); retrain the model",
-                header.schema_version.map_or("missing".to_owned(), |v| v.to_string())
+                header
+                    .schema_version
+                    .map_or("missing".to_owned(), |v| v.to_string())
             )));
         }
         let model: Self = serde_json::from_slice(bytes)

@@ -21,7 +21,11 @@ const DISTINGUISHING_TRAITS: [(&str, &str, &str); 6] = [
     ("Is_UK", "domestic", "international"),
     ("Cancellation_Rate", "frequent returns", "few returns"),
     ("Spending_Trend", "growing", "declining"),
-    ("Average_Transaction_Value", "large baskets", "small baskets"),
+    (
+        "Average_Transaction_Value",
+        "large baskets",
+        "small baskets",
+    ),
     ("Unique_Products_Purchased", "broad range", "narrow range"),
     ("Hour", "late-day shoppers", "early shoppers"),
 ];
@@ -36,7 +40,11 @@ fn percentile(values: &[f64], value: f64) -> f64 {
     (below + equal / 2.0) / values.len() as f64
 }
 
-fn median_percentile(profile: &SegmentProfile, table: &CustomerTable, feature: &str) -> Option<f64> {
+fn median_percentile(
+    profile: &SegmentProfile,
+    table: &CustomerTable,
+    feature: &str,
+) -> Option<f64> {
     let values = table.column(feature)?;
     let median = profile.features.get(feature)?.median;
     Some(percentile(values, median))
@@ -59,7 +67,11 @@ pub fn name_segments(profiles: &mut [SegmentProfile], table: &CustomerTable) {
         profile.name = if recency >= 0.7 {
             format!("Lapsed {}", value.to_lowercase())
         } else if tenure.is_some_and(|t| t <= 0.3) && frequency <= 0.5 {
-            if spend >= 0.75 { "New high-value".to_owned() } else { "New".to_owned() }
+            if spend >= 0.75 {
+                "New high-value".to_owned()
+            } else {
+                "New".to_owned()
+            }
         } else if frequency >= 0.7 {
             format!("{value} loyal")
         } else if recency <= 0.35 {
@@ -142,9 +154,18 @@ mod tests {
         let table = CustomerTable {
             customer_ids: (0..8).collect(),
             columns: vec![
-                (SPEND.into(), vec![900.0, 950.0, 1000.0, 980.0, 10.0, 12.0, 11.0, 9.0]),
-                (RECENCY.into(), vec![2.0, 3.0, 1.0, 4.0, 300.0, 280.0, 310.0, 290.0]),
-                (FREQUENCY.into(), vec![20.0, 25.0, 22.0, 21.0, 1.0, 1.0, 2.0, 1.0]),
+                (
+                    SPEND.into(),
+                    vec![900.0, 950.0, 1000.0, 980.0, 10.0, 12.0, 11.0, 9.0],
+                ),
+                (
+                    RECENCY.into(),
+                    vec![2.0, 3.0, 1.0, 4.0, 300.0, 280.0, 310.0, 290.0],
+                ),
+                (
+                    FREQUENCY.into(),
+                    vec![20.0, 25.0, 22.0, 21.0, 1.0, 1.0, 2.0, 1.0],
+                ),
             ],
         };
         let clusters = [0, 0, 0, 0, 1, 1, 1, 1];
@@ -167,7 +188,15 @@ mod tests {
         let mut segments = profiles(&table, &[0, 0, 1, 1], &[false; 4], 2);
         name_segments(&mut segments, &table);
         assert_ne!(segments[0].name, segments[1].name);
-        assert!(segments[0].name.ends_with("domestic"), "{}", segments[0].name);
-        assert!(segments[1].name.ends_with("international"), "{}", segments[1].name);
+        assert!(
+            segments[0].name.ends_with("domestic"),
+            "{}",
+            segments[0].name
+        );
+        assert!(
+            segments[1].name.ends_with("international"),
+            "{}",
+            segments[1].name
+        );
     }
 }

@@ -91,7 +91,10 @@ impl ModelFile {
                     .iter()
                     .map(|c| squared_distance(&point, c))
                     .enumerate()
-                    .fold((0, f64::INFINITY), |best, (i, d)| if d < best.1 { (i, d) } else { best });
+                    .fold(
+                        (0, f64::INFINITY),
+                        |best, (i, d)| if d < best.1 { (i, d) } else { best },
+                    );
                 let score = scores.as_ref().map(|s| s[row]);
                 Prediction {
                     index,

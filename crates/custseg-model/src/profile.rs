@@ -54,7 +54,9 @@ pub fn profiles(
     let total_revenue: f64 = revenue_column.map_or(0.0, |v| v.iter().sum());
     (0..k)
         .map(|cluster| {
-            let members: Vec<usize> = (0..table.len()).filter(|&i| clusters[i] == cluster).collect();
+            let members: Vec<usize> = (0..table.len())
+                .filter(|&i| clusters[i] == cluster)
+                .collect();
             let revenue: f64 = revenue_column.map_or(0.0, |v| members.iter().map(|&i| v[i]).sum());
             let features = table
                 .columns
@@ -79,7 +81,11 @@ pub fn profiles(
                 size: members.len(),
                 share_of_customers: members.len() as f64 / n,
                 revenue,
-                share_of_revenue: if total_revenue > 0.0 { revenue / total_revenue } else { 0.0 },
+                share_of_revenue: if total_revenue > 0.0 {
+                    revenue / total_revenue
+                } else {
+                    0.0
+                },
                 outliers: members.iter().filter(|&&i| outliers[i]).count(),
                 features,
             }

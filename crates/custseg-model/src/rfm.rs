@@ -28,7 +28,9 @@ impl TryFrom<String> for ScoreRange {
         let parse = |s: &str| -> Result<u8, String> {
             match s.trim().parse::<u8>() {
                 Ok(v @ 1..=5) => Ok(v),
-                _ => Err(format!("`{text}` is not a score range like `4-5` (scores 1 to 5)")),
+                _ => Err(format!(
+                    "`{text}` is not a score range like `4-5` (scores 1 to 5)"
+                )),
             }
         };
         let (low, high) = match text.split_once('-') {
@@ -114,7 +116,10 @@ impl RfmTable {
                     segment.name
                 )));
             }
-            if self.segments[..index].iter().any(|s| s.name == segment.name) {
+            if self.segments[..index]
+                .iter()
+                .any(|s| s.name == segment.name)
+            {
                 return Err(Error::Config(format!(
                     "RFM segment `{}` is listed twice",
                     segment.name
@@ -223,14 +228,21 @@ mod tests {
         let lookup = table.lookup().unwrap();
         assert_eq!(table.segments.len(), 11);
         for index in 0..table.segments.len() {
-            assert!(lookup.contains(&index), "{} unreachable", table.segments[index].name);
+            assert!(
+                lookup.contains(&index),
+                "{} unreachable",
+                table.segments[index].name
+            );
         }
         let champion = RfmScore { r: 5, f: 5, m: 5 };
         assert_eq!(table.segment_of(&lookup, champion), "Champions");
         let lost = RfmScore { r: 1, f: 1, m: 1 };
         assert_eq!(table.segment_of(&lookup, lost), "Lost");
         let big_spender_gone = RfmScore { r: 1, f: 4, m: 5 };
-        assert_eq!(table.segment_of(&lookup, big_spender_gone), "Can't Lose Them");
+        assert_eq!(
+            table.segment_of(&lookup, big_spender_gone),
+            "Can't Lose Them"
+        );
     }
 
     #[test]
@@ -242,7 +254,10 @@ mod tests {
             m: "5".to_owned().try_into().unwrap(),
         });
         let error = table.check().unwrap_err().to_string();
-        assert!(error.contains("R=5 F=5 M=5") && error.contains("Champions"), "{error}");
+        assert!(
+            error.contains("R=5 F=5 M=5") && error.contains("Champions"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -250,21 +265,33 @@ mod tests {
         let mut table = RfmTable::default();
         table.segments.retain(|s| s.name != "Lost");
         let error = table.check().unwrap_err().to_string();
-        assert!(error.contains("R=1 F=1 M=1") && error.contains("no segment"), "{error}");
+        assert!(
+            error.contains("R=1 F=1 M=1") && error.contains("no segment"),
+            "{error}"
+        );
     }
 
     #[test]
     fn bad_ranges_are_refused_when_parsed() {
         assert!(ScoreRange::try_from("0-3".to_owned()).is_err());
         assert!(ScoreRange::try_from("4-2".to_owned()).is_err());
-        assert_eq!(ScoreRange::try_from("2-4".to_owned()).unwrap(), ScoreRange { low: 2, high: 4 });
+        assert_eq!(
+            ScoreRange::try_from("2-4".to_owned()).unwrap(),
+            ScoreRange { low: 2, high: 4 }
+        );
     }
 
     #[test]
     fn quintiles_of_distinct_values_and_ties() {
         let values: Vec<f64> = (1..=10).map(f64::from).collect();
-        assert_eq!(quintile_scores(&values, true), vec![1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
-        assert_eq!(quintile_scores(&values, false), vec![5, 5, 4, 4, 3, 3, 2, 2, 1, 1]);
+        assert_eq!(
+            quintile_scores(&values, true),
+            vec![1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+        );
+        assert_eq!(
+            quintile_scores(&values, false),
+            vec![5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+        );
         let tied = [1.0, 1.0, 1.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
         let scores = quintile_scores(&tied, true);
         assert!(scores[..4].iter().all(|s| *s == 1));

@@ -5,7 +5,8 @@ use custseg_ml::scaling::quantile_sorted;
 use serde::{Deserialize, Serialize};
 
 /// Quantile levels recorded.
-pub const QUANTILE_LEVELS: [f64; 11] = [0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0];
+pub const QUANTILE_LEVELS: [f64; 11] =
+    [0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0];
 
 /// Histogram bins recorded.
 pub const HISTOGRAM_BINS: usize = 20;
@@ -41,7 +42,13 @@ impl FeatureStats {
         );
         let width = (high - low) / HISTOGRAM_BINS as f64;
         let histogram_edges: Vec<f64> = (0..=HISTOGRAM_BINS)
-            .map(|i| if i == HISTOGRAM_BINS { high } else { low + width * i as f64 })
+            .map(|i| {
+                if i == HISTOGRAM_BINS {
+                    high
+                } else {
+                    low + width * i as f64
+                }
+            })
             .collect();
         let mut histogram_counts = vec![0u64; HISTOGRAM_BINS];
         for v in values {

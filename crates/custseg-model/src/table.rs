@@ -94,6 +94,9 @@ mod tests {
         let missing = t.matrix(&["c".into()]).unwrap_err().to_string();
         assert!(missing.contains("`c`"), "{missing}");
         let nan = t.matrix(&["b".into()]).unwrap_err().to_string();
-        assert!(nan.contains("customer `11` (row 2)") && nan.contains("`b`"), "{nan}");
+        assert!(
+            nan.contains("customer `11` (row 2)") && nan.contains("`b`"),
+            "{nan}"
+        );
     }
 }

@@ -2,8 +2,8 @@
 
 use std::time::Instant;
 
-use custseg_ml::scaling::Scaler;
 use custseg_ml::pca::Pca;
+use custseg_ml::scaling::Scaler;
 use custseg_ml::search::{Candidate, SearchOutcome, search};
 use ndarray::{Array2, Axis};
 use serde::Serialize;
@@ -11,7 +11,9 @@ use serde::Serialize;
 use crate::config::ModelConfig;
 use crate::error::{Error, Result};
 use crate::matching::assign;
-use crate::model_file::{FORMAT, ModelFile, ModelMetrics, SCHEMA_VERSION, SegmentInfo, SelectionInfo, TrainingInfo};
+use crate::model_file::{
+    FORMAT, ModelFile, ModelMetrics, SCHEMA_VERSION, SegmentInfo, SelectionInfo, TrainingInfo,
+};
 use crate::naming::name_segments;
 use crate::profile::{REVENUE_COLUMN, SegmentProfile, profiles};
 use crate::rfm::{self, RfmScore};
@@ -19,7 +21,11 @@ use crate::stats::FeatureStats;
 use crate::table::CustomerTable;
 
 /// Columns RFM scores are computed from.
-pub const RFM_COLUMNS: [&str; 3] = ["Days_Since_Last_Purchase", "Total_Transactions", "Total_Spend"];
+pub const RFM_COLUMNS: [&str; 3] = [
+    "Days_Since_Last_Purchase",
+    "Total_Transactions",
+    "Total_Spend",
+];
 
 /// One customer's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -111,7 +117,11 @@ pub fn train(
     let inlier_rows: Vec<usize> = (0..n).filter(|&i| !outlier[i]).collect();
     let inliers = x.select(Axis(0), &inlier_rows);
     lap("outliers", &mut timings);
-    tracing::info!(customers = n, outliers = n - inlier_rows.len(), "outliers flagged");
+    tracing::info!(
+        customers = n,
+        outliers = n - inlier_rows.len(),
+        "outliers flagged"
+    );
 
     // 2-3. Scaling and PCA, fitted on the inliers.
     let scaler = Scaler::fit(config.scaling, inliers.view())?;
@@ -247,7 +257,12 @@ pub fn train(
     })
 }
 
-fn segment_order(table: &CustomerTable, inlier_rows: &[usize], labels: &[usize], k: usize) -> Vec<usize> {
+fn segment_order(
+    table: &CustomerTable,
+    inlier_rows: &[usize],
+    labels: &[usize],
+    k: usize,
+) -> Vec<usize> {
     let mut totals = vec![(0.0, 0usize); k];
     let spend = table.column(REVENUE_COLUMN);
     for (&row, &label) in inlier_rows.iter().zip(labels) {
@@ -257,18 +272,29 @@ fn segment_order(table: &CustomerTable, inlier_rows: &[usize], labels: &[usize],
     let mut order: Vec<usize> = (0..k).collect();
     let key = |c: usize| {
         let (sum, count) = totals[c];
-        if spend.is_some() { sum / count.max(1) as f64 } else { count as f64 }
+        if spend.is_some() {
+            sum / count.max(1) as f64
+        } else {
+            count as f64
+        }
     };
     order.sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(a.cmp(&b)));
     order
 }
 
-fn feature_means(x: &Array2<f64>, positions: &[usize], outlier: &[bool], position: usize) -> Vec<f64> {
+fn feature_means(
+    x: &Array2<f64>,
+    positions: &[usize],
+    outlier: &[bool],
+    position: usize,
+) -> Vec<f64> {
     let rows: Vec<usize> = (0..x.nrows())
         .filter(|&i| positions[i] == position && !outlier[i])
         .collect();
     let rows = if rows.is_empty() {
-        (0..x.nrows()).filter(|&i| positions[i] == position).collect()
+        (0..x.nrows())
+            .filter(|&i| positions[i] == position)
+            .collect()
     } else {
         rows
     };
@@ -307,7 +333,12 @@ fn keep_previous_identities(model: &mut ModelFile, previous: &ModelFile) -> Resu
         })
         .collect();
     let matches = assign(&cost);
-    let mut next_id = previous.segments.iter().map(|s| s.id + 1).max().unwrap_or(0);
+    let mut next_id = previous
+        .segments
+        .iter()
+        .map(|s| s.id + 1)
+        .max()
+        .unwrap_or(0);
     for (segment, matched) in model.segments.iter_mut().zip(matches) {
         match matched {
             Some(old) => {

@@ -108,9 +108,19 @@ fn every_customer_gets_a_segment_and_sizes_add_up() {
     assert!((-1.0..=1.0).contains(&model.metrics.silhouette.mean));
     assert!(model.metrics.davies_bouldin > 0.0 && model.metrics.calinski_harabasz > 0.0);
     assert_eq!(outcome.candidates.len(), 9 * 2);
-    assert!(model.selection.reason.contains(&format!("k = {}", model.k())));
+    assert!(
+        model
+            .selection
+            .reason
+            .contains(&format!("k = {}", model.k()))
+    );
     // RFM scores are 1..5 and every customer has a named RFM segment.
-    assert!(outcome.customers.iter().all(|c| (1..=5).contains(&c.rfm.r) && !c.rfm_segment.is_empty()));
+    assert!(
+        outcome
+            .customers
+            .iter()
+            .all(|c| (1..=5).contains(&c.rfm.r) && !c.rfm_segment.is_empty())
+    );
 }
 
 #[test]
@@ -120,7 +130,11 @@ fn predict_on_the_training_table_returns_the_training_assignment() {
     let reloaded = ModelFile::from_bytes(&outcome.model.to_bytes().unwrap()).unwrap();
     let predictions = reloaded.predict(&table).unwrap();
     for (prediction, trained) in predictions.iter().zip(&outcome.customers) {
-        assert_eq!(prediction.cluster, trained.cluster, "customer {}", trained.customer_id);
+        assert_eq!(
+            prediction.cluster, trained.cluster,
+            "customer {}",
+            trained.customer_id
+        );
         assert_eq!(prediction.segment, trained.segment);
         assert_eq!(prediction.outlier, trained.outlier);
         assert_eq!(prediction.distance, trained.distance);
@@ -149,7 +163,12 @@ fn retraining_with_previous_keeps_ids_and_names() {
     config.search.selection.k_min = first.model.k();
     config.search.selection.k_max = first.model.k();
     let second = train(&synthetic_customers(5), &config, None, Some(&first.model)).unwrap();
-    let old: Vec<(usize, &str)> = first.model.segments.iter().map(|s| (s.id, s.name.as_str())).collect();
+    let old: Vec<(usize, &str)> = first
+        .model
+        .segments
+        .iter()
+        .map(|s| (s.id, s.name.as_str()))
+        .collect();
     for segment in &second.model.segments {
         assert!(
             old.contains(&(segment.id, segment.name.as_str())),
@@ -166,7 +185,9 @@ fn schema_version_and_format_are_checked_on_load() {
     let outcome = train(&table, &quick_config(), None, None).unwrap();
     let text = String::from_utf8(outcome.model.to_bytes().unwrap()).unwrap();
     let future = text.replacen("\"schema_version\":1", "\"schema_version\":2", 1);
-    let error = ModelFile::from_bytes(future.as_bytes()).unwrap_err().to_string();
+    let error = ModelFile::from_bytes(future.as_bytes())
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("schema version 2"), "{error}");
     let other = text.replacen("custseg-segmentation-model", "something-else", 1);
     assert!(ModelFile::from_bytes(other.as_bytes()).is_err());
@@ -183,14 +204,23 @@ fn predict_names_missing_unknown_and_non_finite_inputs() {
     let mut columns: Vec<String> = model.features.clone();
     columns.retain(|c| c != "Hour");
     let missing = model.check_columns(&columns).unwrap_err().to_string();
-    assert!(missing.contains("missing feature column `Hour`"), "{missing}");
+    assert!(
+        missing.contains("missing feature column `Hour`"),
+        "{missing}"
+    );
     columns.push("Hour".into());
     columns.push("Total_spend".into());
     let unknown = model.check_columns(&columns).unwrap_err().to_string();
-    assert!(unknown.contains("unknown column `Total_spend`"), "{unknown}");
+    assert!(
+        unknown.contains("unknown column `Total_spend`"),
+        "{unknown}"
+    );
     let mut bad = table.select(&[0, 1, 2]);
     bad.columns[3].1[1] = f64::NAN;
     let error = model.predict(&bad).unwrap_err().to_string();
-    assert!(error.contains(&format!("customer `{}` (row 2)", bad.customer_ids[1])), "{error}");
+    assert!(
+        error.contains(&format!("customer `{}` (row 2)", bad.customer_ids[1])),
+        "{error}"
+    );
     assert!(error.contains("Total_Spend"), "{error}");
 }

@@ -6,6 +6,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::hamerly::hamerly_on;
 use super::hyperparams::{Init, KMeansParams};
 use super::init::{kmeans_plus_plus, random_rows};
 use crate::error::{Error, Result, check_matrix};
@@ -51,7 +52,7 @@ impl KMeansParams {
                     Init::KMeansPlusPlus => kmeans_plus_plus(data, width, self.k, &mut rng),
                     Init::Random => random_rows(data, width, self.k, &mut rng),
                 };
-                lloyd_on(data, width, initial, self.max_iter, tolerance)
+                hamerly_on(data, width, initial, self.max_iter, tolerance)
             })
             .collect();
         let mut best: Option<KMeans> = None;
@@ -95,7 +96,9 @@ impl KMeans {
 
 /// Runs Lloyd's algorithm from the given starting centroids (`k x width`). `tolerance` is
 /// absolute (squared centroid shift summed over clusters); pass 0 to run until labels stop
-/// changing. This is the deterministic core that the tests compare with scikit-learn.
+/// changing. This is the deterministic core that the tests compare with scikit-learn (run with
+/// Hamerly's bounds, as every fit is; the unbounded loop is kept as the reference it is
+/// tested against).
 pub fn lloyd(
     x: ArrayView2<'_, f64>,
     initial: ArrayView2<'_, f64>,
@@ -109,7 +112,7 @@ pub fn lloyd(
         .as_slice()
         .ok_or_else(|| Error::Data("matrix is not contiguous".into()))?;
     let initial = initial.as_standard_layout().iter().copied().collect();
-    Ok(lloyd_on(
+    Ok(hamerly_on(
         data,
         x.ncols(),
         initial,
@@ -198,6 +201,7 @@ fn assign(
     total
 }
 
+#[cfg_attr(not(test), allow(dead_code))]
 fn lloyd_on(
     data: &[f64],
     width: usize,
@@ -241,6 +245,20 @@ fn lloyd_on(
             break;
         }
     }
+    finish(data, width, centers, labels, strict, iterations, converged)
+}
+
+/// Relabels with the final centroids unless the last iteration already did (strict
+/// convergence), and measures the inertia.
+pub(crate) fn finish(
+    data: &[f64],
+    width: usize,
+    centers: Vec<f64>,
+    mut labels: Vec<usize>,
+    strict: bool,
+    iterations: usize,
+    converged: bool,
+) -> KMeans {
     if !strict {
         assign(data, width, &centers, &mut labels, false);
     }
@@ -256,7 +274,7 @@ fn lloyd_on(
 
 /// An empty cluster takes the row farthest from its current centre (scikit-learn's rule), so
 /// a restart never ends with fewer than `k` clusters when `k` distinct rows exist.
-fn relocate_empty_clusters(
+pub(crate) fn relocate_empty_clusters(
     data: &[f64],
     width: usize,
     old_centers: &[f64],
@@ -324,6 +342,7 @@ fn mean_variance(data: &[f64], width: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kmeans::hamerly::hamerly_on;
     use ndarray::array;
 
     fn blobs() -> Array2<f64> {
@@ -370,6 +389,35 @@ mod tests {
         let (labels, distances) = a.predict(blobs().view()).unwrap();
         assert_eq!(labels, a.labels);
         assert!(distances.iter().all(|d| *d >= 0.0 && *d < 1.0));
+    }
+
+    #[test]
+    fn hamerly_bounds_give_the_same_iterations_as_plain_lloyd() {
+        // Overlapping blobs, several k and starts: every label, centroid and iteration count
+        // must agree.
+        let mut rows = Vec::new();
+        for i in 0..3000 {
+            let t = i as f64;
+            let blob = (i % 5) as f64 * 1.5;
+            rows.extend([
+                blob + (t * 0.731).sin(),
+                (t * 0.377).cos() * 2.0,
+                (t * 0.113).sin() + blob / 2.0,
+            ]);
+        }
+        let x = Array2::from_shape_vec((3000, 3), rows).unwrap();
+        let data = x.as_slice().unwrap();
+        for k in [2, 3, 5, 8, 12] {
+            for start in [0, 7, 500] {
+                let initial: Vec<f64> = data[start * 3..(start + k) * 3].to_vec();
+                let plain = lloyd_on(data, 3, initial.clone(), 300, 0.0);
+                let fast = hamerly_on(data, 3, initial, 300, 0.0);
+                assert_eq!(plain.labels, fast.labels, "k = {k}, start {start}");
+                assert_eq!(plain.n_iter, fast.n_iter, "k = {k}, start {start}");
+                assert_eq!(plain.centroids, fast.centroids, "k = {k}, start {start}");
+                assert_eq!(plain.inertia, fast.inertia);
+            }
+        }
     }
 
     #[test]

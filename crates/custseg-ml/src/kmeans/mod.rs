@@ -6,8 +6,11 @@
 //! centroids. Our users compare with scikit-learn, so this module follows it step by step: its
 //! greedy k-means++ (2 + ln k local trials), its tolerance (relative to the mean feature
 //! variance), strict convergence when labels stop changing, and its relocation of empty clusters.
+//! Fits skip distance computations with Hamerly's bounds (`hamerly.rs`), which changes no
+//! result, only the time.
 
 mod algorithm;
+mod hamerly;
 mod hyperparams;
 mod init;
 

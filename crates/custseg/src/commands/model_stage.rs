@@ -47,7 +47,10 @@ pub fn training_columns(config: &ModelConfig) -> Vec<String> {
 /// Loads a previous model and the customer assignments it made: from the
 /// `segments/customer_segments.parquet` beside its `model/` directory when that exists, else by
 /// scoring today's customers with it.
-pub fn load_previous(path: &Path, table: &CustomerTable) -> Result<(ModelFile, HashMap<i64, String>)> {
+pub fn load_previous(
+    path: &Path,
+    table: &CustomerTable,
+) -> Result<(ModelFile, HashMap<i64, String>)> {
     let bytes = fs_err::read(path)?;
     let model = ModelFile::from_bytes(&bytes).with_context(|| format!("`{}`", path.display()))?;
     let beside = path
@@ -82,7 +85,9 @@ fn read_assignments(path: &Path) -> Result<HashMap<i64, String>> {
             .as_primitive::<arrow::datatypes::Int64Type>()
             .clone();
         let names = arrow::compute::cast(
-            batch.column_by_name("segment").context("previous segments have no segment")?,
+            batch
+                .column_by_name("segment")
+                .context("previous segments have no segment")?,
             &arrow::datatypes::DataType::Utf8,
         )?;
         let names = names.as_string::<i32>();
@@ -105,7 +110,12 @@ pub fn stage_model(
 ) -> Result<TrainOutcome> {
     let outcome = train(table, config, data_sha256, previous.map(|(model, _)| model))?;
     staged.write(paths::MODEL, &outcome.model.to_bytes()?)?;
-    tables::write_search_csv(&staged.path(paths::SEARCH)?, &outcome.model, &outcome.candidates, outcome.chosen)?;
+    tables::write_search_csv(
+        &staged.path(paths::SEARCH)?,
+        &outcome.model,
+        &outcome.candidates,
+        outcome.chosen,
+    )?;
     tables::write_segments_parquet(&staged.path(paths::SEGMENTS)?, &outcome.customers)?;
 
     // RFM segment summary: customers and share of revenue, in table order.
@@ -123,7 +133,11 @@ pub fn stage_model(
         .iter()
         .map(|s| {
             let (count, revenue) = rfm.get(s.name.as_str()).copied().unwrap_or_default();
-            (s.name.clone(), count, if total > 0.0 { revenue / total } else { 0.0 })
+            (
+                s.name.clone(),
+                count,
+                if total > 0.0 { revenue / total } else { 0.0 },
+            )
         })
         .collect();
 
@@ -158,7 +172,12 @@ pub fn stage_model(
     let mut bytes = serde_json::to_vec_pretty(&profiles)?;
     bytes.push(b'\n');
     staged.write(paths::PROFILES_JSON, &bytes)?;
-    tables::write_profiles_markdown(&staged.path(paths::PROFILES_MD)?, &outcome.model, &outcome.profiles, &rfm_rows)?;
+    tables::write_profiles_markdown(
+        &staged.path(paths::PROFILES_MD)?,
+        &outcome.model,
+        &outcome.profiles,
+        &rfm_rows,
+    )?;
     Ok(outcome)
 }
 
@@ -172,7 +191,11 @@ pub fn print_summary(outcome: &TrainOutcome) {
         model.pca.n_components(),
         100.0 * model.pca.explained_variance_ratio.iter().sum::<f64>()
     );
-    println!("search     {} candidates; {}", outcome.candidates.len(), model.selection.reason);
+    println!(
+        "search     {} candidates; {}",
+        outcome.candidates.len(),
+        model.selection.reason
+    );
     if let Some(stability) = &model.metrics.stability {
         println!(
             "stability  adjusted Rand index {:.3} mean, {:.3} min over {} bootstrap refits",

@@ -37,9 +37,15 @@ pub fn run(args: &RunArgs, mut settings: Settings, quiet: bool) -> Result<()> {
     };
     let mut staged = StagedOutput::new(&args.out)?;
     let features = super::runtime()?
-        .block_on(pipeline::stage_features(&input, &mut staged, &request, &progress))
+        .block_on(pipeline::stage_features(
+            &input,
+            &mut staged,
+            &request,
+            &progress,
+        ))
         .with_context(failed)?;
-    let (table, _) = from_batches(&features.table, &training_columns(&settings.model)).with_context(failed)?;
+    let (table, _) =
+        from_batches(&features.table, &training_columns(&settings.model)).with_context(failed)?;
     let previous = args
         .previous
         .as_deref()
@@ -60,7 +66,10 @@ pub fn run(args: &RunArgs, mut settings: Settings, quiet: bool) -> Result<()> {
         "rows       {} raw = {} clean + {} quarantined",
         report.raw_rows, report.clean_rows, report.quarantined_rows
     );
-    println!("customers  {} (as of {})", features.customers, features.as_of);
+    println!(
+        "customers  {} (as of {})",
+        features.customers, features.as_of
+    );
     let timings: Vec<String> = features
         .timings
         .iter()

@@ -20,14 +20,15 @@ pub fn run(args: &TrainArgs, mut settings: Settings) -> Result<()> {
         .map(|path| load_previous(path, &table))
         .transpose()?;
     let mut staged = StagedOutput::new(&args.out)?;
-    let outcome = model_stage::stage_model(&mut staged, &table, config, Some(sha), previous.as_ref())
-        .with_context(|| {
-            format!(
-                "training on `{}` failed; `{}` was left as it was",
-                args.features.display(),
-                args.out.display()
-            )
-        })?;
+    let outcome =
+        model_stage::stage_model(&mut staged, &table, config, Some(sha), previous.as_ref())
+            .with_context(|| {
+                format!(
+                    "training on `{}` failed; `{}` was left as it was",
+                    args.features.display(),
+                    args.out.display()
+                )
+            })?;
     let files = staged.commit()?;
     model_stage::print_summary(&outcome);
     for file in files {

@@ -24,7 +24,12 @@ pub enum TableFormat {
 impl TableFormat {
     /// From the extension of `path`.
     pub fn from_path(path: &std::path::Path) -> anyhow::Result<Self> {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("csv") => Ok(Self::Csv),
             Some("parquet") | Some("pq") => Ok(Self::Parquet),
             Some("json") => Ok(Self::Json),

@@ -13,7 +13,10 @@ use super::TableFormat;
 
 /// Reads `path` (CSV, Parquet or JSON by extension). Returns the table (customer key plus the
 /// `numeric` columns that exist) and every column name found.
-pub fn read_customer_table(path: &Path, numeric: &[String]) -> Result<(CustomerTable, Vec<String>)> {
+pub fn read_customer_table(
+    path: &Path,
+    numeric: &[String],
+) -> Result<(CustomerTable, Vec<String>)> {
     let shown = path.display();
     match TableFormat::from_path(path)? {
         TableFormat::Parquet => {
@@ -32,7 +35,10 @@ pub fn read_customer_table(path: &Path, numeric: &[String]) -> Result<(CustomerT
 }
 
 /// Converts Arrow batches (e.g. the feature table of `custseg run`) into a customer table.
-pub fn from_batches(batches: &[RecordBatch], numeric: &[String]) -> Result<(CustomerTable, Vec<String>)> {
+pub fn from_batches(
+    batches: &[RecordBatch],
+    numeric: &[String],
+) -> Result<(CustomerTable, Vec<String>)> {
     let Some(first) = batches.first() else {
         bail!("the table has no rows");
     };
@@ -49,7 +55,10 @@ pub fn from_batches(batches: &[RecordBatch], numeric: &[String]) -> Result<(Cust
         let ids = column_as_f64(batch, CUSTOMER_ID, offset)?;
         for (row, id) in ids.iter().enumerate() {
             if id.fract() != 0.0 || !id.is_finite() {
-                bail!("row {}: `{CUSTOMER_ID}` is `{id}`, not a whole number", offset + row + 1);
+                bail!(
+                    "row {}: `{CUSTOMER_ID}` is `{id}`, not a whole number",
+                    offset + row + 1
+                );
             }
         }
         table.customer_ids.extend(ids.iter().map(|v| *v as i64));
@@ -67,7 +76,10 @@ fn column_as_f64(batch: &RecordBatch, name: &str, offset: usize) -> Result<Vec<f
         .column_by_name(name)
         .with_context(|| format!("there is no `{name}` column"))?;
     if let Some(row) = (0..column.len()).find(|&i| column.is_null(i)) {
-        bail!("row {}: `{name}` is empty; a number is needed", offset + row + 1);
+        bail!(
+            "row {}: `{name}` is empty; a number is needed",
+            offset + row + 1
+        );
     }
     match column.data_type() {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
@@ -78,7 +90,12 @@ fn column_as_f64(batch: &RecordBatch, name: &str, offset: usize) -> Result<Vec<f
                 .map(|(row, value)| parse_number(value.unwrap_or(""), name, offset + row + 1))
                 .collect()
         }
-        DataType::Int64 => Ok(column.as_primitive::<Int64Type>().values().iter().map(|v| *v as f64).collect()),
+        DataType::Int64 => Ok(column
+            .as_primitive::<Int64Type>()
+            .values()
+            .iter()
+            .map(|v| *v as f64)
+            .collect()),
         data_type if data_type.is_numeric() || *data_type == DataType::Boolean => {
             let cast = arrow::compute::cast(column, &DataType::Float64)?;
             Ok(cast.as_primitive::<Float64Type>().values().to_vec())
@@ -119,7 +136,10 @@ fn read_csv(path: &Path, numeric: &[String]) -> Result<(CustomerTable, Vec<Strin
         .collect();
     let mut table = CustomerTable {
         customer_ids: Vec::new(),
-        columns: wanted.iter().map(|(_, n)| (n.clone(), Vec::new())).collect(),
+        columns: wanted
+            .iter()
+            .map(|(_, n)| (n.clone(), Vec::new()))
+            .collect(),
     };
     for (index, record) in reader.records().enumerate() {
         // Line numbers as a spreadsheet shows them: the header is line 1.
@@ -164,7 +184,11 @@ fn read_json(path: &Path, numeric: &[String]) -> Result<(CustomerTable, Vec<Stri
             }
         }
     }
-    let wanted: Vec<String> = names.iter().filter(|n| numeric.contains(n)).cloned().collect();
+    let wanted: Vec<String> = names
+        .iter()
+        .filter(|n| numeric.contains(n))
+        .cloned()
+        .collect();
     let mut table = CustomerTable {
         customer_ids: Vec::new(),
         columns: wanted.iter().map(|n| (n.clone(), Vec::new())).collect(),
@@ -175,8 +199,12 @@ fn read_json(path: &Path, numeric: &[String]) -> Result<(CustomerTable, Vec<Stri
         };
         let number = |name: &str| -> Result<f64> {
             match object.get(name) {
-                Some(serde_json::Value::Number(n)) => n.as_f64().with_context(|| format!("`{shown}`: instance {index}: `{name}` is out of range")),
-                Some(other) => bail!("`{shown}`: instance {index}: `{name}` is {other}, not a number"),
+                Some(serde_json::Value::Number(n)) => n.as_f64().with_context(|| {
+                    format!("`{shown}`: instance {index}: `{name}` is out of range")
+                }),
+                Some(other) => {
+                    bail!("`{shown}`: instance {index}: `{name}` is {other}, not a number")
+                }
                 None => bail!("`{shown}`: instance {index}: `{name}` is missing"),
             }
         };

@@ -7,13 +7,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray, UInt8Array};
+use arrow::array::{
+    ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray, UInt8Array,
+};
 use custseg_ml::search::Candidate;
+use custseg_model::ModelFile;
 use custseg_model::matching::Transitions;
 use custseg_model::predict::Prediction;
 use custseg_model::profile::SegmentProfile;
 use custseg_model::train::CustomerSegment;
-use custseg_model::ModelFile;
 use parquet::arrow::ArrowWriter;
 
 use super::TableFormat;
@@ -29,24 +31,86 @@ fn write_batch(path: &Path, batch: &RecordBatch) -> Result<()> {
 /// `segments/customer_segments.parquet`: one row per customer.
 pub fn write_segments_parquet(path: &Path, customers: &[CustomerSegment]) -> Result<()> {
     let columns: Vec<(&str, ArrayRef)> = vec![
-        ("CustomerID", Arc::new(Int64Array::from_iter_values(customers.iter().map(|c| c.customer_id)))),
-        ("cluster", Arc::new(Int64Array::from_iter_values(customers.iter().map(|c| c.cluster as i64)))),
-        ("segment", Arc::new(StringArray::from_iter_values(customers.iter().map(|c| c.segment.as_str())))),
-        ("distance", Arc::new(Float64Array::from_iter_values(customers.iter().map(|c| c.distance)))),
-        ("outlier", Arc::new(BooleanArray::from(customers.iter().map(|c| c.outlier).collect::<Vec<_>>()))),
-        ("anomaly_score", Arc::new(Float64Array::from(customers.iter().map(|c| c.anomaly_score).collect::<Vec<_>>()))),
-        ("R", Arc::new(UInt8Array::from_iter_values(customers.iter().map(|c| c.rfm.r)))),
-        ("F", Arc::new(UInt8Array::from_iter_values(customers.iter().map(|c| c.rfm.f)))),
-        ("M", Arc::new(UInt8Array::from_iter_values(customers.iter().map(|c| c.rfm.m)))),
-        ("rfm_cell", Arc::new(StringArray::from_iter_values(customers.iter().map(|c| c.rfm.code())))),
-        ("rfm_segment", Arc::new(StringArray::from_iter_values(customers.iter().map(|c| c.rfm_segment.as_str())))),
+        (
+            "CustomerID",
+            Arc::new(Int64Array::from_iter_values(
+                customers.iter().map(|c| c.customer_id),
+            )),
+        ),
+        (
+            "cluster",
+            Arc::new(Int64Array::from_iter_values(
+                customers.iter().map(|c| c.cluster as i64),
+            )),
+        ),
+        (
+            "segment",
+            Arc::new(StringArray::from_iter_values(
+                customers.iter().map(|c| c.segment.as_str()),
+            )),
+        ),
+        (
+            "distance",
+            Arc::new(Float64Array::from_iter_values(
+                customers.iter().map(|c| c.distance),
+            )),
+        ),
+        (
+            "outlier",
+            Arc::new(BooleanArray::from(
+                customers.iter().map(|c| c.outlier).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "anomaly_score",
+            Arc::new(Float64Array::from(
+                customers
+                    .iter()
+                    .map(|c| c.anomaly_score)
+                    .collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "R",
+            Arc::new(UInt8Array::from_iter_values(
+                customers.iter().map(|c| c.rfm.r),
+            )),
+        ),
+        (
+            "F",
+            Arc::new(UInt8Array::from_iter_values(
+                customers.iter().map(|c| c.rfm.f),
+            )),
+        ),
+        (
+            "M",
+            Arc::new(UInt8Array::from_iter_values(
+                customers.iter().map(|c| c.rfm.m),
+            )),
+        ),
+        (
+            "rfm_cell",
+            Arc::new(StringArray::from_iter_values(
+                customers.iter().map(|c| c.rfm.code()),
+            )),
+        ),
+        (
+            "rfm_segment",
+            Arc::new(StringArray::from_iter_values(
+                customers.iter().map(|c| c.rfm_segment.as_str()),
+            )),
+        ),
     ];
     let batch = RecordBatch::try_from_iter(columns)?;
     write_batch(path, &batch)
 }
 
 /// Predictions as CSV, Parquet or JSON (by `path`'s extension), or CSV on stdout without a path.
-pub fn write_predictions(path: Option<&Path>, ids: &[i64], predictions: &[Prediction]) -> Result<()> {
+pub fn write_predictions(
+    path: Option<&Path>,
+    ids: &[i64],
+    predictions: &[Prediction],
+) -> Result<()> {
     let format = match path {
         Some(path) => TableFormat::from_path(path)?,
         None => TableFormat::Csv,
@@ -54,11 +118,34 @@ pub fn write_predictions(path: Option<&Path>, ids: &[i64], predictions: &[Predic
     match format {
         TableFormat::Parquet => {
             let columns: Vec<(&str, ArrayRef)> = vec![
-                ("CustomerID", Arc::new(Int64Array::from_iter_values(ids.iter().copied()))),
-                ("cluster", Arc::new(Int64Array::from_iter_values(predictions.iter().map(|p| p.cluster as i64)))),
-                ("segment", Arc::new(StringArray::from_iter_values(predictions.iter().map(|p| p.segment.as_str())))),
-                ("distance", Arc::new(Float64Array::from_iter_values(predictions.iter().map(|p| p.distance)))),
-                ("outlier", Arc::new(BooleanArray::from(predictions.iter().map(|p| p.outlier).collect::<Vec<_>>()))),
+                (
+                    "CustomerID",
+                    Arc::new(Int64Array::from_iter_values(ids.iter().copied())),
+                ),
+                (
+                    "cluster",
+                    Arc::new(Int64Array::from_iter_values(
+                        predictions.iter().map(|p| p.cluster as i64),
+                    )),
+                ),
+                (
+                    "segment",
+                    Arc::new(StringArray::from_iter_values(
+                        predictions.iter().map(|p| p.segment.as_str()),
+                    )),
+                ),
+                (
+                    "distance",
+                    Arc::new(Float64Array::from_iter_values(
+                        predictions.iter().map(|p| p.distance),
+                    )),
+                ),
+                (
+                    "outlier",
+                    Arc::new(BooleanArray::from(
+                        predictions.iter().map(|p| p.outlier).collect::<Vec<_>>(),
+                    )),
+                ),
             ];
             let batch = RecordBatch::try_from_iter(columns)?;
             let path = path.context("Parquet needs a file")?;
@@ -104,17 +191,41 @@ pub fn write_predictions(path: Option<&Path>, ids: &[i64], predictions: &[Predic
 }
 
 /// `model/search.csv`: every candidate of the search with its scores.
-pub fn write_search_csv(path: &Path, model: &ModelFile, candidates: &[Candidate], chosen: usize) -> Result<()> {
+pub fn write_search_csv(
+    path: &Path,
+    model: &ModelFile,
+    candidates: &[Candidate],
+    chosen: usize,
+) -> Result<()> {
     let mut writer = csv::Writer::from_path(path)?;
     writer.write_record([
-        "k", "init", "n_init", "max_iter", "n_iter", "inertia", "silhouette", "silhouette_ci95_low",
-        "silhouette_ci95_high", "silhouette_rows", "davies_bouldin", "calinski_harabasz",
-        "eligible", "composite", "chosen", "stability_mean_ari", "stability_min_ari",
+        "k",
+        "init",
+        "n_init",
+        "max_iter",
+        "n_iter",
+        "inertia",
+        "silhouette",
+        "silhouette_ci95_low",
+        "silhouette_ci95_high",
+        "silhouette_rows",
+        "davies_bouldin",
+        "calinski_harabasz",
+        "eligible",
+        "composite",
+        "chosen",
+        "stability_mean_ari",
+        "stability_min_ari",
     ])?;
     for (index, c) in candidates.iter().enumerate() {
         let is_chosen = index == chosen;
         let stability = model.metrics.stability.as_ref().filter(|_| is_chosen);
-        let (low, high) = c.silhouette.ci95.map_or((String::new(), String::new()), |(l, h)| (l.to_string(), h.to_string()));
+        let (low, high) = c
+            .silhouette
+            .ci95
+            .map_or((String::new(), String::new()), |(l, h)| {
+                (l.to_string(), h.to_string())
+            });
         writer.write_record([
             c.k.to_string(),
             c.init.to_string(),
@@ -157,7 +268,10 @@ pub fn write_profiles_markdown(
         model.pca.n_components(),
         100.0 * model.pca.explained_variance_ratio.iter().sum::<f64>()
     )?;
-    writeln!(text, "| id | segment | customers | % customers | % revenue | median spend | median recency (days) | median purchases | outliers |")?;
+    writeln!(
+        text,
+        "| id | segment | customers | % customers | % revenue | median spend | median recency (days) | median purchases | outliers |"
+    )?;
     writeln!(text, "|---:|---|---:|---:|---:|---:|---:|---:|---:|")?;
     let median = |p: &SegmentProfile, f: &str| p.features.get(f).map_or(f64::NAN, |s| s.median);
     for p in profiles {
@@ -177,14 +291,21 @@ pub fn write_profiles_markdown(
     }
     writeln!(text)?;
     for p in profiles {
-        writeln!(text, "## {} (segment {})\n\n{}\n", p.name, p.cluster, p.description)?;
+        writeln!(
+            text,
+            "## {} (segment {})\n\n{}\n",
+            p.name, p.cluster, p.description
+        )?;
         writeln!(text, "| feature | mean | median |\n|---|---:|---:|")?;
         for (name, s) in &p.features {
             writeln!(text, "| {name} | {:.3} | {:.3} |", s.mean, s.median)?;
         }
         writeln!(text)?;
     }
-    writeln!(text, "## RFM segments\n\n| RFM segment | customers | % revenue |\n|---|---:|---:|")?;
+    writeln!(
+        text,
+        "## RFM segments\n\n| RFM segment | customers | % revenue |\n|---|---:|---:|"
+    )?;
     for (name, customers, share) in rfm {
         writeln!(text, "| {name} | {customers} | {:.1} |", 100.0 * share)?;
     }

@@ -1,7 +1,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn custseg(dir: &Path, args: &[&str]) -> Output {
+pub fn custseg(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_custseg"))
         .args(args)
         .current_dir(dir)
@@ -12,7 +12,7 @@ fn custseg(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
+pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
