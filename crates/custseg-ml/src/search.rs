@@ -111,23 +111,37 @@ impl Default for SearchConfig {
 }
 
 impl SearchConfig {
-    /// Checks the grid and the selection range against each other.
+    /// Checks the grid and the selection range against each other and the number of rows.
     pub fn check(&self, n_rows: usize) -> Result<()> {
-        if self.k_min < 2 || self.k_min > self.k_max {
-            return Err(Error::parameter(
-                "k_min",
-                format!(
-                    "need 2 <= k_min <= k_max, got {}..{}",
-                    self.k_min, self.k_max
-                ),
-            ));
-        }
+        self.check_grid()?;
         if self.k_max >= n_rows {
             return Err(Error::parameter(
                 "k_max",
                 format!(
                     "must be below the number of rows ({n_rows}), got {}",
                     self.k_max
+                ),
+            ));
+        }
+        KMeansParams {
+            k: self.k_min,
+            init: self.inits[0],
+            n_init: self.n_init,
+            max_iter: self.max_iter,
+            tol: self.tol,
+            seed: self.seed,
+        }
+        .check(n_rows)
+    }
+
+    /// Checks what does not depend on the data: the grid, the selection range, the restarts.
+    pub fn check_grid(&self) -> Result<()> {
+        if self.k_min < 2 || self.k_min > self.k_max {
+            return Err(Error::parameter(
+                "k_min",
+                format!(
+                    "need 2 <= k_min <= k_max, got {}..{}",
+                    self.k_min, self.k_max
                 ),
             ));
         }
@@ -147,15 +161,19 @@ impl SearchConfig {
                 ),
             ));
         }
-        KMeansParams {
-            k: self.k_min,
-            init: self.inits[0],
-            n_init: self.n_init,
-            max_iter: self.max_iter,
-            tol: self.tol,
-            seed: self.seed,
+        if self.n_init == 0 || self.max_iter == 0 {
+            return Err(Error::parameter(
+                "n_init",
+                "n_init and max_iter must be at least 1",
+            ));
         }
-        .check(n_rows)
+        if !(self.tol >= 0.0 && self.tol.is_finite()) {
+            return Err(Error::parameter(
+                "tol",
+                format!("must be >= 0, got {}", self.tol),
+            ));
+        }
+        Ok(())
     }
 
     fn params(&self, k: usize, init: Init) -> KMeansParams {

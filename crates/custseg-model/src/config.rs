@@ -146,6 +146,7 @@ impl ModelConfig {
         if self.outliers.enabled {
             self.outliers.params().check()?;
         }
+        self.search.check_grid()?;
         self.rfm.check()?;
         Ok(())
     }

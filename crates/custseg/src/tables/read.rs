@@ -87,7 +87,13 @@ fn column_as_f64(batch: &RecordBatch, name: &str, offset: usize) -> Result<Vec<f
             text.as_string::<i32>()
                 .iter()
                 .enumerate()
-                .map(|(row, value)| parse_number(value.unwrap_or(""), name, offset + row + 1))
+                .map(|(row, value)| {
+                    parse_number(
+                        value.unwrap_or(""),
+                        name,
+                        &format!("row {}", offset + row + 1),
+                    )
+                })
                 .collect()
         }
         DataType::Int64 => Ok(column
@@ -104,13 +110,15 @@ fn column_as_f64(batch: &RecordBatch, name: &str, offset: usize) -> Result<Vec<f
     }
 }
 
-fn parse_number(text: &str, column: &str, row: usize) -> Result<f64> {
+/// Parses one cell; `place` says where it is ("row 12", or "line 13" for CSV, whose header is
+/// line 1).
+fn parse_number(text: &str, column: &str, place: &str) -> Result<f64> {
     let trimmed = text.trim();
     match trimmed.parse::<f64>() {
         Ok(value) if value.is_finite() => Ok(value),
-        Ok(value) => bail!("row {row}: `{column}` is `{value}`, not a finite number"),
-        Err(_) if trimmed.is_empty() => bail!("row {row}: `{column}` is empty; a number is needed"),
-        Err(_) => bail!("row {row}: `{column}` is not a number: `{trimmed}`"),
+        Ok(value) => bail!("{place}: `{column}` is `{value}`, not a finite number"),
+        Err(_) if trimmed.is_empty() => bail!("{place}: `{column}` is empty; a number is needed"),
+        Err(_) => bail!("{place}: `{column}` is not a number: `{trimmed}`"),
     }
 }
 
@@ -145,13 +153,14 @@ fn read_csv(path: &Path, numeric: &[String]) -> Result<(CustomerTable, Vec<Strin
         // Line numbers as a spreadsheet shows them: the header is line 1.
         let line = index + 2;
         let record = record.with_context(|| format!("`{shown}`, line {line}"))?;
-        let id = parse_number(record.get(id_index).unwrap_or(""), CUSTOMER_ID, line)
+        let place = format!("line {line}");
+        let id = parse_number(record.get(id_index).unwrap_or(""), CUSTOMER_ID, &place)
             .with_context(|| format!("`{shown}`"))?;
         table.customer_ids.push(id as i64);
         for ((column, name), (_, values)) in wanted.iter().zip(table.columns.iter_mut()) {
             values.push(
-                parse_number(record.get(*column).unwrap_or(""), name, line)
-                    .with_context(|| format!("`{shown}` (line numbers count the header)"))?,
+                parse_number(record.get(*column).unwrap_or(""), name, &place)
+                    .with_context(|| format!("`{shown}`"))?,
             );
         }
     }

@@ -6,3 +6,4 @@
 
 mod cli;
 mod model;
+mod predict;
