@@ -14,8 +14,10 @@
 mod catalogue;
 mod error;
 mod generator;
+mod matrix;
 mod writer;
 
 pub use error::{Error, Result};
 pub use generator::{DemoSpec, Generator, Line};
+pub use matrix::gaussian_blobs;
 pub use writer::{OutputFormat, write_demo};

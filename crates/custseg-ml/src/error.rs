@@ -40,13 +40,13 @@ pub(crate) fn check_matrix(
     if x.nrows() == 0 {
         return Err(Error::Data("the matrix has no rows".into()));
     }
-    if let Some(width) = expected_columns {
-        if x.ncols() != width {
-            return Err(Error::Data(format!(
-                "expected {width} columns, got {}",
-                x.ncols()
-            )));
-        }
+    if let Some(width) = expected_columns
+        && x.ncols() != width
+    {
+        return Err(Error::Data(format!(
+            "expected {width} columns, got {}",
+            x.ncols()
+        )));
     }
     if let Some(((row, column), value)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
         return Err(Error::Data(format!(

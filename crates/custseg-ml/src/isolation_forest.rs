@@ -81,13 +81,13 @@ impl IsolationForestParams {
         if self.max_samples == Some(0) {
             return Err(Error::parameter("max_samples", "must be at least 1"));
         }
-        if let Some(c) = self.contamination {
-            if !(c > 0.0 && c <= 0.5) {
-                return Err(Error::parameter(
-                    "contamination",
-                    format!("must be in (0, 0.5], got {c}"),
-                ));
-            }
+        if let Some(c) = self.contamination
+            && !(c > 0.0 && c <= 0.5)
+        {
+            return Err(Error::parameter(
+                "contamination",
+                format!("must be in (0, 0.5], got {c}"),
+            ));
         }
         Ok(())
     }

@@ -1,6 +1,10 @@
 //! custseg-ml against scikit-learn: reference values generated once by
 //! `tests/reference/sklearn_reference.py` (pinned in `tests/reference/requirements.txt`) on a
 //! seeded synthetic matrix stored in the fixture. Deterministic pieces must agree to 1e-9.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers fail loudly on broken fixtures"
+)]
 
 use std::collections::BTreeMap;
 

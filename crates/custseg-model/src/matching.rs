@@ -21,7 +21,9 @@ pub fn assign(cost: &[Vec<f64>]) -> Vec<Option<usize>> {
     let states = 1usize << columns;
     let mut best = vec![f64::INFINITY; states];
     best[0] = 0.0;
-    let mut choice: Vec<Vec<Option<(usize, Option<usize>)>>> = vec![vec![None; states]; rows];
+    // For each row and reached mask: the mask before it and the column it took (if any).
+    type Step = Option<(usize, Option<usize>)>;
+    let mut choice: Vec<Vec<Step>> = vec![vec![None; states]; rows];
     let skips_allowed = rows.saturating_sub(columns);
     for (row, row_costs) in cost.iter().enumerate() {
         let mut next = vec![f64::INFINITY; states];

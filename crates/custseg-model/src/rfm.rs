@@ -129,13 +129,13 @@ impl RfmTable {
                 for (r, f, m) in all_cells() {
                     if cells.r.contains(r) && cells.f.contains(f) && cells.m.contains(m) {
                         let slot = &mut owner[cell_index(r, f, m)];
-                        if let Some(other) = *slot {
-                            if other != index {
-                                return Err(Error::Config(format!(
-                                    "RFM cell R={r} F={f} M={m} belongs to both `{}` and `{}`",
-                                    self.segments[other].name, segment.name
-                                )));
-                            }
+                        if let Some(other) = *slot
+                            && other != index
+                        {
+                            return Err(Error::Config(format!(
+                                "RFM cell R={r} F={f} M={m} belongs to both `{}` and `{}`",
+                                self.segments[other].name, segment.name
+                            )));
                         }
                         *slot = Some(index);
                     }

@@ -1,4 +1,8 @@
 //! Training end to end on a seeded synthetic customer table with four behaviour groups.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers fail loudly on broken fixtures"
+)]
 
 use custseg_model::config::{DEFAULT_FEATURES, ModelConfig};
 use custseg_model::model_file::ModelFile;

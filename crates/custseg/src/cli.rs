@@ -30,16 +30,19 @@ pub enum Command {
     /// Write a seeded synthetic transaction log in the UCI Online Retail schema.
     DemoData(DemoDataArgs),
     /// Ingest, clean and build one row of features per customer.
-    Features(FeaturesArgs),
+    Features(Box<FeaturesArgs>),
     /// Train the segmentation model on a customer feature table.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Features and model in one go: ingest, clean, features, train.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Score customers with a trained model.
     Predict(PredictArgs),
     /// Show the effective settings.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Time custseg's algorithms on their own (used by `bench/*.py`).
+    #[command(subcommand)]
+    Bench(BenchCommand),
 }
 
 /// `custseg demo-data`.
@@ -238,6 +241,61 @@ pub struct IngestArgs {
     /// Where downloads (`raw/`) and parsed inputs (`parsed/`) are kept.
     #[arg(long, env = "CUSTSEG_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+}
+
+/// `custseg bench`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// K-Means on a seeded synthetic matrix of Gaussian blobs.
+    Kmeans(BenchKmeansArgs),
+    /// The model's K-Means search (with its scoring) on a customer feature table.
+    Search(BenchSearchArgs),
+}
+
+/// `custseg bench kmeans`.
+#[derive(Debug, Args)]
+pub struct BenchKmeansArgs {
+    /// Rows of the matrix.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rows: usize,
+    /// Columns of the matrix.
+    #[arg(long, default_value_t = 15)]
+    pub columns: usize,
+    /// Blobs the rows are drawn from.
+    #[arg(long, default_value_t = 8)]
+    pub blobs: usize,
+    /// Clusters to fit.
+    #[arg(long, default_value_t = 8)]
+    pub k: usize,
+    /// `k-means++` or `random`.
+    #[arg(long, default_value = "k-means++")]
+    pub init: String,
+    /// Restarts.
+    #[arg(long, default_value_t = 1)]
+    pub n_init: usize,
+    /// Iterations per restart at most.
+    #[arg(long, default_value_t = 300)]
+    pub max_iter: usize,
+    /// Seed of the matrix and the fit.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Timed repetitions (the fastest and the median are reported).
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
+    /// Also write the matrix as raw little-endian f64, row-major, for a side-by-side run.
+    #[arg(long)]
+    pub dump: Option<PathBuf>,
+}
+
+/// `custseg bench search`.
+#[derive(Debug, Args)]
+pub struct BenchSearchArgs {
+    /// Customer feature table.
+    #[arg(long)]
+    pub features: PathBuf,
+    /// Timed repetitions.
+    #[arg(long, default_value_t = 5)]
+    pub repeat: usize,
 }
 
 /// `custseg config`.

@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+mod bench;
 mod config;
 mod demo_data;
 mod features;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Run(args) => run::run(&args, settings, cli.quiet),
         Command::Predict(args) => predict::run(&args),
         Command::Config(command) => config::run(&command, &settings),
+        Command::Bench(command) => bench::run(&command, &settings),
     }
 }
 

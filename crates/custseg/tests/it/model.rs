@@ -21,9 +21,12 @@ fn shared_data(name: &str) -> PathBuf {
     path
 }
 
-/// Customer id -> (cluster, segment, outlier, anomaly score, R, F, M, rfm segment).
+/// (customer id, cluster, segment, outlier, anomaly score, R, F, M, RFM segment).
+type SegmentRow = (i64, i64, String, bool, f64, u8, u8, u8, String);
+
+/// The rows of `customer_segments.parquet`.
 struct Segments {
-    rows: Vec<(i64, i64, String, bool, f64, u8, u8, u8, String)>,
+    rows: Vec<SegmentRow>,
 }
 
 fn read_segments(path: &Path) -> Segments {
