@@ -48,6 +48,10 @@ pub(crate) fn check_matrix(
             x.ncols()
         )));
     }
+    // Fast scan first; positions are worked out only when something is wrong.
+    if x.iter().all(|v| v.is_finite()) {
+        return Ok(());
+    }
     if let Some(((row, column), value)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
         return Err(Error::Data(format!(
             "row {row}, column {column}: value `{value}` is not a finite number"

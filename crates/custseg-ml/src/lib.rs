@@ -11,6 +11,7 @@
 //! The algorithms follow scikit-learn's definitions (which the tests check against stored
 //! reference values), because that is what our users compare with.
 
+pub mod distance;
 pub mod error;
 pub mod isolation_forest;
 pub mod kmeans;

@@ -260,8 +260,22 @@ pub fn search(x: ArrayView2<'_, f64>, config: &SearchConfig) -> Result<SearchOut
         "K-Means fits"
     );
     let clock = std::time::Instant::now();
-    let labelings: Vec<&[usize]> = models.iter().map(|m| m.labels.as_slice()).collect();
-    let silhouettes = silhouette_scores(x, &labelings, &config.silhouette)?;
+    // Candidates that found the same partition (often both inits at small k) are scored once.
+    let mut unique: Vec<Vec<usize>> = Vec::new();
+    let mut which: Vec<usize> = Vec::with_capacity(models.len());
+    for model in &models {
+        let canonical = canonical_labels(&model.labels);
+        match unique.iter().position(|u| *u == canonical) {
+            Some(index) => which.push(index),
+            None => {
+                which.push(unique.len());
+                unique.push(canonical);
+            }
+        }
+    }
+    let labelings: Vec<&[usize]> = unique.iter().map(Vec::as_slice).collect();
+    let scored = silhouette_scores(x, &labelings, &config.silhouette)?;
+    let silhouettes: Vec<SilhouetteScore> = which.iter().map(|&i| scored[i]).collect();
     tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "silhouette scores");
     let clock = std::time::Instant::now();
     let mut candidates = Vec::with_capacity(grid.len());
@@ -305,6 +319,18 @@ pub fn search(x: ArrayView2<'_, f64>, config: &SearchConfig) -> Result<SearchOut
         reason,
         stability,
     })
+}
+
+/// Labels renumbered in order of first appearance, so equal partitions compare equal.
+fn canonical_labels(labels: &[usize]) -> Vec<usize> {
+    let mut map = std::collections::HashMap::new();
+    labels
+        .iter()
+        .map(|label| {
+            let next = map.len();
+            *map.entry(*label).or_insert(next)
+        })
+        .collect()
 }
 
 /// Scores the eligible candidates and returns the winner's index and the reason.

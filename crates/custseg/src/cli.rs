@@ -296,6 +296,10 @@ pub struct BenchSearchArgs {
     /// Timed repetitions.
     #[arg(long, default_value_t = 5)]
     pub repeat: usize,
+    /// Also write the searched matrix (inliers, scaled, PCA-reduced) as raw little-endian f64,
+    /// row-major, so a baseline can search exactly the same points.
+    #[arg(long)]
+    pub dump: Option<PathBuf>,
 }
 
 /// `custseg config`.

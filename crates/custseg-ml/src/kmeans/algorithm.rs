@@ -9,11 +9,18 @@ use serde::{Deserialize, Serialize};
 use super::hamerly::hamerly_on;
 use super::hyperparams::{Init, KMeansParams};
 use super::init::{kmeans_plus_plus, random_rows};
+use crate::distance::TransposedCenters;
+pub use crate::distance::squared_distance;
 use crate::error::{Error, Result, check_matrix};
 
 /// Rows per parallel work unit. Fixed (not derived from the thread count) so partial sums are
 /// always combined in the same order and results do not depend on the machine.
 pub(crate) const ROWS_PER_CHUNK: usize = 4096;
+
+/// Chunks a parallel task takes at least: below 8 x 4096 rows a pass runs on the calling
+/// thread. Waking another thread costs more than a small pass, and the search already runs its
+/// candidates in parallel.
+pub(crate) const CHUNKS_PER_TASK: usize = 8;
 
 /// A fitted K-Means model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,12 +82,13 @@ impl KMeans {
     pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<(Vec<usize>, Vec<f64>)> {
         let width = self.centroids.first().map_or(0, Vec::len);
         check_matrix(x, Some(width))?;
-        let centers = self.centroids.concat();
+        let centers = TransposedCenters::new(&self.centroids.concat(), width);
+        let mut scratch = vec![0.0; centers.scratch_len()];
         let pairs: Vec<(usize, f64)> = x
             .outer_iter()
             .map(|row| {
                 let row = row.to_vec();
-                let (label, squared) = nearest(&row, &centers, width);
+                let (label, squared) = centers.nearest(&row, &mut scratch);
                 (label, squared.sqrt())
             })
             .collect();
@@ -121,24 +129,6 @@ pub fn lloyd(
     ))
 }
 
-/// Squared Euclidean distance.
-#[inline]
-pub fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
-
-#[inline]
-fn nearest(row: &[f64], centers: &[f64], width: usize) -> (usize, f64) {
-    let mut best = (0, f64::INFINITY);
-    for (index, center) in centers.chunks_exact(width).enumerate() {
-        let distance = squared_distance(row, center);
-        if distance < best.1 {
-            best = (index, distance);
-        }
-    }
-    best
-}
-
 /// Per-chunk partial result of one assignment pass.
 struct Partial {
     sums: Vec<f64>,
@@ -156,17 +146,20 @@ fn assign(
     update: bool,
 ) -> Partial {
     let k = centers.len() / width;
+    let transposed = TransposedCenters::new(centers, width);
     let partials: Vec<Partial> = data
         .par_chunks(ROWS_PER_CHUNK * width)
         .zip(labels.par_chunks_mut(ROWS_PER_CHUNK))
+        .with_min_len(CHUNKS_PER_TASK)
         .map(|(rows, labels)| {
+            let mut scratch = vec![0.0; transposed.scratch_len()];
             let mut partial = Partial {
                 sums: vec![0.0; if update { k * width } else { 0 }],
                 counts: vec![0; k],
                 changed: false,
             };
             for (row, label) in rows.chunks_exact(width).zip(labels.iter_mut()) {
-                let (nearest, _) = nearest(row, centers, width);
+                let (nearest, _) = transposed.nearest(row, &mut scratch);
                 if *label != nearest {
                     partial.changed = true;
                     *label = nearest;
@@ -312,6 +305,7 @@ fn inertia(data: &[f64], width: usize, centers: &[f64], labels: &[usize]) -> f64
     let partials: Vec<f64> = data
         .par_chunks(ROWS_PER_CHUNK * width)
         .zip(labels.par_chunks(ROWS_PER_CHUNK))
+        .with_min_len(CHUNKS_PER_TASK)
         .map(|(rows, labels)| {
             rows.chunks_exact(width)
                 .zip(labels)
@@ -322,21 +316,21 @@ fn inertia(data: &[f64], width: usize, centers: &[f64], labels: &[usize]) -> f64
     partials.iter().sum()
 }
 
+/// Mean over columns of each column's population variance (scikit-learn's tolerance scale).
 fn mean_variance(data: &[f64], width: usize) -> f64 {
     let n = (data.len() / width) as f64;
-    let mut total = 0.0;
-    for j in 0..width {
-        let mean = data.iter().skip(j).step_by(width).sum::<f64>() / n;
-        let variance = data
-            .iter()
-            .skip(j)
-            .step_by(width)
-            .map(|v| (v - mean).powi(2))
-            .sum::<f64>()
-            / n;
-        total += variance;
+    let mut means = vec![0.0; width];
+    for row in data.chunks_exact(width) {
+        means.iter_mut().zip(row).for_each(|(m, v)| *m += v);
     }
-    total / width as f64
+    means.iter_mut().for_each(|m| *m /= n);
+    let mut variances = vec![0.0; width];
+    for row in data.chunks_exact(width) {
+        for ((s, v), m) in variances.iter_mut().zip(row).zip(&means) {
+            *s += (v - m) * (v - m);
+        }
+    }
+    variances.iter().map(|s| s / n).sum::<f64>() / width as f64
 }
 
 #[cfg(test)]

@@ -11,24 +11,11 @@
 
 use rayon::prelude::*;
 
-use super::algorithm::{KMeans, ROWS_PER_CHUNK, finish, relocate_empty_clusters, squared_distance};
+use crate::distance::TransposedCenters;
 
-/// Nearest and second-nearest centroid distances (not squared) of `row`.
-#[inline]
-fn two_nearest(row: &[f64], centers: &[f64], width: usize) -> (usize, f64, f64) {
-    let (mut best, mut first, mut second) = (0, f64::INFINITY, f64::INFINITY);
-    for (index, center) in centers.chunks_exact(width).enumerate() {
-        let d = squared_distance(row, center);
-        if d < first {
-            second = first;
-            first = d;
-            best = index;
-        } else if d < second {
-            second = d;
-        }
-    }
-    (best, first.sqrt(), second.sqrt())
-}
+use super::algorithm::{
+    CHUNKS_PER_TASK, KMeans, ROWS_PER_CHUNK, finish, relocate_empty_clusters, squared_distance,
+};
 
 /// Runs Lloyd's algorithm with Hamerly's bounds from `centers` (`k x width`, row-major).
 /// Stopping rules as in [`super::lloyd`].
@@ -65,13 +52,16 @@ pub(crate) fn hamerly_on(
                     / 2.0
             })
             .collect();
+        let transposed = TransposedCenters::new(&centers, width);
         let changed: bool = data
             .par_chunks(ROWS_PER_CHUNK * width)
             .zip(labels.par_chunks_mut(ROWS_PER_CHUNK))
             .zip(upper.par_chunks_mut(ROWS_PER_CHUNK))
             .zip(lower.par_chunks_mut(ROWS_PER_CHUNK))
+            .with_min_len(CHUNKS_PER_TASK)
             .map(|(((rows, labels), upper), lower)| {
                 let mut changed = false;
+                let mut scratch = vec![0.0; transposed.scratch_len()];
                 for (((row, label), u), l) in rows
                     .chunks_exact(width)
                     .zip(labels.iter_mut())
@@ -89,7 +79,8 @@ pub(crate) fn hamerly_on(
                             continue;
                         }
                     }
-                    let (nearest, first, second) = two_nearest(row, &centers, width);
+                    let (nearest, first, second) = transposed.two_nearest(row, &mut scratch);
+                    let (first, second) = (first.sqrt(), second.sqrt());
                     if nearest != *label {
                         changed = true;
                         *label = nearest;
@@ -105,6 +96,7 @@ pub(crate) fn hamerly_on(
         let partials: Vec<(Vec<f64>, Vec<usize>)> = data
             .par_chunks(ROWS_PER_CHUNK * width)
             .zip(labels.par_chunks(ROWS_PER_CHUNK))
+            .with_min_len(CHUNKS_PER_TASK)
             .map(|(rows, labels)| {
                 let mut sums = vec![0.0; k * width];
                 let mut counts = vec![0usize; k];
@@ -165,6 +157,7 @@ pub(crate) fn hamerly_on(
             .par_chunks_mut(ROWS_PER_CHUNK)
             .zip(lower.par_chunks_mut(ROWS_PER_CHUNK))
             .zip(labels.par_chunks(ROWS_PER_CHUNK))
+            .with_min_len(CHUNKS_PER_TASK)
             .for_each(|((upper, lower), labels)| {
                 for ((u, l), &label) in upper.iter_mut().zip(lower.iter_mut()).zip(labels) {
                     *u += moved[label];

@@ -80,6 +80,13 @@ fn search_bench(args: &BenchSearchArgs, settings: &Settings) -> Result<()> {
     let inliers = x.select(Axis(0), &rows);
     let scaled = Scaler::fit(config.scaling, inliers.view())?.transform(inliers.view())?;
     let reduced = Pca::fit(scaled.view(), config.pca.components())?.transform(scaled.view())?;
+    if let Some(path) = &args.dump {
+        let mut file = std::io::BufWriter::new(fs_err::File::create(path)?);
+        for value in reduced.iter() {
+            file.write_all(&value.to_le_bytes())?;
+        }
+        file.flush()?;
+    }
     let mut seconds = Vec::new();
     let mut chosen = 0;
     for _ in 0..args.repeat.max(1) {
