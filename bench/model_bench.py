@@ -50,6 +50,27 @@ print(json.dumps({"best_seconds": times[0], "median_seconds": times[len(times) /
                   "inertia": float(model.inertia_), "n_iter": int(model.n_iter_)}))
 """
 
+SKLEARN_SEARCH = r"""
+import json, sys, time
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+path, cols, runs = sys.argv[1:4]
+x = np.fromfile(path, dtype="<f8").reshape(-1, int(cols))
+fits, scores = [], []
+for _ in range(int(runs)):
+    start = time.perf_counter()
+    labels = [KMeans(n_clusters=k, init=init, n_init=10, max_iter=300, random_state=0).fit_predict(x)
+              for k in range(2, 11) for init in ("k-means++", "random")]
+    middle = time.perf_counter()
+    for l in labels:
+        silhouette_score(x, l), davies_bouldin_score(x, l), calinski_harabasz_score(x, l)
+    fits.append(middle - start)
+    scores.append(time.perf_counter() - middle)
+fits.sort(); scores.sort()
+print(json.dumps({"fits_seconds": fits[len(fits) // 2], "scores_seconds": scores[len(scores) // 2]}))
+"""
+
 
 def run(argv: list[str], **kwargs) -> str:
     result = subprocess.run(argv, capture_output=True, text=True, **kwargs)
@@ -93,12 +114,12 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="custseg-model-bench-"))
     csv_gz = SHARED / "data" / "online_retail.csv.gz"
 
-    print("## K-Means, 1,000,000 x 15 (8 Gaussian blobs), same matrix\n")
+    print(f"## K-Means, {args.rows:,} x 15 (30 Gaussian blobs, 8 clusters fitted), same matrix\n")
     print("| k | init | n_init | custseg median (s) | scikit-learn median (s) | scikit-learn / custseg | custseg inertia | scikit-learn inertia |")
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     matrix = work / "matrix.f64"
     for k, init, n_init in [(8, "k-means++", 1), (8, "random", 1), (8, "k-means++", 10)]:
-        ours = json.loads(run([binary, "bench", "kmeans", "--rows", str(args.rows), "--columns", "15", "--blobs", "8",
+        ours = json.loads(run([binary, "bench", "kmeans", "--rows", str(args.rows), "--columns", "15", "--blobs", "30",
                                "--k", str(k), "--init", init, "--n-init", str(n_init), "--max-iter", "300",
                                "--repeat", str(args.runs), "--dump", str(matrix)]))
         theirs = json.loads(run([args.python, "-c", SKLEARN_KMEANS, str(matrix), str(args.rows), "15", str(k), init,
@@ -110,7 +131,14 @@ def main() -> None:
     out = work / "out"
     run([binary, "-q", "features", "--input", str(csv_gz), "--out", str(out), "--data-dir", str(work / "datasets")])
     features = out / "features" / "customer_features.parquet"
-    ours = json.loads(run([binary, "bench", "search", "--features", str(features), "--repeat", str(max(5, args.runs))]))
+    reduced = work / "reduced.f64"
+    ours = json.loads(run([binary, "bench", "search", "--features", str(features), "--repeat", str(max(5, args.runs)),
+                           "--dump", str(reduced)]))
+    settings = work / "no-stability.toml"
+    settings.write_text("[model.search]\nstability_bootstraps = 0\n")
+    no_stability = json.loads(run([binary, "--config", str(settings), "bench", "search", "--features", str(features),
+                                   "--repeat", str(max(5, args.runs))]))
+    theirs = json.loads(run([args.python, "-c", SKLEARN_SEARCH, str(reduced), str(ours["columns"]), str(args.runs)]))
     seed_search = []
     seed_model = []
     seed_wall = []
@@ -118,11 +146,14 @@ def main() -> None:
         start = time.perf_counter()
         stdout = run([args.python, str(SHARED / "baselines" / "seed_pandas.py"), "--input", str(csv_gz), "--workdir", str(work / "extract")])
         seed_wall.append(time.perf_counter() - start)
-        seed_search.append(stage_seconds(stdout, "model.search"))
+        seed_search.append(stage_seconds(stdout, "model.tune"))
         seed_model.append(stage_seconds(stdout, "model."))
     print("| what | custseg (s) | seed pandas + scikit-learn (s) | ratio |")
     print("| --- | ---: | ---: | ---: |")
-    print(f"| search ({ours['candidates']} candidates, {ours['rows']} x {ours['columns']}; custseg adds {ours['stability_bootstraps']} bootstrap refits) | {ours['median_seconds']:.3f} | {statistics.median(seed_search):.3f} | {statistics.median(seed_search) / ours['median_seconds']:.1f}x |")
+    sklearn_total = theirs["fits_seconds"] + theirs["scores_seconds"]
+    print(f"| search on the same {ours['rows']} x {ours['columns']} points: {ours['candidates']} candidates x 10 restarts, silhouette, Davies-Bouldin, Calinski-Harabasz | {no_stability['median_seconds']:.3f} | {sklearn_total:.3f} (fits {theirs['fits_seconds']:.3f}, scores {theirs['scores_seconds']:.3f}) | {sklearn_total / no_stability['median_seconds']:.1f}x |")
+    print(f"| the same plus custseg's {ours['stability_bootstraps']} bootstrap refits for stability (the default) | {ours['median_seconds']:.3f} | | |")
+    print(f"| seed_pandas.py's whole model.tune stage (its own features and matrix) | | {statistics.median(seed_search):.3f} | {statistics.median(seed_search) / ours['median_seconds']:.1f}x |")
     print(f"\n(seed model stage in all: {statistics.median(seed_model):.3f} s; custseg chose k = {ours['chosen_k']})")
 
     print("\n## Whole process on the real CSV.gz: ingest, clean, features, model\n")

@@ -243,6 +243,22 @@ pub struct SearchOutcome {
 
 /// Runs the search on the rows of `x`.
 pub fn search(x: ArrayView2<'_, f64>, config: &SearchConfig) -> Result<SearchOutcome> {
+    search_with_progress(x, config, &|| {})
+}
+
+/// Number of `tick` calls [`search_with_progress`] makes: one per fitted candidate and one per
+/// bootstrap refit.
+pub fn progress_steps(config: &SearchConfig) -> usize {
+    (config.k_min..=config.k_max).count() * config.inits.len() + config.stability_bootstraps
+}
+
+/// [`search`], calling `tick` after every candidate fit and bootstrap refit (from any thread),
+/// so a caller can show progress.
+pub fn search_with_progress(
+    x: ArrayView2<'_, f64>,
+    config: &SearchConfig,
+    tick: &(dyn Fn() + Sync),
+) -> Result<SearchOutcome> {
     check_matrix(x, None)?;
     config.check(x.nrows())?;
     let grid: Vec<(usize, Init)> = (config.k_min..=config.k_max)
@@ -251,7 +267,11 @@ pub fn search(x: ArrayView2<'_, f64>, config: &SearchConfig) -> Result<SearchOut
     let clock = std::time::Instant::now();
     let models: Vec<KMeans> = grid
         .par_iter()
-        .map(|&(k, init)| config.params(k, init).fit(x))
+        .map(|&(k, init)| {
+            let fitted = config.params(k, init).fit(x);
+            tick();
+            fitted
+        })
         .collect::<Result<_>>()?;
 
     tracing::debug!(
@@ -304,6 +324,7 @@ pub fn search(x: ArrayView2<'_, f64>, config: &SearchConfig) -> Result<SearchOut
     let stability = (config.stability_bootstraps > 0)
         .then(|| {
             stability(
+                tick,
                 x,
                 &config.params(candidates[chosen].k, candidates[chosen].init),
                 &model,
@@ -428,6 +449,7 @@ fn choose(candidates: &mut [Candidate], selection: &Selection) -> (usize, String
 }
 
 fn stability(
+    tick: &(dyn Fn() + Sync),
     x: ArrayView2<'_, f64>,
     params: &KMeansParams,
     chosen: &KMeans,
@@ -447,6 +469,7 @@ fn stability(
             }
             .fit(sample.view())?;
             let (labels, _) = refit.predict(x)?;
+            tick();
             adjusted_rand_index(&chosen.labels, &labels)
         })
         .collect::<Result<_>>()?;

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use custseg_ml::pca::Pca;
 use custseg_ml::scaling::Scaler;
-use custseg_ml::search::{Candidate, SearchOutcome, search};
+use custseg_ml::search::{Candidate, SearchOutcome, progress_steps, search_with_progress};
 use ndarray::{Array2, Axis};
 use serde::Serialize;
 
@@ -82,6 +82,22 @@ pub fn train(
     data_sha256: Option<String>,
     previous: Option<&ModelFile>,
 ) -> Result<TrainOutcome> {
+    train_with_progress(table, config, data_sha256, previous, &|| {})
+}
+
+/// Steps [`train_with_progress`] reports: the search's fits and refits.
+pub fn training_steps(config: &ModelConfig) -> usize {
+    progress_steps(&config.search)
+}
+
+/// [`train`], calling `tick` as the search fits candidates (see [`training_steps`]).
+pub fn train_with_progress(
+    table: &CustomerTable,
+    config: &ModelConfig,
+    data_sha256: Option<String>,
+    previous: Option<&ModelFile>,
+    tick: &(dyn Fn() + Sync),
+) -> Result<TrainOutcome> {
     config.check()?;
     let mut timings = Vec::new();
     let mut clock = Instant::now();
@@ -142,7 +158,7 @@ pub fn train(
         model: kmeans,
         reason,
         stability,
-    } = search(reduced.view(), &config.search)?;
+    } = search_with_progress(reduced.view(), &config.search, tick)?;
     lap("search", &mut timings);
     tracing::info!(k = kmeans.k(), %reason, "segments chosen");
 

@@ -49,7 +49,9 @@ impl TerminalProgress {
 
 impl Progress for TerminalProgress {
     fn begin(&self, label: &str, total: Option<u64>) {
-        let bar = self.bar(label, total, "bytes");
+        // Data stages count bytes read; training counts model fits.
+        let unit = if label == "training" { "fits" } else { "bytes" };
+        let bar = self.bar(label, total, unit);
         if let Ok(mut slot) = self.bar.lock() {
             *slot = Some(bar);
         }

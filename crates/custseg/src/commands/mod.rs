@@ -20,7 +20,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::DemoData(args) => demo_data::run(&args, &settings, cli.quiet),
         Command::Features(args) => features::run(&args, settings, cli.quiet),
-        Command::Train(args) => train::run(&args, settings),
+        Command::Train(args) => train::run(&args, settings, cli.quiet),
         Command::Run(args) => run::run(&args, settings, cli.quiet),
         Command::Predict(args) => predict::run(&args),
         Command::Config(command) => config::run(&command, &settings),

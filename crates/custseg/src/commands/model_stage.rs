@@ -6,12 +6,13 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use arrow::array::{Array, AsArray};
+use custseg_data::Progress;
 use custseg_io::StagedOutput;
 use custseg_model::config::ModelConfig;
 use custseg_model::matching::transitions;
 use custseg_model::model_file::ModelFile;
 use custseg_model::table::CustomerTable;
-use custseg_model::train::{RFM_COLUMNS, TrainOutcome, train};
+use custseg_model::train::{RFM_COLUMNS, TrainOutcome, train_with_progress, training_steps};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::tables;
@@ -107,8 +108,23 @@ pub fn stage_model(
     config: &ModelConfig,
     data_sha256: Option<String>,
     previous: Option<&(ModelFile, HashMap<i64, String>)>,
+    progress: &dyn Progress,
 ) -> Result<TrainOutcome> {
-    let outcome = train(table, config, data_sha256, previous.map(|(model, _)| model))?;
+    progress.begin("training", Some(training_steps(config) as u64));
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let tick = || {
+        let position = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        progress.advance_to(position);
+    };
+    let trained = train_with_progress(
+        table,
+        config,
+        data_sha256,
+        previous.map(|(model, _)| model),
+        &tick,
+    );
+    progress.end();
+    let outcome = trained?;
     staged.write(paths::MODEL, &outcome.model.to_bytes()?)?;
     tables::write_search_csv(
         &staged.path(paths::SEARCH)?,

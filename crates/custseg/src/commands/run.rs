@@ -57,6 +57,7 @@ pub fn run(args: &RunArgs, mut settings: Settings, quiet: bool) -> Result<()> {
         &settings.model,
         Some(features.report.input.sha256.clone()),
         previous.as_ref(),
+        &progress,
     )
     .with_context(failed)?;
     let files = staged.commit()?;

@@ -151,3 +151,28 @@ fn invalid_settings_file_is_refused() {
         text(&output.stderr)
     );
 }
+
+#[test]
+fn run_on_the_demo_dataset_is_the_readme_main_job() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("custseg.toml"),
+        "[demo]\nrows = 30000\n\n[model.search]\nn_init = 2\nstability_bootstraps = 2\n",
+    )
+    .unwrap();
+    let output = custseg(dir.path(), &["run", "--demo", "--out", "out"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("rows       30000 raw"), "{stdout}");
+    assert!(
+        stdout.contains("search     18 candidates; k = "),
+        "{stdout}"
+    );
+    for file in [
+        "model/model.json",
+        "segments/customer_segments.parquet",
+        "segments/profiles.md",
+    ] {
+        assert!(dir.path().join("out").join(file).exists(), "{file}");
+    }
+}
