@@ -1,0 +1,364 @@
+//! The BG/NBD purchase model (Fader, Hardie & Lee 2005, "Counting your customers the easy
+//! way", Marketing Science 24(2)): while alive a customer buys as a Poisson process (rates
+//! Gamma(r, alpha) across customers) and after each purchase drops out with probability p
+//! (Beta(a, b) across customers).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::fit::{minimize, standard_errors};
+use crate::special::{digamma, hyp2f1, ln_gamma};
+use crate::summary::{CustomerSummary, check};
+
+/// BG/NBD parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BgNbd {
+    /// Shape of the purchase-rate Gamma.
+    pub r: f64,
+    /// Scale of the purchase-rate Gamma (in the summary's time unit).
+    pub alpha: f64,
+    /// Dropout Beta, first shape.
+    pub a: f64,
+    /// Dropout Beta, second shape.
+    pub b: f64,
+}
+
+/// A fit and its diagnostics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BgNbdFit {
+    /// Parameters at the maximum found.
+    pub params: BgNbd,
+    /// Standard errors of r, alpha, a, b (inverse observed information), when available.
+    pub standard_errors: Option<[f64; 4]>,
+    /// Total log-likelihood (without the penalty).
+    pub log_likelihood: f64,
+    /// Iterations of the best start.
+    pub iterations: u64,
+    /// Whether the best start converged.
+    pub converged: bool,
+    /// Starts tried.
+    pub starts: usize,
+    /// Customers fitted.
+    pub customers: usize,
+    /// What the user should know (non-convergence, a parameter at a bound, no standard errors).
+    pub warnings: Vec<String>,
+}
+
+/// Fitting options.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FitOptions {
+    /// L2 penalty on the parameters, as `lifetimes`' `penalizer_coef` (0: plain maximum
+    /// likelihood).
+    pub penalizer: f64,
+    /// Iterations per start at most.
+    pub max_iterations: u64,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        Self {
+            penalizer: 0.0,
+            max_iterations: 500,
+        }
+    }
+}
+
+/// One customer's log-likelihood and its gradient in (r, alpha, a, b).
+fn customer_terms(p: &BgNbd, s: &CustomerSummary) -> (f64, [f64; 4]) {
+    let BgNbd { r, alpha, a, b } = *p;
+    let (x, t_x, t) = (s.frequency, s.recency, s.t);
+    let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
+    let a2 = ln_gamma(a + b) + ln_gamma(b + x) - ln_gamma(b) - ln_gamma(a + b + x);
+    let a3 = -(r + x) * (alpha + t).ln();
+    let d_a1 = [
+        digamma(r + x) - digamma(r) + alpha.ln(),
+        r / alpha,
+        0.0,
+        0.0,
+    ];
+    let psi_ab = digamma(a + b);
+    let psi_abx = digamma(a + b + x);
+    let d_a2 = [
+        0.0,
+        0.0,
+        psi_ab - psi_abx,
+        psi_ab + digamma(b + x) - digamma(b) - psi_abx,
+    ];
+    let d_a3 = [-(alpha + t).ln(), -(r + x) / (alpha + t), 0.0, 0.0];
+    let (tail, d_tail) = if x > 0.0 {
+        let a4 = a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + t_x).ln();
+        let d_a4 = [
+            -(alpha + t_x).ln(),
+            -(r + x) / (alpha + t_x),
+            1.0 / a,
+            -1.0 / (b + x - 1.0),
+        ];
+        // log(exp(a3) + exp(a4)) without overflow, and the weights of the two terms.
+        let top = a3.max(a4);
+        let (e3, e4) = ((a3 - top).exp(), (a4 - top).exp());
+        let total = e3 + e4;
+        let (w3, w4) = (e3 / total, e4 / total);
+        let mut d = [0.0; 4];
+        for i in 0..4 {
+            d[i] = w3 * d_a3[i] + w4 * d_a4[i];
+        }
+        (top + total.ln(), d)
+    } else {
+        (a3, d_a3)
+    };
+    let mut gradient = [0.0; 4];
+    for i in 0..4 {
+        gradient[i] = d_a1[i] + d_a2[i] + d_tail[i];
+    }
+    (a1 + a2 + tail, gradient)
+}
+
+impl BgNbd {
+    /// Total log-likelihood of the summaries and its gradient in (r, alpha, a, b).
+    pub fn log_likelihood(&self, summaries: &[CustomerSummary]) -> (f64, [f64; 4]) {
+        let mut total = 0.0;
+        let mut gradient = [0.0; 4];
+        for s in summaries {
+            let (value, g) = customer_terms(self, s);
+            total += value;
+            for i in 0..4 {
+                gradient[i] += g[i];
+            }
+        }
+        (total, gradient)
+    }
+
+    /// Probability that a customer with this history is still alive at T.
+    pub fn p_alive(&self, s: &CustomerSummary) -> f64 {
+        if s.frequency == 0.0 {
+            return 1.0;
+        }
+        let BgNbd { r, alpha, a, b } = *self;
+        let x = s.frequency;
+        let log_ratio =
+            a.ln() - (b + x - 1.0).ln() + (r + x) * ((alpha + s.t).ln() - (alpha + s.recency).ln());
+        1.0 / (1.0 + log_ratio.exp())
+    }
+
+    /// Expected purchases in (T, T + horizon] for a customer with this history.
+    pub fn expected_purchases(&self, s: &CustomerSummary, horizon: f64) -> Result<f64> {
+        if horizon <= 0.0 {
+            return Ok(0.0);
+        }
+        let BgNbd { r, alpha, a, b } = *self;
+        let x = s.frequency;
+        let z = horizon / (alpha + s.t + horizon);
+        // (1 - z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z) after Euler's transformation:
+        // (1 - z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z).
+        let c = a + b + x - 1.0;
+        let hyper = hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)?;
+        let bracket = 1.0 - (1.0 - z).powf(a - 1.0) * hyper;
+        let numerator = (a + b + x - 1.0) / (a - 1.0) * bracket;
+        let denominator = if x > 0.0 {
+            1.0 + (a.ln() - (b + x - 1.0).ln()
+                + (r + x) * ((alpha + s.t).ln() - (alpha + s.recency).ln()))
+            .exp()
+        } else {
+            1.0
+        };
+        Ok(numerator / denominator)
+    }
+}
+
+/// Fits BG/NBD by maximum likelihood: L-BFGS on log-parameters from several starts, the best
+/// kept; standard errors from the observed information.
+pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<BgNbdFit> {
+    check(summaries)?;
+    if !(options.penalizer >= 0.0 && options.penalizer.is_finite()) {
+        return Err(Error::InvalidParameter {
+            name: "penalizer",
+            reason: format!("must be >= 0, got {}", options.penalizer),
+        });
+    }
+    let n = summaries.len() as f64;
+    let penalizer = options.penalizer;
+    // Mean negative log-likelihood (plus penalty) in log-parameters.
+    let objective = |u: &[f64]| {
+        let theta = [u[0].exp(), u[1].exp(), u[2].exp(), u[3].exp()];
+        let params = BgNbd {
+            r: theta[0],
+            alpha: theta[1],
+            a: theta[2],
+            b: theta[3],
+        };
+        let (ll, gradient) = params.log_likelihood(summaries);
+        let penalty: f64 = theta.iter().map(|t| t * t).sum::<f64>() * penalizer;
+        let value = -ll / n + penalty;
+        let g: Vec<f64> = (0..4)
+            .map(|i| (-gradient[i] / n + 2.0 * penalizer * theta[i]) * theta[i])
+            .collect();
+        (value, g)
+    };
+    let mean_t = summaries.iter().map(|s| s.t).sum::<f64>() / n;
+    let starts: Vec<Vec<f64>> = [
+        [1.0, 1.0, 1.0, 1.0],
+        [0.5, mean_t.max(1e-3), 1.0, 2.0],
+        [0.2, 5.0, 0.8, 2.5],
+        [2.0, 10.0, 0.5, 5.0],
+    ]
+    .iter()
+    .map(|s| s.iter().map(|v: &f64| v.ln()).collect())
+    .collect();
+    let minimum = minimize(&objective, &starts, options.max_iterations)?;
+    let theta: Vec<f64> = minimum.log_params.iter().map(|u| u.exp()).collect();
+    let params = BgNbd {
+        r: theta[0],
+        alpha: theta[1],
+        a: theta[2],
+        b: theta[3],
+    };
+    let (log_likelihood, _) = params.log_likelihood(summaries);
+    let mut warnings = Vec::new();
+    if !minimum.converged {
+        warnings.push(format!(
+            "BG/NBD did not converge in {} iterations; the parameters are the last ones reached",
+            minimum.iterations
+        ));
+    }
+    for (name, value) in ["r", "alpha", "a", "b"].iter().zip(&theta) {
+        if *value > 1e4 || *value < 1e-6 {
+            warnings.push(format!(
+                "BG/NBD parameter `{name}` = {value:.4e} ran to a bound; try a penalizer (e.g. 0.001)"
+            ));
+        }
+    }
+    if params.a <= 1.0 {
+        // Not an error: expected purchases need a > 1 only through a - 1 in a denominator,
+        // which is finite for a != 1.
+        if (params.a - 1.0).abs() < 1e-9 {
+            warnings
+                .push("BG/NBD parameter `a` is 1, where expected purchases are undefined".into());
+        }
+    }
+    let gradient_at = |t: &[f64]| {
+        let p = BgNbd {
+            r: t[0],
+            alpha: t[1],
+            a: t[2],
+            b: t[3],
+        };
+        let (_, g) = p.log_likelihood(summaries);
+        g.iter().map(|v| -v).collect()
+    };
+    let standard_errors = match standard_errors(&theta, &gradient_at) {
+        Ok(e) => Some([e[0], e[1], e[2], e[3]]),
+        Err(reason) => {
+            warnings.push(format!("BG/NBD standard errors unavailable: {reason}"));
+            None
+        }
+    };
+    Ok(BgNbdFit {
+        params,
+        standard_errors,
+        log_likelihood,
+        iterations: minimum.iterations,
+        converged: minimum.converged,
+        starts: minimum.starts,
+        customers: summaries.len(),
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(x: f64, t_x: f64, t: f64) -> CustomerSummary {
+        CustomerSummary {
+            customer: 1,
+            frequency: x,
+            recency: t_x,
+            t,
+            monetary_value: 0.0,
+            holdout_purchases: 0.0,
+            holdout_spend: 0.0,
+        }
+    }
+
+    const PAPER: BgNbd = BgNbd {
+        r: 0.243,
+        alpha: 4.414,
+        a: 0.793,
+        b: 2.426,
+    };
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let data = [
+            summary(0.0, 0.0, 38.0),
+            summary(2.0, 30.43, 38.86),
+            summary(200.0, 36.0, 38.0),
+        ];
+        let p = BgNbd {
+            r: 0.3,
+            alpha: 4.0,
+            a: 0.9,
+            b: 2.0,
+        };
+        let (_, gradient) = p.log_likelihood(&data);
+        let bump = |i: usize, h: f64| {
+            let mut t = [p.r, p.alpha, p.a, p.b];
+            t[i] += h;
+            BgNbd {
+                r: t[0],
+                alpha: t[1],
+                a: t[2],
+                b: t[3],
+            }
+            .log_likelihood(&data)
+            .0
+        };
+        for i in 0..4 {
+            let h = 1e-6;
+            let numeric = (bump(i, h) - bump(i, -h)) / (2.0 * h);
+            assert!(
+                (numeric - gradient[i]).abs() < 1e-5 * numeric.abs().max(1.0),
+                "{i}: {numeric} vs {}",
+                gradient[i]
+            );
+        }
+    }
+
+    #[test]
+    fn likelihood_stays_finite_at_high_frequency() {
+        let (ll, g) = PAPER.log_likelihood(&[summary(500.0, 700.0, 720.0)]);
+        assert!(ll.is_finite() && g.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn p_alive_by_hand() {
+        // x = 0: alive for sure under BG/NBD.
+        assert_eq!(PAPER.p_alive(&summary(0.0, 0.0, 30.0)), 1.0);
+        // x = 2, t_x = 30.43, T = 38.86: 1 / (1 + a/(b+1) ((alpha+T)/(alpha+t_x))^(r+2)).
+        let ratio: f64 = (4.414 + 38.86) / (4.414 + 30.43);
+        let expected = 1.0 / (1.0 + 0.793 / 3.426 * ratio.powf(2.243));
+        assert!((PAPER.p_alive(&summary(2.0, 30.43, 38.86)) - expected).abs() < 1e-12);
+        // A customer whose last purchase was at T is more likely alive than one long silent.
+        assert!(PAPER.p_alive(&summary(5.0, 38.0, 38.0)) > PAPER.p_alive(&summary(5.0, 5.0, 38.0)));
+    }
+
+    #[test]
+    fn expected_purchases_by_hand_for_a_new_customer() {
+        // x = 0, t_x = 0, T = 0 is the unconditional E[X(t)]:
+        // (a+b-1)/(a-1) [1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t))].
+        let t = 39.0;
+        let z = t / (PAPER.alpha + t);
+        let hyper = hyp2f1(PAPER.r, PAPER.b, PAPER.a + PAPER.b - 1.0, z).unwrap();
+        let expected = (PAPER.a + PAPER.b - 1.0) / (PAPER.a - 1.0)
+            * (1.0 - (PAPER.alpha / (PAPER.alpha + t)).powf(PAPER.r) * hyper);
+        let value = PAPER
+            .expected_purchases(&summary(0.0, 0.0, 0.0), t)
+            .unwrap();
+        assert!(
+            (value - expected).abs() < 1e-10 * expected,
+            "{value} vs {expected}"
+        );
+        assert!(value > 0.0);
+    }
+}

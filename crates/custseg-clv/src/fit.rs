@@ -1,0 +1,214 @@
+//! Maximum likelihood fitting shared by the models: L-BFGS (argmin) on log-parameters from
+//! several starting points, then standard errors from the observed information matrix.
+
+use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason, TerminationStatus};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A function of log-parameters returning the value to minimise and its gradient.
+pub type Objective<'a> = &'a (dyn Fn(&[f64]) -> (f64, Vec<f64>) + Sync);
+
+struct Problem<'a> {
+    objective: Objective<'a>,
+}
+
+impl CostFunction for Problem<'_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, param: &Self::Param) -> Result<f64, argmin::core::Error> {
+        let (value, _) = (self.objective)(param);
+        Ok(if value.is_finite() { value } else { f64::MAX })
+    }
+}
+
+impl Gradient for Problem<'_> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+    fn gradient(&self, param: &Self::Param) -> Result<Vec<f64>, argmin::core::Error> {
+        let (_, gradient) = (self.objective)(param);
+        Ok(gradient)
+    }
+}
+
+/// The best point found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Minimum {
+    /// Log-parameters at the minimum.
+    pub log_params: Vec<f64>,
+    /// Objective value there.
+    pub value: f64,
+    /// Iterations of the winning start.
+    pub iterations: u64,
+    /// Whether the winning start stopped because it converged (not on the iteration cap).
+    pub converged: bool,
+    /// Starts tried.
+    pub starts: usize,
+}
+
+/// Minimises `objective` from each start and keeps the lowest value.
+pub fn minimize(
+    objective: Objective<'_>,
+    starts: &[Vec<f64>],
+    max_iterations: u64,
+) -> Result<Minimum> {
+    let mut best: Option<Minimum> = None;
+    let mut last_error = None;
+    for start in starts {
+        let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
+            .with_tolerance_grad(1e-9)
+            .and_then(|s| s.with_tolerance_cost(1e-14))
+            .map_err(|e| Error::Optimisation(e.to_string()))?;
+        let run = Executor::new(Problem { objective }, solver)
+            .configure(|state| state.param(start.clone()).max_iters(max_iterations))
+            .run();
+        match run {
+            Ok(result) => {
+                let state = result.state();
+                let Some(params) = state.get_best_param().cloned() else {
+                    continue;
+                };
+                let value = state.get_best_cost();
+                let converged = matches!(
+                    state.get_termination_status(),
+                    TerminationStatus::Terminated(
+                        TerminationReason::SolverConverged | TerminationReason::TargetCostReached
+                    )
+                ) || gradient_norm(objective, &params) < 1e-5;
+                if value.is_finite() && best.as_ref().is_none_or(|b| value < b.value) {
+                    best = Some(Minimum {
+                        log_params: params,
+                        value,
+                        iterations: state.get_iter(),
+                        converged,
+                        starts: starts.len(),
+                    });
+                }
+            }
+            Err(error) => last_error = Some(error.to_string()),
+        }
+    }
+    best.ok_or_else(|| {
+        Error::Optimisation(
+            last_error.unwrap_or_else(|| "no start gave a finite likelihood".into()),
+        )
+    })
+}
+
+fn gradient_norm(objective: Objective<'_>, params: &[f64]) -> f64 {
+    let (_, gradient) = objective(params);
+    gradient.iter().map(|g| g * g).sum::<f64>().sqrt()
+}
+
+/// Standard errors of natural parameters `theta` from the Hessian of the total negative
+/// log-likelihood `gradient_at` (its gradient in natural parameters), by central differences.
+/// `None` with a reason when the Hessian is not finite or not positive definite.
+pub fn standard_errors(
+    theta: &[f64],
+    gradient_at: &dyn Fn(&[f64]) -> Vec<f64>,
+) -> std::result::Result<Vec<f64>, String> {
+    let n = theta.len();
+    let mut hessian = vec![vec![0.0; n]; n];
+    for j in 0..n {
+        let h = 1e-5 * theta[j].abs().max(1e-8);
+        let mut up = theta.to_vec();
+        let mut down = theta.to_vec();
+        up[j] += h;
+        down[j] -= h;
+        let (gu, gd) = (gradient_at(&up), gradient_at(&down));
+        for i in 0..n {
+            hessian[i][j] = (gu[i] - gd[i]) / (2.0 * h);
+        }
+    }
+    // Symmetrise, then invert.
+    for i in 0..n {
+        for j in 0..i {
+            let mean = (hessian[i][j] + hessian[j][i]) / 2.0;
+            hessian[i][j] = mean;
+            hessian[j][i] = mean;
+        }
+    }
+    if hessian.iter().flatten().any(|v| !v.is_finite()) {
+        return Err("the Hessian is not finite".into());
+    }
+    let inverse = invert(&hessian).ok_or("the Hessian is singular")?;
+    let mut errors = Vec::with_capacity(n);
+    for (i, row) in inverse.iter().enumerate() {
+        if row[i] <= 0.0 {
+            return Err(
+                "the Hessian is not positive definite (not a maximum, or a flat ridge)".into(),
+            );
+        }
+        errors.push(row[i].sqrt());
+    }
+    Ok(errors)
+}
+
+/// Inverse of a small square matrix by Gauss-Jordan elimination with partial pivoting.
+fn invert(matrix: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = matrix.len();
+    let mut a: Vec<Vec<f64>> = matrix
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let mut extended = row.clone();
+            extended.extend((0..n).map(|j| if i == j { 1.0 } else { 0.0 }));
+            extended
+        })
+        .collect();
+    for column in 0..n {
+        let pivot =
+            (column..n).max_by(|&x, &y| a[x][column].abs().total_cmp(&a[y][column].abs()))?;
+        if a[pivot][column].abs() < 1e-300 {
+            return None;
+        }
+        a.swap(column, pivot);
+        let p = a[column][column];
+        a[column].iter_mut().for_each(|v| *v /= p);
+        for row in 0..n {
+            if row != column {
+                let factor = a[row][column];
+                if factor != 0.0 {
+                    let source = a[column].clone();
+                    a[row]
+                        .iter_mut()
+                        .zip(&source)
+                        .for_each(|(v, s)| *v -= factor * s);
+                }
+            }
+        }
+    }
+    Some(a.into_iter().map(|row| row[n..].to_vec()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimises_a_shifted_quadratic_from_several_starts() {
+        let objective = |u: &[f64]| {
+            let value = (u[0] - 1.0).powi(2) + 3.0 * (u[1] + 2.0).powi(2);
+            (value, vec![2.0 * (u[0] - 1.0), 6.0 * (u[1] + 2.0)])
+        };
+        let minimum = minimize(&objective, &[vec![0.0, 0.0], vec![5.0, 5.0]], 100).unwrap();
+        assert!((minimum.log_params[0] - 1.0).abs() < 1e-6);
+        assert!((minimum.log_params[1] + 2.0).abs() < 1e-6);
+        assert!(minimum.converged);
+    }
+
+    #[test]
+    fn standard_errors_of_a_quadratic_are_its_inverse_curvature() {
+        // Negative log-likelihood 0.5 * (x - 1)^2 / 4 + 0.5 * y^2 / 9: variances 4 and 9.
+        let gradient = |t: &[f64]| vec![(t[0] - 1.0) / 4.0, t[1] / 9.0];
+        let errors = standard_errors(&[1.0, 0.5], &gradient).unwrap();
+        assert!(
+            (errors[0] - 2.0).abs() < 1e-6 && (errors[1] - 3.0).abs() < 1e-6,
+            "{errors:?}"
+        );
+        let flat = |_: &[f64]| vec![0.0, 0.0];
+        assert!(standard_errors(&[1.0, 1.0], &flat).is_err());
+    }
+}

@@ -1,0 +1,19 @@
+//! Customer lifetime value from the standard "buy till you die" probability models: the
+//! BG/NBD purchase model (Fader, Hardie & Lee 2005, Marketing Science 24(2)) and the
+//! Gamma-Gamma spend model (Fader, Hardie & Lee 2005, JMR 42(4)), fitted by maximum
+//! likelihood, with standard errors, P(alive), expected purchases and discounted CLV.
+//!
+//! Numbers in, numbers out: purchases come in as (customer, day, amount) and summaries go out;
+//! no DataFusion, no files. The special functions (log-gamma, digamma) are `statrs`'s; the
+//! optimiser is `argmin`'s L-BFGS; the Gauss hypergeometric function is written here (see
+//! `special.rs`).
+
+pub mod bgnbd;
+pub mod clv;
+pub mod error;
+pub mod fit;
+pub mod gamma_gamma;
+pub mod special;
+pub mod summary;
+
+pub use error::{Error, Result};
