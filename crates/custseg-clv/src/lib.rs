@@ -8,6 +8,10 @@
 //! optimiser is `argmin`'s L-BFGS; the Gauss hypergeometric function is written here (see
 //! `special.rs`).
 
+// Index loops over parameter vectors mirror the formulas (gradient component i, Hessian
+// entry (i, j)); iterator chains would hide them.
+#![allow(clippy::needless_range_loop)]
+
 pub mod bgnbd;
 pub mod clv;
 pub mod error;

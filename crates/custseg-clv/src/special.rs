@@ -50,8 +50,8 @@ mod tests {
     #[test]
     fn hyp2f1_matches_closed_forms() {
         // 2F1(1, 1; 2; z) = -ln(1 - z) / z (Abramowitz & Stegun 15.1.3)
-        for z in [0.01, 0.3, 0.5, 0.9, 0.99] {
-            let expected = -(1.0 - z as f64).ln() / z;
+        for z in [0.01_f64, 0.3, 0.5, 0.9, 0.99] {
+            let expected = -(1.0 - z).ln() / z;
             let value = hyp2f1(1.0, 1.0, 2.0, z).unwrap();
             assert!(
                 (value - expected).abs() < 1e-12 * expected,

@@ -193,7 +193,7 @@ mod tests {
             holdout_spend: 0.0,
         };
         assert!(
-            check(&[base.clone()])
+            check(std::slice::from_ref(&base))
                 .unwrap_err()
                 .to_string()
                 .contains("beyond T")

@@ -19,6 +19,7 @@ pub mod features;
 pub mod ingest;
 pub mod pipeline;
 mod progress;
+pub mod purchases;
 pub mod schema;
 
 pub use error::{Error, Location, Result};

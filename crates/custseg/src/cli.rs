@@ -37,6 +37,8 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Score customers with a trained model.
     Predict(PredictArgs),
+    /// Customer lifetime value: BG/NBD purchases, Gamma-Gamma spend, P(alive), discounted CLV.
+    Clv(Box<ClvArgs>),
     /// Show the effective settings.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -130,6 +132,44 @@ pub struct RunArgs {
     /// Model settings.
     #[command(flatten)]
     pub model: ModelArgs,
+}
+
+/// `custseg clv`.
+#[derive(Debug, Args)]
+pub struct ClvArgs {
+    /// Transaction log: CSV, CSV.gz, xlsx, Parquet, a zip holding one, or an http(s) URL.
+    #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
+    pub input: Option<String>,
+    /// Use the built-in demo dataset.
+    #[arg(long)]
+    pub demo: bool,
+    /// Output directory (writes `clv/` beside the foundation's outputs).
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Observation end (YYYY-MM-DD). Default: the last date in the cleaned data.
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Fit on purchases up to and including this date; the rest is the holdout.
+    #[arg(long)]
+    pub calibration_end: Option<chrono::NaiveDate>,
+    /// Time unit of recency and T: days or weeks.
+    #[arg(long, default_value = "days")]
+    pub unit: String,
+    /// Months (30-day steps) of the CLV horizon.
+    #[arg(long, default_value_t = 12)]
+    pub horizon_months: u32,
+    /// Discount rate per month.
+    #[arg(long, default_value_t = 0.01)]
+    pub discount_rate: f64,
+    /// Profit margin applied to spend, in (0, 1].
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f64,
+    /// L2 penalty on the model parameters (as lifetimes' penalizer_coef).
+    #[arg(long, default_value_t = 0.0)]
+    pub penalizer: f64,
+    /// Input-reading options.
+    #[command(flatten)]
+    pub ingest: IngestArgs,
 }
 
 /// `custseg predict`.

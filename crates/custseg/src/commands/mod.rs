@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 mod bench;
+mod clv;
 mod config;
 mod demo_data;
 mod features;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::run(&args, settings, cli.quiet),
         Command::Run(args) => run::run(&args, settings, cli.quiet),
         Command::Predict(args) => predict::run(&args),
+        Command::Clv(args) => clv::run(&args, settings, cli.quiet),
         Command::Config(command) => config::run(&command, &settings),
         Command::Bench(command) => bench::run(&command, &settings),
     }

@@ -176,3 +176,79 @@ fn run_on_the_demo_dataset_is_the_readme_main_job() {
         assert!(dir.path().join("out").join(file).exists(), "{file}");
     }
 }
+
+#[test]
+fn clv_scores_every_customer_and_refuses_bad_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = custseg(
+        dir.path(),
+        &[
+            "demo-data",
+            "--rows",
+            "40000",
+            "--seed",
+            "5",
+            "--out",
+            "demo.parquet",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = custseg(
+        dir.path(),
+        &[
+            "-q",
+            "clv",
+            "--input",
+            "demo.parquet",
+            "--out",
+            "out",
+            "--unit",
+            "weeks",
+            "--calibration-end",
+            "2011-09-30",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("BG/NBD     r "), "{stdout}");
+    assert!(stdout.contains("holdout    MAE "), "{stdout}");
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/clv/model.json")).unwrap())
+            .unwrap();
+    let customers = model["customers"].as_u64().unwrap();
+    assert!(customers > 100);
+    assert_eq!(
+        model["gamma_gamma"]["customers"].as_u64().unwrap()
+            + model["gamma_gamma"]["excluded"].as_u64().unwrap(),
+        customers
+    );
+    for name in ["r", "alpha", "a", "b"] {
+        assert!(model["bg_nbd"]["params"][name].as_f64().unwrap() > 0.0);
+    }
+    assert!(model["holdout"]["mae"].as_f64().unwrap() >= 0.0);
+    assert!(dir.path().join("out/clv/predictions.parquet").exists());
+
+    // Bad settings: a clear error, exit 1, and nothing written.
+    for (args, expected) in [
+        (
+            vec!["--calibration-end", "2001-01-01"],
+            "must fall on or after the first purchase date",
+        ),
+        (vec!["--unit", "months"], "expected days or weeks"),
+        (vec!["--discount-rate", "1.5"], "discount_rate"),
+        (vec!["--horizon-months", "0"], "horizon_months"),
+    ] {
+        let mut argv = vec!["-q", "clv", "--input", "demo.parquet", "--out", "bad"];
+        argv.extend(args);
+        let output = custseg(dir.path(), &argv);
+        assert_eq!(output.status.code(), Some(1), "{argv:?}");
+        assert!(
+            text(&output.stderr).contains(expected),
+            "{argv:?}: {}",
+            text(&output.stderr)
+        );
+        let written =
+            std::fs::read_dir(dir.path().join("bad")).map_or(0, |entries| entries.count());
+        assert_eq!(written, 0, "{argv:?} wrote output");
+    }
+}

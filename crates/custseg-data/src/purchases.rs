@@ -1,0 +1,61 @@
+//! Daily purchases per customer from the cleaned transactions: the input of the lifetime-value
+//! models, aggregated by the engine (one row per customer and calendar day).
+
+use std::path::Path;
+
+use arrow::array::AsArray;
+use arrow::datatypes::{Float64Type, Int32Type, Int64Type};
+use datafusion::prelude::ParquetReadOptions;
+
+use crate::engine::{self, EngineOptions};
+use crate::error::Result;
+use crate::schema::{LINE_TOTAL, STATUS};
+
+/// One customer's spend on one calendar day (completed lines only).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DailyPurchase {
+    /// Customer key.
+    pub customer: i64,
+    /// Days since 1970-01-01.
+    pub day: i32,
+    /// Sum of the day's completed lines (Quantity x UnitPrice).
+    pub spend: f64,
+}
+
+/// Reads `clean/transactions.parquet` and returns the daily purchases, ordered by customer and
+/// day.
+pub async fn daily_purchases(
+    clean_parquet: &Path,
+    options: &EngineOptions,
+) -> Result<Vec<DailyPurchase>> {
+    let context = engine::session(options)?;
+    context
+        .register_parquet(
+            "clean_for_clv",
+            clean_parquet.to_string_lossy().as_ref(),
+            ParquetReadOptions::default(),
+        )
+        .await?;
+    let sql = format!(
+        "SELECT \"CustomerID\" AS customer, \
+                arrow_cast(CAST(\"InvoiceDate\" AS DATE), 'Int32') AS day, \
+                CAST(sum({LINE_TOTAL}) AS DOUBLE) AS spend \
+         FROM clean_for_clv WHERE {STATUS} = 'completed' \
+         GROUP BY 1, 2 ORDER BY 1, 2"
+    );
+    let batches = context.sql(&sql).await?.collect().await?;
+    let mut out = Vec::new();
+    for batch in batches {
+        let customers = batch.column(0).as_primitive::<Int64Type>();
+        let days = batch.column(1).as_primitive::<Int32Type>();
+        let spend = batch.column(2).as_primitive::<Float64Type>();
+        for i in 0..batch.num_rows() {
+            out.push(DailyPurchase {
+                customer: customers.value(i),
+                day: days.value(i),
+                spend: spend.value(i),
+            });
+        }
+    }
+    Ok(out)
+}
