@@ -290,6 +290,19 @@ pub enum BenchCommand {
     Kmeans(BenchKmeansArgs),
     /// The model's K-Means search (with its scoring) on a customer feature table.
     Search(BenchSearchArgs),
+    /// BG/NBD + Gamma-Gamma fits and 12-month CLV scoring on a `clv/summary.parquet`.
+    Clv(BenchClvArgs),
+}
+
+/// `custseg bench clv`.
+#[derive(Debug, Args)]
+pub struct BenchClvArgs {
+    /// Summary written by `custseg clv` (`out/clv/summary.parquet`).
+    #[arg(long)]
+    pub summary: PathBuf,
+    /// Timed repetitions.
+    #[arg(long, default_value_t = 5)]
+    pub repeat: usize,
 }
 
 /// `custseg bench kmeans`.

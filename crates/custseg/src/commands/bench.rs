@@ -12,7 +12,7 @@ use custseg_ml::search::search;
 use ndarray::{ArrayView2, Axis};
 
 use super::model_stage::training_columns;
-use crate::cli::{BenchCommand, BenchKmeansArgs, BenchSearchArgs};
+use crate::cli::{BenchClvArgs, BenchCommand, BenchKmeansArgs, BenchSearchArgs};
 use crate::settings::Settings;
 use crate::tables::read_customer_table;
 
@@ -21,6 +21,7 @@ pub fn run(command: &BenchCommand, settings: &Settings) -> Result<()> {
     match command {
         BenchCommand::Kmeans(args) => kmeans(args),
         BenchCommand::Search(args) => search_bench(args, settings),
+        BenchCommand::Clv(args) => clv_bench(args),
     }
 }
 
@@ -104,6 +105,71 @@ fn search_bench(args: &BenchSearchArgs, settings: &Settings) -> Result<()> {
             "n_init": config.search.n_init, "stability_bootstraps": config.search.stability_bootstraps,
             "threads": rayon::current_num_threads(),
             "best_seconds": best, "median_seconds": median, "chosen_k": chosen,
+        })
+    );
+    Ok(())
+}
+
+fn clv_bench(args: &BenchClvArgs) -> Result<()> {
+    use custseg_clv::summary::{CustomerSummary, TimeUnit};
+    let columns: Vec<String> = ["frequency", "recency", "T", "monetary_value"]
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect();
+    let (read, _) = read_customer_table(&args.summary, &columns)?;
+    let column = |name: &str| read.column(name).map(<[f64]>::to_vec).unwrap_or_default();
+    let (frequency, recency, t, monetary) = (
+        column("frequency"),
+        column("recency"),
+        column("T"),
+        column("monetary_value"),
+    );
+    let summaries: Vec<CustomerSummary> = (0..read.len())
+        .map(|i| CustomerSummary {
+            customer: read.customer_ids[i],
+            frequency: frequency[i],
+            recency: recency[i],
+            t: t[i],
+            monetary_value: monetary[i],
+            holdout_purchases: 0.0,
+            holdout_spend: 0.0,
+        })
+        .collect();
+    let options = custseg_clv::bgnbd::FitOptions::default();
+    let clv = custseg_clv::clv::ClvOptions::default();
+    let mut fits = Vec::new();
+    let mut totals = Vec::new();
+    let mut last = None;
+    for _ in 0..args.repeat.max(1) {
+        let clock = Instant::now();
+        let purchases = custseg_clv::bgnbd::fit(&summaries, &options)?;
+        let spend = custseg_clv::gamma_gamma::fit(&summaries, &options)?;
+        let fitted = clock.elapsed().as_secs_f64();
+        let mut total = 0.0;
+        for s in &summaries {
+            total += custseg_clv::clv::predict(
+                &purchases.params,
+                &spend.params,
+                s,
+                TimeUnit::Days,
+                &clv,
+            )?
+            .clv;
+        }
+        fits.push(fitted);
+        totals.push(clock.elapsed().as_secs_f64());
+        last = Some((purchases, spend, total));
+    }
+    let (purchases, spend, total) = last.expect("at least one repetition");
+    let (fit_best, fit_median) = summary(fits);
+    let (best, median) = summary(totals);
+    println!(
+        "{}",
+        serde_json::json!({
+            "benchmark": "clv", "customers": summaries.len(),
+            "fit_best_seconds": fit_best, "fit_median_seconds": fit_median,
+            "fit_and_score_best_seconds": best, "fit_and_score_median_seconds": median,
+            "bg_nbd": purchases.params, "gamma_gamma": spend.params, "clv_total": total,
         })
     );
     Ok(())
