@@ -4,6 +4,7 @@
 use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason, TerminationStatus};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -11,15 +12,35 @@ use crate::error::{Error, Result};
 /// A function of log-parameters returning the value to minimise and its gradient.
 pub type Objective<'a> = &'a (dyn Fn(&[f64]) -> (f64, Vec<f64>) + Sync);
 
+/// The objective as argmin sees it. argmin asks for the cost and the gradient at the same
+/// point separately; both come from one pass over the customers, so the last evaluation is
+/// kept and reused.
 struct Problem<'a> {
     objective: Objective<'a>,
+    last: std::sync::Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
+}
+
+impl Problem<'_> {
+    fn evaluate(&self, param: &[f64]) -> (f64, Vec<f64>) {
+        if let Ok(last) = self.last.lock()
+            && let Some((at, value, gradient)) = last.as_ref()
+            && at.as_slice() == param
+        {
+            return (*value, gradient.clone());
+        }
+        let (value, gradient) = (self.objective)(param);
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some((param.to_vec(), value, gradient.clone()));
+        }
+        (value, gradient)
+    }
 }
 
 impl CostFunction for Problem<'_> {
     type Param = Vec<f64>;
     type Output = f64;
     fn cost(&self, param: &Self::Param) -> Result<f64, argmin::core::Error> {
-        let (value, _) = (self.objective)(param);
+        let (value, _) = self.evaluate(param);
         Ok(if value.is_finite() { value } else { f64::MAX })
     }
 }
@@ -28,7 +49,7 @@ impl Gradient for Problem<'_> {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
     fn gradient(&self, param: &Self::Param) -> Result<Vec<f64>, argmin::core::Error> {
-        let (_, gradient) = (self.objective)(param);
+        let (_, gradient) = self.evaluate(param);
         Ok(gradient)
     }
 }
@@ -54,40 +75,55 @@ pub fn minimize(
     starts: &[Vec<f64>],
     max_iterations: u64,
 ) -> Result<Minimum> {
+    // Starts run in parallel; the best is chosen in start order, so the result does not
+    // depend on which finishes first.
+    let runs: Vec<std::result::Result<Minimum, String>> = starts
+        .par_iter()
+        .map(|start| {
+            let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
+                .with_tolerance_grad(1e-9)
+                .and_then(|s| s.with_tolerance_cost(1e-14))
+                .map_err(|e| e.to_string())?;
+            let problem = Problem {
+                objective,
+                last: std::sync::Mutex::new(None),
+            };
+            let result = Executor::new(problem, solver)
+                .configure(|state| state.param(start.clone()).max_iters(max_iterations))
+                .run()
+                .map_err(|e| e.to_string())?;
+            let state = result.state();
+            let params = state
+                .get_best_param()
+                .cloned()
+                .ok_or_else(|| "no parameters".to_owned())?;
+            let converged = matches!(
+                state.get_termination_status(),
+                TerminationStatus::Terminated(
+                    TerminationReason::SolverConverged | TerminationReason::TargetCostReached
+                )
+            ) || gradient_norm(objective, &params) < 1e-5;
+            Ok(Minimum {
+                log_params: params,
+                value: state.get_best_cost(),
+                iterations: state.get_iter(),
+                converged,
+                starts: starts.len(),
+            })
+        })
+        .collect();
     let mut best: Option<Minimum> = None;
     let mut last_error = None;
-    for start in starts {
-        let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-            .with_tolerance_grad(1e-9)
-            .and_then(|s| s.with_tolerance_cost(1e-14))
-            .map_err(|e| Error::Optimisation(e.to_string()))?;
-        let run = Executor::new(Problem { objective }, solver)
-            .configure(|state| state.param(start.clone()).max_iters(max_iterations))
-            .run();
+    for run in runs {
         match run {
-            Ok(result) => {
-                let state = result.state();
-                let Some(params) = state.get_best_param().cloned() else {
-                    continue;
-                };
-                let value = state.get_best_cost();
-                let converged = matches!(
-                    state.get_termination_status(),
-                    TerminationStatus::Terminated(
-                        TerminationReason::SolverConverged | TerminationReason::TargetCostReached
-                    )
-                ) || gradient_norm(objective, &params) < 1e-5;
-                if value.is_finite() && best.as_ref().is_none_or(|b| value < b.value) {
-                    best = Some(Minimum {
-                        log_params: params,
-                        value,
-                        iterations: state.get_iter(),
-                        converged,
-                        starts: starts.len(),
-                    });
+            Ok(minimum) => {
+                if minimum.value.is_finite()
+                    && best.as_ref().is_none_or(|b| minimum.value < b.value)
+                {
+                    best = Some(minimum);
                 }
             }
-            Err(error) => last_error = Some(error.to_string()),
+            Err(error) => last_error = Some(error),
         }
     }
     best.ok_or_else(|| {
