@@ -17,8 +17,11 @@ pub type Objective<'a> = &'a (dyn Fn(&[f64]) -> (f64, Vec<f64>) + Sync);
 /// kept and reused.
 struct Problem<'a> {
     objective: Objective<'a>,
-    last: std::sync::Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    last: std::sync::Mutex<Option<Evaluation>>,
 }
+
+/// A point, the objective there, and its gradient.
+type Evaluation = (Vec<f64>, f64, Vec<f64>);
 
 impl Problem<'_> {
     fn evaluate(&self, param: &[f64]) -> (f64, Vec<f64>) {
