@@ -46,19 +46,39 @@ pub struct GammaGammaFit {
     pub warnings: Vec<String>,
 }
 
-fn customer_terms(p: &GammaGamma, s: &CustomerSummary) -> (f64, [f64; 3]) {
+/// The special-function terms of one frequency x: lnΓ(px + q) − lnΓ(px) − lnΓ(q) and
+/// ψ(px + q), ψ(px), ψ(q). They depend on the customer only through x, so a likelihood
+/// evaluation computes them once per distinct frequency.
+#[derive(Debug, Clone, Copy)]
+struct FrequencyTerms {
+    ln_ratio: f64,
+    psi_sum: f64,
+    psi_px: f64,
+    psi_q: f64,
+}
+
+impl FrequencyTerms {
+    fn new(p: &GammaGamma, x: f64) -> Self {
+        let px = p.p * x;
+        Self {
+            ln_ratio: ln_gamma(px + p.q) - ln_gamma(px) - ln_gamma(p.q),
+            psi_sum: digamma(px + p.q),
+            psi_px: digamma(px),
+            psi_q: digamma(p.q),
+        }
+    }
+}
+
+fn customer_terms(p: &GammaGamma, s: &CustomerSummary, terms: FrequencyTerms) -> (f64, [f64; 3]) {
     let GammaGamma { p, q, gamma } = *p;
     let (x, m) = (s.frequency, s.monetary_value);
     let px = p * x;
-    let value = ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q)
-        + q * gamma.ln()
-        + (px - 1.0) * m.ln()
-        + px * x.ln()
-        - (px + q) * (x * m + gamma).ln();
-    let psi = digamma(px + q);
+    let (ln_m, ln_x, ln_total) = (m.ln(), x.ln(), (x * m + gamma).ln());
+    let value =
+        terms.ln_ratio + q * gamma.ln() + (px - 1.0) * ln_m + px * ln_x - (px + q) * ln_total;
     let gradient = [
-        x * psi - x * digamma(px) + x * m.ln() + x * x.ln() - x * (x * m + gamma).ln(),
-        psi - digamma(q) + gamma.ln() - (x * m + gamma).ln(),
+        x * terms.psi_sum - x * terms.psi_px + x * ln_m + x * ln_x - x * ln_total,
+        terms.psi_sum - terms.psi_q + gamma.ln() - ln_total,
         q / gamma - (px + q) / (x * m + gamma),
     ];
     (value, gradient)
@@ -67,6 +87,32 @@ fn customer_terms(p: &GammaGamma, s: &CustomerSummary) -> (f64, [f64; 3]) {
 impl GammaGamma {
     /// Log-likelihood of the (eligible) summaries and its gradient in (p, q, gamma).
     pub fn log_likelihood(&self, summaries: &[&CustomerSummary]) -> (f64, [f64; 3]) {
+        // Frequencies are whole numbers in practice: one set of special-function terms each.
+        let integral = summaries
+            .iter()
+            .all(|s| s.frequency.fract() == 0.0 && s.frequency <= 1e6);
+        let table: Option<Vec<Option<FrequencyTerms>>> = integral.then(|| {
+            let max = summaries
+                .iter()
+                .map(|s| s.frequency as usize)
+                .max()
+                .unwrap_or(0);
+            let mut present = vec![false; max + 1];
+            for s in summaries {
+                present[s.frequency as usize] = true;
+            }
+            present
+                .iter()
+                .enumerate()
+                .map(|(x, &here)| here.then(|| FrequencyTerms::new(self, x as f64)))
+                .collect()
+        });
+        let terms = |s: &CustomerSummary| {
+            table
+                .as_ref()
+                .and_then(|t| t[s.frequency as usize])
+                .unwrap_or_else(|| FrequencyTerms::new(self, s.frequency))
+        };
         // Fixed-size chunks summed in order: the same total whatever the thread count.
         let partials: Vec<(f64, [f64; 3])> = summaries
             .par_chunks(1024)
@@ -74,7 +120,7 @@ impl GammaGamma {
                 let mut total = 0.0;
                 let mut gradient = [0.0; 3];
                 for s in chunk {
-                    let (v, g) = customer_terms(self, s);
+                    let (v, g) = customer_terms(self, s, terms(s));
                     total += v;
                     for i in 0..3 {
                         gradient[i] += g[i];
