@@ -11,12 +11,14 @@
 //!
 //! This crate depends on Arrow and Parquet only, never on DataFusion.
 
+mod bgnbd_process;
 mod catalogue;
 mod error;
 mod generator;
 mod matrix;
 mod writer;
 
+pub use bgnbd_process::{SimulatedCustomer, simulate_bgnbd};
 pub use error::{Error, Result};
 pub use generator::{DemoSpec, Generator, Line};
 pub use matrix::gaussian_blobs;
