@@ -1,8 +1,4 @@
 //! The BG/NBD fit recovers the parameters of customers simulated from the BG/NBD process.
-#![expect(
-    clippy::unwrap_used,
-    reason = "test helpers fail loudly on broken fixtures"
-)]
 
 use custseg_clv::bgnbd::{self, FitOptions};
 use custseg_clv::summary::CustomerSummary;

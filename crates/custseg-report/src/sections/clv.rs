@@ -1,0 +1,486 @@
+//! The lifetime-value section: P(alive) and expected purchases over the frequency x recency
+//! plane (as `lifetimes` plots them), the CLV distribution, CLV by segment, and with a
+//! calibration end the holdout check.
+
+use std::collections::HashMap;
+
+use custseg_clv::bgnbd::BgNbd;
+use custseg_clv::summary::CustomerSummary;
+
+use crate::charts::bars::Bars;
+use crate::charts::heatmap::{Colours, Heatmap};
+use crate::charts::histogram::Histogram;
+use crate::charts::line::{CategoryChart, Mark, Series};
+use crate::charts::{FULL_WIDTH, HALF_WIDTH};
+use crate::inputs::{Assignment, ClvCustomer, ClvInputs};
+use crate::page::{Section, Table};
+use crate::svg::scale::{grouped, short};
+
+use super::features::histogram;
+use super::fmt_money;
+
+/// Frequencies shown in the matrices at most.
+pub const MAX_MATRIX_FREQUENCY: f64 = 30.0;
+/// Recency columns of the matrices.
+pub const RECENCY_COLUMNS: usize = 13;
+/// Calibration frequencies shown one by one in the holdout chart; higher ones are pooled.
+pub const HOLDOUT_GROUPS: usize = 7;
+
+/// A model quantity over the frequency x recency plane at the longest observation time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaneMatrix {
+    /// Frequencies, one per row, from 0.
+    pub frequencies: Vec<f64>,
+    /// Recencies, one per column, from 0 to `t`.
+    pub recencies: Vec<f64>,
+    /// The observation length every cell assumes.
+    pub t: f64,
+    /// `values[row][column]`.
+    pub values: Vec<Vec<f64>>,
+}
+
+fn summary(frequency: f64, recency: f64, t: f64) -> CustomerSummary {
+    CustomerSummary {
+        customer: 0,
+        frequency,
+        recency,
+        t,
+        monetary_value: 0.0,
+        holdout_purchases: 0.0,
+        holdout_spend: 0.0,
+    }
+}
+
+/// The highest frequency the matrices show: the 99th percentile of the customers', at least
+/// 1, at most [`MAX_MATRIX_FREQUENCY`].
+pub fn matrix_frequency(customers: &[ClvCustomer]) -> f64 {
+    let mut f: Vec<f64> = customers.iter().map(|c| c.frequency).collect();
+    f.sort_by(f64::total_cmp);
+    custseg_ml::scaling::quantile_sorted(&f, 0.99)
+        .ceil()
+        .clamp(1.0, MAX_MATRIX_FREQUENCY)
+}
+
+/// Evaluates `quantity` on the plane: frequencies `0..=max_frequency`, recencies evenly from 0
+/// to `t`.
+pub fn plane(
+    max_frequency: f64,
+    t: f64,
+    quantity: impl Fn(&CustomerSummary) -> f64,
+) -> PlaneMatrix {
+    let frequencies: Vec<f64> = (0..=max_frequency as usize).map(|f| f as f64).collect();
+    let recencies: Vec<f64> = (0..RECENCY_COLUMNS)
+        .map(|j| t * j as f64 / (RECENCY_COLUMNS - 1) as f64)
+        .collect();
+    let values = frequencies
+        .iter()
+        .map(|f| {
+            recencies
+                .iter()
+                .map(|r| quantity(&summary(*f, *r, t)))
+                .collect()
+        })
+        .collect();
+    PlaneMatrix {
+        frequencies,
+        recencies,
+        t,
+        values,
+    }
+}
+
+/// CLV by segment: `(segment, customers, mean CLV, total CLV, mean P(alive))`, most valuable
+/// total first; customers without an assignment are left out.
+pub fn by_segment(
+    customers: &[ClvCustomer],
+    assignments: &[Assignment],
+) -> Vec<(String, u64, f64, f64, f64)> {
+    let segment: HashMap<i64, &str> = assignments
+        .iter()
+        .map(|a| (a.customer_id, a.segment.as_str()))
+        .collect();
+    let mut sums: HashMap<&str, (u64, f64, f64)> = HashMap::new();
+    for c in customers {
+        if let Some(name) = segment.get(&c.customer_id) {
+            let entry = sums.entry(name).or_default();
+            entry.0 += 1;
+            entry.1 += c.clv;
+            entry.2 += c.p_alive;
+        }
+    }
+    let mut rows: Vec<(String, u64, f64, f64, f64)> = sums
+        .into_iter()
+        .map(|(name, (n, clv, alive))| (name.to_owned(), n, clv / n as f64, clv, alive / n as f64))
+        .collect();
+    rows.sort_by(|a, b| b.3.total_cmp(&a.3).then(a.0.cmp(&b.0)));
+    rows
+}
+
+/// Mean actual and predicted holdout purchases by calibration frequency (`0`, `1`, ...,
+/// `7+`): `(label, customers, actual, predicted)`.
+pub fn calibration_holdout(
+    model: &BgNbd,
+    customers: &[ClvCustomer],
+    holdout_length: f64,
+) -> Vec<(String, u64, f64, f64)> {
+    let mut groups = vec![(0u64, 0.0, 0.0); HOLDOUT_GROUPS + 1];
+    for c in customers {
+        let Some(actual) = c.holdout_purchases else {
+            continue;
+        };
+        let predicted = model
+            .expected_purchases(&summary(c.frequency, c.recency, c.t), holdout_length)
+            .unwrap_or(f64::NAN);
+        let group = (c.frequency as usize).min(HOLDOUT_GROUPS);
+        groups[group].0 += 1;
+        groups[group].1 += actual;
+        groups[group].2 += predicted;
+    }
+    groups
+        .into_iter()
+        .enumerate()
+        .filter(|(_, g)| g.0 > 0)
+        .map(|(i, (n, actual, predicted))| {
+            let label = if i == HOLDOUT_GROUPS {
+                format!("{HOLDOUT_GROUPS}+")
+            } else {
+                i.to_string()
+            };
+            (label, n, actual / n as f64, predicted / n as f64)
+        })
+        .collect()
+}
+
+/// How one plane matrix is drawn.
+struct PlaneChart<'a> {
+    id: &'a str,
+    title: &'a str,
+    legend: &'a str,
+    unit: &'a str,
+    /// Colour range.
+    range: (f64, f64),
+    /// Decimals written in the cells.
+    decimals: usize,
+}
+
+fn plane_heatmap(chart: &PlaneChart<'_>, matrix: &PlaneMatrix) -> crate::charts::Chart {
+    let PlaneChart {
+        id,
+        title,
+        legend,
+        unit,
+        range: (low, high),
+        decimals,
+    } = *chart;
+    let columns: Vec<String> = matrix.recencies.iter().map(|r| format!("{r:.0}")).collect();
+    let rows: Vec<String> = matrix
+        .frequencies
+        .iter()
+        .map(|f| format!("{f:.0}"))
+        .collect();
+    let values: Vec<Vec<Option<f64>>> = matrix
+        .values
+        .iter()
+        .map(|r| r.iter().map(|v| Some(*v)).collect())
+        .collect();
+    let labels: Vec<Vec<String>> = matrix
+        .values
+        .iter()
+        .map(|r| r.iter().map(|v| format!("{v:.decimals$}")).collect())
+        .collect();
+    Heatmap {
+        id,
+        title,
+        x_label: &format!(
+            "recency: {unit} from the first to the last purchase (T = {:.0})",
+            matrix.t
+        ),
+        y_label: "frequency (repeat purchases)",
+        columns: &columns,
+        rows: &rows,
+        values: &values,
+        labels: &labels,
+        colours: Colours::Sequential { low, high },
+        legend,
+        row_label_width: 70.0,
+        slanted_columns: false,
+        width: FULL_WIDTH,
+        cell_height: 20.0,
+    }
+    .draw()
+}
+
+/// The section.
+pub fn section(inputs: &ClvInputs, assignments: Option<&[Assignment]>) -> Section {
+    let unit = if inputs.unit_days == 7.0 {
+        "weeks"
+    } else {
+        "days"
+    };
+    let t_max = inputs.customers.iter().map(|c| c.t).fold(0.0f64, f64::max);
+    let max_f = matrix_frequency(&inputs.customers);
+    let alive = plane(max_f, t_max, |s| inputs.bgnbd.p_alive(s));
+    let horizon = f64::from(inputs.horizon_months) * 30.0 / inputs.unit_days;
+    let expected = plane(max_f, t_max, |s| {
+        inputs
+            .bgnbd
+            .expected_purchases(s, horizon)
+            .unwrap_or(f64::NAN)
+    });
+    let expected_high = expected
+        .values
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    let mut charts = vec![
+        plane_heatmap(
+            &PlaneChart {
+                id: "clv_p_alive",
+                title: "Probability that a customer is still active, by history",
+                legend: "P(alive)",
+                unit,
+                range: (0.0, 1.0),
+                decimals: 2,
+            },
+            &alive,
+        ),
+        plane_heatmap(
+            &PlaneChart {
+                id: "clv_expected_purchases",
+                title: &format!(
+                    "Expected purchases in the next {} months, by history",
+                    inputs.horizon_months
+                ),
+                legend: "expected purchases",
+                unit,
+                range: (0.0, expected_high),
+                decimals: 1,
+            },
+            &expected,
+        ),
+    ];
+    let clv: Vec<f64> = inputs.customers.iter().map(|c| c.clv).collect();
+    let data = histogram(&clv);
+    charts.push(
+        Histogram {
+            id: "clv_distribution",
+            title: &format!(
+                "Customer lifetime value over {} months",
+                inputs.horizon_months
+            ),
+            x_label: "discounted CLV (currency units)",
+            edges: &data.edges,
+            counts: &data.counts,
+            ticks: &data.ticks,
+            log_counts: false,
+            width: HALF_WIDTH,
+            height: 300.0,
+        }
+        .draw(),
+    );
+    let mut tables = Vec::new();
+    if let Some(assignments) = assignments {
+        let rows = by_segment(&inputs.customers, assignments);
+        let bars: Vec<(String, Vec<f64>)> = rows.iter().map(|r| (r.0.clone(), vec![r.2])).collect();
+        charts.push(
+            Bars {
+                id: "clv_by_segment",
+                title: "Mean CLV per segment",
+                x_label: "mean discounted CLV (currency units)",
+                series: &["mean CLV"],
+                rows: &bars,
+                width: HALF_WIDTH,
+                label_width: 180.0,
+                format: fmt_money,
+            }
+            .draw(),
+        );
+        tables.push(Table {
+            caption: "CLV by segment".into(),
+            header: [
+                "segment",
+                "customers",
+                "mean CLV",
+                "total CLV",
+                "mean P(alive)",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.0.clone(),
+                        grouped(r.1 as f64, 0),
+                        grouped(r.2, 2),
+                        grouped(r.3, 0),
+                        format!("{:.3}", r.4),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    if let Some(length) = inputs.holdout_length {
+        let groups = calibration_holdout(&inputs.bgnbd, &inputs.customers, length);
+        let categories: Vec<String> = groups.iter().map(|g| g.0.clone()).collect();
+        charts.push(
+            CategoryChart {
+                id: "clv_holdout",
+                title: "Holdout purchases: actual and predicted, by calibration frequency",
+                x_label: "repeat purchases in the calibration period",
+                y_label: "mean purchases in the holdout",
+                categories: &categories,
+                series: &[
+                    Series {
+                        name: "actual".into(),
+                        values: groups.iter().map(|g| Some(g.2)).collect(),
+                        mark: Mark::Line,
+                    },
+                    Series {
+                        name: "BG/NBD".into(),
+                        values: groups.iter().map(|g| Some(g.3)).collect(),
+                        mark: Mark::Line,
+                    },
+                ],
+                marked: None,
+                width: HALF_WIDTH,
+                height: 300.0,
+            }
+            .draw(),
+        );
+        tables.push(Table {
+            caption: format!("Holdout check ({length:.1} {unit})"),
+            header: [
+                "calibration frequency",
+                "customers",
+                "actual mean",
+                "predicted mean",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: groups
+                .iter()
+                .map(|g| {
+                    vec![
+                        g.0.clone(),
+                        grouped(g.1 as f64, 0),
+                        format!("{:.3}", g.2),
+                        format!("{:.3}", g.3),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    let total: f64 = clv.iter().sum();
+    let mean_alive = inputs.customers.iter().map(|c| c.p_alive).sum::<f64>()
+        / inputs.customers.len().max(1) as f64;
+    let p = inputs.bgnbd;
+    Section {
+        id: "clv",
+        title: "Customer lifetime value".to_owned(),
+        lead: format!(
+            "BG/NBD (r {:.3}, α {:.3}, a {:.3}, b {:.3}, in {unit}) with Gamma-Gamma spend: {} customers worth {} over {} months; mean P(alive) {:.2}.",
+            p.r,
+            p.alpha,
+            p.a,
+            p.b,
+            grouped(inputs.customers.len() as f64, 0),
+            short(total),
+            inputs.horizon_months,
+            mean_alive
+        ),
+        charts,
+        tables,
+        warnings: inputs.warnings.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MODEL: BgNbd = BgNbd {
+        r: 0.243,
+        alpha: 4.414,
+        a: 0.793,
+        b: 2.426,
+    };
+
+    fn customer(id: i64, frequency: f64, holdout: f64, clv: f64) -> ClvCustomer {
+        ClvCustomer {
+            customer_id: id,
+            frequency,
+            recency: frequency * 3.0,
+            t: 38.0,
+            p_alive: 0.5,
+            expected_purchases: 1.0,
+            clv,
+            holdout_purchases: Some(holdout),
+        }
+    }
+
+    #[test]
+    fn plane_matches_the_model_at_its_cells() {
+        let matrix = plane(2.0, 36.0, |s| MODEL.p_alive(s));
+        assert_eq!(matrix.frequencies, vec![0.0, 1.0, 2.0]);
+        assert_eq!(matrix.recencies.len(), RECENCY_COLUMNS);
+        assert_eq!(matrix.recencies[12], 36.0);
+        assert!(matrix.values[0].iter().all(|v| *v == 1.0));
+        // Hand-computed: 1 / (1 + a / (b + x - 1) * ((alpha + T) / (alpha + t_x))^(r + x)).
+        let (x, tx, t) = (2.0, 18.0, 36.0);
+        let by_hand = 1.0
+            / (1.0 + 0.793 / (2.426 + x - 1.0) * ((4.414f64 + t) / (4.414 + tx)).powf(0.243 + x));
+        assert!((matrix.values[2][6] - by_hand).abs() < 1e-12);
+        // More recent purchases mean more likely alive.
+        assert!(matrix.values[2].windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[test]
+    fn holdout_groups_pool_high_frequencies_and_average_within_groups() {
+        let customers = [
+            customer(1, 0.0, 0.0, 1.0),
+            customer(2, 0.0, 2.0, 1.0),
+            customer(3, 9.0, 4.0, 1.0),
+            customer(4, 12.0, 6.0, 1.0),
+        ];
+        let groups = calibration_holdout(&MODEL, &customers, 39.0);
+        assert_eq!(groups.len(), 2);
+        assert_eq!(
+            (groups[0].0.as_str(), groups[0].1, groups[0].2),
+            ("0", 2, 1.0)
+        );
+        assert_eq!(
+            (groups[1].0.as_str(), groups[1].1, groups[1].2),
+            ("7+", 2, 5.0)
+        );
+        let s = summary(0.0, 0.0, 38.0);
+        assert!((groups[0].3 - MODEL.expected_purchases(&s, 39.0).unwrap()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn segments_get_mean_and_total_clv() {
+        let customers = [
+            customer(1, 1.0, 0.0, 10.0),
+            customer(2, 1.0, 0.0, 30.0),
+            customer(3, 1.0, 0.0, 5.0),
+        ];
+        let assign = |id: i64, segment: &str| Assignment {
+            customer_id: id,
+            cluster: 0,
+            segment: segment.into(),
+            outlier: false,
+            r: 1,
+            f: 1,
+            m: 1,
+            rfm_segment: String::new(),
+        };
+        let rows = by_segment(
+            &customers,
+            &[assign(1, "A"), assign(2, "A"), assign(3, "B")],
+        );
+        assert_eq!(rows[0], ("A".into(), 2, 20.0, 40.0, 0.5));
+        assert_eq!(rows[1], ("B".into(), 1, 5.0, 5.0, 0.5));
+    }
+}
