@@ -17,6 +17,7 @@ pub mod engine;
 mod error;
 pub mod features;
 pub mod ingest;
+pub mod insights;
 pub mod pipeline;
 mod progress;
 pub mod purchases;

@@ -8,5 +8,6 @@ mod bad_input;
 mod cleaning;
 mod download;
 mod features;
+mod insights;
 mod real_data;
 mod support;
