@@ -63,6 +63,17 @@ impl StagedOutput {
         Ok(staged)
     }
 
+    /// Where `relative` is now: its staged copy when this output set wrote it, else the file
+    /// in the destination (which may not exist).
+    pub fn current_path(&self, relative: &str) -> PathBuf {
+        let relative_path = Path::new(relative);
+        if self.files.iter().any(|known| known == relative_path) {
+            self.staging.join(relative_path)
+        } else {
+            self.destination.join(relative_path)
+        }
+    }
+
     /// Writes `bytes` as the staged file `relative`.
     pub fn write(&mut self, relative: &str, bytes: &[u8]) -> Result<PathBuf> {
         let path = self.path(relative)?;
@@ -160,6 +171,19 @@ mod tests {
             b"1"
         );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn current_path_prefers_the_staged_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("old.txt"), "old").unwrap();
+        let mut staged = StagedOutput::new(dir.path()).unwrap();
+        staged.write("new.txt", b"new").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(staged.current_path("new.txt")).unwrap(),
+            "new"
+        );
+        assert_eq!(staged.current_path("old.txt"), dir.path().join("old.txt"));
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub enum Command {
     Predict(PredictArgs),
     /// Customer lifetime value: BG/NBD purchases, Gamma-Gamma spend, P(alive), discounted CLV.
     Clv(Box<ClvArgs>),
+    /// The report: one self-contained HTML page of charts from a run's outputs.
+    Report(ReportArgs),
     /// Show the effective settings.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -132,6 +134,30 @@ pub struct RunArgs {
     /// Model settings.
     #[command(flatten)]
     pub model: ModelArgs,
+    /// Also write each chart of the report as PNG (`report/<chart>.png`).
+    #[arg(long = "format", value_name = "FORMAT", default_value = "html")]
+    pub report_format: ReportFormat,
+}
+
+/// What `custseg report` writes besides `report/index.html`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// The HTML page only.
+    Html,
+    /// The HTML page and each chart as `report/<chart>.png`.
+    Png,
+}
+
+/// `custseg report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The output directory of an earlier `custseg run` (or `features`, `train`, `clv`);
+    /// the report is written to `report/index.html` inside it.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// `png` also writes each chart as `report/<chart>.png`, for slides.
+    #[arg(long, default_value = "html")]
+    pub format: ReportFormat,
 }
 
 /// `custseg clv`.

@@ -7,6 +7,7 @@ mod demo_data;
 mod features;
 mod model_stage;
 mod predict;
+mod report;
 mod run;
 mod train;
 
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Run(args) => run::run(&args, settings, cli.quiet),
         Command::Predict(args) => predict::run(&args),
         Command::Clv(args) => clv::run(&args, settings, cli.quiet),
+        Command::Report(args) => report::run(&args, &settings),
         Command::Config(command) => config::run(&command, &settings),
         Command::Bench(command) => bench::run(&command, &settings),
     }

@@ -1,4 +1,4 @@
-//! `custseg run`: ingest -> clean -> features -> model, committed together.
+//! `custseg run`: ingest -> clean -> features -> model -> report, committed together.
 
 use anyhow::{Context, Result};
 use custseg_data::pipeline::{self, FeaturesRequest};
@@ -6,7 +6,7 @@ use custseg_io::StagedOutput;
 
 use super::demo_data::demo_input;
 use super::model_stage::{self, load_previous, training_columns};
-use crate::cli::RunArgs;
+use crate::cli::{ReportFormat, RunArgs};
 use crate::progress::TerminalProgress;
 use crate::settings::{Settings, parse_bytes};
 use crate::tables::from_batches;
@@ -60,6 +60,13 @@ pub fn run(args: &RunArgs, mut settings: Settings, quiet: bool) -> Result<()> {
         &progress,
     )
     .with_context(failed)?;
+    let drawn = super::report::stage_report(
+        &mut staged,
+        &settings.engine,
+        &settings.model,
+        args.report_format == ReportFormat::Png,
+    )
+    .with_context(failed)?;
     let files = staged.commit()?;
 
     let report = &features.report;
@@ -78,6 +85,7 @@ pub fn run(args: &RunArgs, mut settings: Settings, quiet: bool) -> Result<()> {
         .collect();
     println!("time       {}", timings.join(", "));
     model_stage::print_summary(&model);
+    super::report::print_summary(&drawn);
     for file in files {
         println!("wrote      {}", file.display());
     }

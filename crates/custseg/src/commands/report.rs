@@ -1,0 +1,528 @@
+//! `custseg report` and the report stage of `custseg run`: gather a run's outputs into the
+//! report's inputs, draw it, and stage `report/index.html` (and PNGs).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Float64Type, Int64Type, UInt8Type};
+use custseg_data::clean::QualityReport;
+use custseg_data::engine::EngineOptions;
+use custseg_data::insights::{Insights, insights, month_label};
+use custseg_data::pipeline::paths as data_paths;
+use custseg_io::StagedOutput;
+use custseg_model::ModelFile;
+use custseg_model::config::ModelConfig;
+use custseg_model::profile::SegmentProfile;
+use custseg_report::inputs::{
+    Assignment, ClvCustomer, ClvInputs, Cohort, CountryRevenue, FunnelStep, KCandidate,
+    ModelInputs, MonthActivity, Quality,
+};
+use custseg_report::png::Rasteriser;
+use custseg_report::{ReportInputs, build};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::model_stage::{paths as model_paths, training_columns};
+use crate::cli::{ReportArgs, ReportFormat};
+use crate::settings::Settings;
+use crate::tables::read_customer_table;
+
+/// The report's files, relative to the output directory.
+pub mod paths {
+    /// The page.
+    pub const INDEX: &str = "report/index.html";
+    /// Directory of the PNG copies.
+    pub const DIR: &str = "report";
+}
+
+const CLV_MODEL: &str = "clv/model.json";
+const CLV_PREDICTIONS: &str = "clv/predictions.parquet";
+const CLV_SUMMARY: &str = "clv/summary.parquet";
+
+/// What the report stage wrote.
+#[derive(Debug, Clone)]
+pub struct ReportOutcome {
+    /// Section ids, in page order.
+    pub sections: Vec<&'static str>,
+    /// Charts drawn.
+    pub charts: usize,
+    /// PNG files written.
+    pub pngs: usize,
+    /// Wall time of the stage.
+    pub seconds: f64,
+}
+
+/// Runs `custseg report`.
+pub fn run(args: &ReportArgs, settings: &Settings) -> Result<()> {
+    let failed = || {
+        format!(
+            "`custseg report` on `{}` failed; `{}` was left as it was",
+            args.out.display(),
+            Path::new(paths::INDEX).display()
+        )
+    };
+    if !args.out.join(data_paths::QUALITY).exists() {
+        bail!(
+            "{}: `{}` has no `{}`; run `custseg run` (or `custseg features`) with `--out {}` first",
+            failed(),
+            args.out.display(),
+            data_paths::QUALITY,
+            args.out.display()
+        );
+    }
+    let mut staged = StagedOutput::new(&args.out)?;
+    let outcome = stage_report(
+        &mut staged,
+        &settings.engine,
+        &settings.model,
+        args.format == ReportFormat::Png,
+    )
+    .with_context(failed)?;
+    let files = staged.commit()?;
+    print_summary(&outcome);
+    for file in files {
+        println!("wrote      {}", file.display());
+    }
+    Ok(())
+}
+
+/// Prints what the report stage did.
+pub fn print_summary(outcome: &ReportOutcome) {
+    println!(
+        "report     {} sections ({}), {} charts{}, {:.3}s",
+        outcome.sections.len(),
+        outcome.sections.join(", "),
+        outcome.charts,
+        if outcome.pngs > 0 {
+            format!(", {} PNG files", outcome.pngs)
+        } else {
+            String::new()
+        },
+        outcome.seconds
+    );
+}
+
+/// Reads the outputs in `staged` (its own staged files first, then the destination's), draws
+/// the report and stages it.
+pub fn stage_report(
+    staged: &mut StagedOutput,
+    engine: &EngineOptions,
+    config: &ModelConfig,
+    png: bool,
+) -> Result<ReportOutcome> {
+    let clock = Instant::now();
+    let inputs = gather(&|relative| staged.current_path(relative), engine, config)?;
+    let report = build(&inputs);
+    staged.write(paths::INDEX, report.html().as_bytes())?;
+    let mut pngs = 0;
+    if png {
+        let rasteriser = Rasteriser::new();
+        if rasteriser.fonts() == 0 {
+            tracing::warn!("no system fonts found: the PNG charts will have no text");
+        }
+        for chart in report.charts() {
+            let bytes = rasteriser.png(&chart.id, &chart.svg)?;
+            staged.write(&format!("{}/{}.png", paths::DIR, chart.id), &bytes)?;
+            pngs += 1;
+        }
+    }
+    Ok(ReportOutcome {
+        sections: report.sections.iter().map(|s| s.id).collect(),
+        charts: report.charts().count(),
+        pngs,
+        seconds: clock.elapsed().as_secs_f64(),
+    })
+}
+
+/// Gathers the report's inputs from the files `path` points to. Quality report, cleaned
+/// transactions and features are required; the model and lifetime-value files are used when
+/// present.
+pub fn gather(
+    path: &dyn Fn(&str) -> PathBuf,
+    engine: &EngineOptions,
+    config: &ModelConfig,
+) -> Result<ReportInputs> {
+    let quality_path = path(data_paths::QUALITY);
+    let quality: QualityReport = serde_json::from_slice(&fs_err::read(&quality_path)?)
+        .with_context(|| format!("`{}` is not a quality report", quality_path.display()))?;
+    let facts = super::runtime()?.block_on(insights(&path(data_paths::CLEAN), engine))?;
+
+    let model_path = path(model_paths::MODEL);
+    let model = if model_path.exists() {
+        let bytes = fs_err::read(&model_path)?;
+        Some(ModelFile::from_bytes(&bytes).with_context(|| format!("`{}`", model_path.display()))?)
+    } else {
+        None
+    };
+    let model_config = model.as_ref().map_or(config, |m| &m.config);
+    let mut features = model_config.features.clone();
+    if let Some(model) = &model {
+        features.clone_from(&model.features);
+    }
+    let (customers, _) = read_customer_table(
+        &path(data_paths::FEATURES_PARQUET),
+        &training_columns(model_config),
+    )?;
+
+    let model_inputs = match model {
+        Some(model) => Some(model_inputs(path, model)?),
+        None => None,
+    };
+    let clv = if path(CLV_MODEL).exists() && path(CLV_PREDICTIONS).exists() {
+        Some(clv_inputs(path)?)
+    } else {
+        None
+    };
+    Ok(ReportInputs {
+        source: quality.input.source.clone(),
+        quality: quality_inputs(&quality),
+        months: facts
+            .months
+            .iter()
+            .map(|m| MonthActivity {
+                month: month_label(m.month),
+                revenue: m.revenue,
+                customers: m.customers,
+                invoices: m.invoices,
+            })
+            .collect(),
+        countries: facts
+            .countries
+            .iter()
+            .map(|c| CountryRevenue {
+                country: c.country.clone(),
+                revenue: c.revenue,
+                customers: c.customers,
+            })
+            .collect(),
+        cohorts: cohorts(&facts),
+        customers,
+        features,
+        model: model_inputs,
+        clv,
+    })
+}
+
+fn quality_inputs(quality: &QualityReport) -> Quality {
+    Quality {
+        raw_rows: quality.raw_rows,
+        clean_rows: quality.clean_rows,
+        quarantined_rows: quality.quarantined_rows,
+        steps: quality
+            .steps
+            .iter()
+            .map(|s| FunnelStep {
+                rule: s.rule.clone(),
+                description: s.description.clone(),
+                rows_in: s.rows_in,
+                rows_out: s.rows_out,
+                flagged: s.flagged,
+            })
+            .collect(),
+        top_quarantined: quality
+            .top_quarantined
+            .iter()
+            .map(|(rule, values)| {
+                (
+                    rule.clone(),
+                    values.iter().map(|v| (v.value.clone(), v.rows)).collect(),
+                )
+            })
+            .collect(),
+        date_range: quality
+            .clean
+            .first_invoice_date
+            .clone()
+            .zip(quality.clean.last_invoice_date.clone()),
+    }
+}
+
+/// Cohort rows from the engine's (cohort, offset, customers) cells, each as wide as the
+/// months from the cohort to the log's last month.
+fn cohorts(facts: &Insights) -> Vec<Cohort> {
+    let last = facts
+        .months
+        .iter()
+        .filter(|m| m.customers > 0)
+        .map(|m| m.month)
+        .max()
+        .unwrap_or(0);
+    let mut rows: Vec<Cohort> = Vec::new();
+    let mut current: Option<i64> = None;
+    for cell in &facts.cohorts {
+        if current != Some(cell.cohort) {
+            current = Some(cell.cohort);
+            let width = (last - cell.cohort + 1).max(1) as usize;
+            rows.push(Cohort {
+                month: month_label(cell.cohort),
+                active: vec![0; width],
+            });
+        }
+        if let Some(row) = rows.last_mut()
+            && let Some(slot) = row.active.get_mut(cell.offset as usize)
+        {
+            *slot = cell.customers;
+        }
+    }
+    rows
+}
+
+fn read_batches(path: &Path) -> Result<Vec<RecordBatch>> {
+    let file = fs_err::File::open(path)?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file.into_parts().0)
+        .with_context(|| format!("`{}` is not a readable Parquet file", path.display()))?
+        .build()?;
+    Ok(reader.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// One column of every batch, cast to `to`.
+fn column(
+    batches: &[RecordBatch],
+    name: &str,
+    to: &DataType,
+    file: &Path,
+) -> Result<Vec<arrow::array::ArrayRef>> {
+    batches
+        .iter()
+        .map(|b| {
+            let column = b
+                .column_by_name(name)
+                .with_context(|| format!("`{}` has no column `{name}`", file.display()))?;
+            Ok(arrow::compute::cast(column, to)?)
+        })
+        .collect()
+}
+
+fn floats(batches: &[RecordBatch], name: &str, file: &Path) -> Result<Vec<f64>> {
+    Ok(column(batches, name, &DataType::Float64, file)?
+        .iter()
+        .flat_map(|a| {
+            a.as_primitive::<Float64Type>()
+                .iter()
+                .map(|v| v.unwrap_or(f64::NAN))
+                .collect::<Vec<_>>()
+        })
+        .collect())
+}
+
+fn ints(batches: &[RecordBatch], name: &str, file: &Path) -> Result<Vec<i64>> {
+    Ok(column(batches, name, &DataType::Int64, file)?
+        .iter()
+        .flat_map(|a| {
+            a.as_primitive::<Int64Type>()
+                .iter()
+                .map(|v| v.unwrap_or(0))
+                .collect::<Vec<_>>()
+        })
+        .collect())
+}
+
+fn small_ints(batches: &[RecordBatch], name: &str, file: &Path) -> Result<Vec<u8>> {
+    Ok(column(batches, name, &DataType::UInt8, file)?
+        .iter()
+        .flat_map(|a| {
+            a.as_primitive::<UInt8Type>()
+                .iter()
+                .map(|v| v.unwrap_or(0))
+                .collect::<Vec<_>>()
+        })
+        .collect())
+}
+
+fn strings(batches: &[RecordBatch], name: &str, file: &Path) -> Result<Vec<String>> {
+    Ok(column(batches, name, &DataType::Utf8, file)?
+        .iter()
+        .flat_map(|a| {
+            a.as_string::<i32>()
+                .iter()
+                .map(|v| v.unwrap_or("").to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect())
+}
+
+fn booleans(batches: &[RecordBatch], name: &str, file: &Path) -> Result<Vec<bool>> {
+    Ok(column(batches, name, &DataType::Boolean, file)?
+        .iter()
+        .flat_map(|a| {
+            a.as_boolean()
+                .iter()
+                .map(|v| v.unwrap_or(false))
+                .collect::<Vec<_>>()
+        })
+        .collect())
+}
+
+fn model_inputs(path: &dyn Fn(&str) -> PathBuf, model: ModelFile) -> Result<ModelInputs> {
+    let segments_path = path(model_paths::SEGMENTS);
+    let batches = read_batches(&segments_path)?;
+    let ids = ints(&batches, "CustomerID", &segments_path)?;
+    let clusters = ints(&batches, "cluster", &segments_path)?;
+    let names = strings(&batches, "segment", &segments_path)?;
+    let outliers = booleans(&batches, "outlier", &segments_path)?;
+    let (r, f, m) = (
+        small_ints(&batches, "R", &segments_path)?,
+        small_ints(&batches, "F", &segments_path)?,
+        small_ints(&batches, "M", &segments_path)?,
+    );
+    let rfm = strings(&batches, "rfm_segment", &segments_path)?;
+    let assignments = (0..ids.len())
+        .map(|i| Assignment {
+            customer_id: ids[i],
+            cluster: clusters[i] as usize,
+            segment: names[i].clone(),
+            outlier: outliers[i],
+            r: r[i],
+            f: f[i],
+            m: m[i],
+            rfm_segment: rfm[i].clone(),
+        })
+        .collect();
+
+    let profiles_path = path(model_paths::PROFILES_JSON);
+    let profiles: serde_json::Value = serde_json::from_slice(&fs_err::read(&profiles_path)?)?;
+    let segment_profiles: Vec<SegmentProfile> =
+        serde_json::from_value(profiles["segments"].clone()).with_context(|| {
+            format!(
+                "`{}`: `segments` is not a list of profiles",
+                profiles_path.display()
+            )
+        })?;
+    let rfm_segments = profiles["rfm_segments"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|s| s["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_else(|| {
+            model
+                .config
+                .rfm
+                .segments
+                .iter()
+                .map(|s| s.name.clone())
+                .collect()
+        });
+
+    let search_path = path(model_paths::SEARCH);
+    let mut reader = csv::Reader::from_path(&search_path)?;
+    let header = reader.headers()?.clone();
+    let index = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .with_context(|| format!("`{}` has no column `{name}`", search_path.display()))
+    };
+    let (k, init, inertia, silhouette, db, ch, composite, chosen) = (
+        index("k")?,
+        index("init")?,
+        index("inertia")?,
+        index("silhouette")?,
+        index("davies_bouldin")?,
+        index("calinski_harabasz")?,
+        index("composite")?,
+        index("chosen")?,
+    );
+    let mut candidates = Vec::new();
+    for (line, record) in reader.records().enumerate() {
+        let record = record?;
+        let number = |i: usize| -> Result<f64> {
+            record[i].parse().with_context(|| {
+                format!(
+                    "`{}`, line {}: column `{}` is not a number: `{}`",
+                    search_path.display(),
+                    line + 2,
+                    &header[i],
+                    &record[i]
+                )
+            })
+        };
+        candidates.push(KCandidate {
+            k: number(k)? as usize,
+            init: record[init].to_owned(),
+            inertia: number(inertia)?,
+            silhouette: number(silhouette)?,
+            davies_bouldin: number(db)?,
+            calinski_harabasz: number(ch)?,
+            composite: record[composite].parse().ok(),
+            chosen: &record[chosen] == "true",
+        });
+    }
+    Ok(ModelInputs {
+        model,
+        candidates,
+        assignments,
+        profiles: segment_profiles,
+        rfm_segments,
+    })
+}
+
+fn clv_inputs(path: &dyn Fn(&str) -> PathBuf) -> Result<ClvInputs> {
+    let model_path = path(CLV_MODEL);
+    let model: serde_json::Value = serde_json::from_slice(&fs_err::read(&model_path)?)?;
+    let bgnbd = serde_json::from_value(model["bg_nbd"]["params"].clone())
+        .with_context(|| format!("`{}`: no BG/NBD parameters", model_path.display()))?;
+    let unit_days = if model["unit"].as_str() == Some("weeks") {
+        7.0
+    } else {
+        1.0
+    };
+    let predictions_path = path(CLV_PREDICTIONS);
+    let batches = read_batches(&predictions_path)?;
+    let ids = ints(&batches, "CustomerID", &predictions_path)?;
+    let (frequency, recency, t) = (
+        floats(&batches, "frequency", &predictions_path)?,
+        floats(&batches, "recency", &predictions_path)?,
+        floats(&batches, "T", &predictions_path)?,
+    );
+    let (p_alive, expected, clv) = (
+        floats(&batches, "p_alive", &predictions_path)?,
+        floats(&batches, "expected_purchases", &predictions_path)?,
+        floats(&batches, "clv", &predictions_path)?,
+    );
+    let holdout_length = model["holdout"]["holdout_length"].as_f64();
+    let holdout: Option<Vec<f64>> = match holdout_length {
+        Some(_) => {
+            let summary_path = path(CLV_SUMMARY);
+            let summary = read_batches(&summary_path)?;
+            let summary_ids = ints(&summary, "CustomerID", &summary_path)?;
+            if summary_ids != ids {
+                bail!(
+                    "`{}` and `{}` list different customers",
+                    summary_path.display(),
+                    predictions_path.display()
+                );
+            }
+            Some(floats(&summary, "holdout_purchases", &summary_path)?)
+        }
+        None => None,
+    };
+    Ok(ClvInputs {
+        bgnbd,
+        unit_days,
+        horizon_months: model["clv"]["horizon_months"].as_u64().unwrap_or(12) as u32,
+        holdout_length,
+        customers: (0..ids.len())
+            .map(|i| ClvCustomer {
+                customer_id: ids[i],
+                frequency: frequency[i],
+                recency: recency[i],
+                t: t[i],
+                p_alive: p_alive[i],
+                expected_purchases: expected[i],
+                clv: clv[i],
+                holdout_purchases: holdout.as_ref().map(|h| h[i]),
+            })
+            .collect(),
+        warnings: model["warnings"]
+            .as_array()
+            .map(|w| {
+                w.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
