@@ -232,6 +232,22 @@ impl BgNbd {
     }
 }
 
+/// Mean dropout probability per purchase, a / (a + b), below which the fit says that it sees
+/// almost no churn.
+pub const NEGLIGIBLE_DROPOUT: f64 = 0.01;
+
+/// A warning when the fitted dropout probability is so small that P(alive) is close to 1 for
+/// nearly every customer who bought rarely, however long ago: the number is then little guide
+/// to who has churned, and the reader must be told so.
+pub fn negligible_dropout(params: &BgNbd) -> Option<String> {
+    let mean = params.a / (params.a + params.b);
+    (mean < NEGLIGIBLE_DROPOUT).then(|| {
+        format!(
+            "BG/NBD sees almost no dropout (mean dropout probability per purchase a / (a + b) = {mean:.4}): P(alive) stays near 1 except for frequent buyers who stopped long ago, so it says little about who has lapsed; check the fit on a holdout (`--calibration-end`) before acting on it"
+        )
+    })
+}
+
 /// Fits BG/NBD by maximum likelihood: L-BFGS on log-parameters from several starts, the best
 /// kept; standard errors from the observed information.
 pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<BgNbdFit> {
@@ -302,6 +318,9 @@ pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<BgNbdF
                 .push("BG/NBD parameter `a` is 1, where expected purchases are undefined".into());
         }
     }
+    if let Some(warning) = negligible_dropout(&params) {
+        warnings.push(warning);
+    }
     let gradient_at = |t: &[f64]| {
         let p = BgNbd {
             r: t[0],
@@ -329,6 +348,29 @@ pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<BgNbdF
         customers: summaries.len(),
         warnings,
     })
+}
+
+#[cfg(test)]
+mod dropout_tests {
+    use super::*;
+
+    #[test]
+    fn negligible_dropout_is_flagged_and_the_cdnow_fit_is_not() {
+        let real = BgNbd {
+            r: 0.8232,
+            alpha: 69.14,
+            a: 0.0031,
+            b: 7.247,
+        };
+        assert!(negligible_dropout(&real).unwrap().contains("0.0004"));
+        let cdnow = BgNbd {
+            r: 0.243,
+            alpha: 4.414,
+            a: 0.793,
+            b: 2.426,
+        };
+        assert_eq!(negligible_dropout(&cdnow), None);
+    }
 }
 
 #[cfg(test)]

@@ -137,6 +137,9 @@ pub struct RunArgs {
     /// Also write each chart of the report as PNG (`report/<chart>.png`).
     #[arg(long = "format", value_name = "FORMAT", default_value = "html")]
     pub report_format: ReportFormat,
+    /// Leave out the lifetime-value stage (also `[clv] in_run = false`).
+    #[arg(long)]
+    pub skip_clv: bool,
 }
 
 /// What `custseg report` writes besides `report/index.html`.
@@ -178,21 +181,22 @@ pub struct ClvArgs {
     /// Fit on purchases up to and including this date; the rest is the holdout.
     #[arg(long)]
     pub calibration_end: Option<chrono::NaiveDate>,
-    /// Time unit of recency and T: days or weeks.
-    #[arg(long, default_value = "days")]
-    pub unit: String,
-    /// Months (30-day steps) of the CLV horizon.
-    #[arg(long, default_value_t = 12)]
-    pub horizon_months: u32,
-    /// Discount rate per month.
-    #[arg(long, default_value_t = 0.01)]
-    pub discount_rate: f64,
-    /// Profit margin applied to spend, in (0, 1].
-    #[arg(long, default_value_t = 1.0)]
-    pub margin: f64,
-    /// L2 penalty on the model parameters (as lifetimes' penalizer_coef).
-    #[arg(long, default_value_t = 0.0)]
-    pub penalizer: f64,
+    /// Time unit of recency and T: days or weeks. Default: `[clv] unit` (days).
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Months (30-day steps) of the CLV horizon. Default: `[clv] horizon_months` (12).
+    #[arg(long)]
+    pub horizon_months: Option<u32>,
+    /// Discount rate per month. Default: `[clv] discount_rate` (0.01).
+    #[arg(long)]
+    pub discount_rate: Option<f64>,
+    /// Profit margin applied to spend, in (0, 1]. Default: `[clv] margin` (1.0).
+    #[arg(long)]
+    pub margin: Option<f64>,
+    /// L2 penalty on the model parameters (as lifetimes' penalizer_coef). Default:
+    /// `[clv] penalizer` (0).
+    #[arg(long)]
+    pub penalizer: Option<f64>,
     /// Input-reading options.
     #[command(flatten)]
     pub ingest: IngestArgs,

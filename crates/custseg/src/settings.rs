@@ -8,10 +8,12 @@ use custseg_data::engine::EngineOptions;
 use custseg_data::ingest::IngestOptions;
 use serde::{Deserialize, Serialize};
 
+use custseg_clv::clv::ClvOptions;
+use custseg_clv::summary::TimeUnit;
 use custseg_ml::search::SelectionRule;
 use custseg_model::ModelConfig;
 
-use crate::cli::{IngestArgs, ModelArgs};
+use crate::cli::{ClvArgs, IngestArgs, ModelArgs};
 
 /// Everything configurable, as in `custseg.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -29,6 +31,53 @@ pub struct Settings {
     pub demo: DemoSettings,
     /// `[model]`: the segmentation model.
     pub model: ModelConfig,
+    /// `[clv]`: customer lifetime value.
+    pub clv: ClvSettings,
+}
+
+/// `[clv]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClvSettings {
+    /// Whether `custseg run` includes the lifetime-value stage. Default: true.
+    pub in_run: bool,
+    /// Time unit of recency and T: `days` or `weeks`. Default: days.
+    pub unit: TimeUnit,
+    /// Months (30-day steps) of the CLV horizon. Default: 12.
+    pub horizon_months: u32,
+    /// Discount rate per month. Default: 0.01.
+    pub discount_rate: f64,
+    /// Profit margin applied to spend, in (0, 1]. Default: 1.0.
+    pub margin: f64,
+    /// L2 penalty on the model parameters (as lifetimes' `penalizer_coef`). Default: 0.
+    pub penalizer: f64,
+}
+
+impl Default for ClvSettings {
+    fn default() -> Self {
+        let options = ClvOptions::default();
+        Self {
+            in_run: true,
+            unit: TimeUnit::Days,
+            horizon_months: options.horizon_months,
+            discount_rate: options.discount_rate,
+            margin: options.margin,
+            penalizer: 0.0,
+        }
+    }
+}
+
+impl ClvSettings {
+    /// The horizon, discount rate and margin, checked.
+    pub fn options(&self) -> Result<ClvOptions> {
+        let options = ClvOptions {
+            horizon_months: self.horizon_months,
+            discount_rate: self.discount_rate,
+            margin: self.margin,
+        };
+        options.check()?;
+        Ok(options)
+    }
 }
 
 /// `[features]`.
@@ -85,11 +134,14 @@ impl Settings {
             .model
             .check()
             .with_context(|| format!("settings file `{}`", path.display()))?;
+        settings
+            .clv
+            .options()
+            .with_context(|| format!("settings file `{}`: [clv]", path.display()))?;
         tracing::debug!(path = %path.display(), "loaded settings");
         Ok(settings)
     }
 
-    /// Applies the command line's ingest options on top.
     /// Overrides `[model]` with the command line.
     pub fn apply_model_args(&mut self, args: &ModelArgs) -> Result<()> {
         let model = &mut self.model;
@@ -171,6 +223,32 @@ impl Settings {
         Ok(())
     }
 
+    /// Overrides `[clv]` with `custseg clv`'s command line.
+    pub fn apply_clv_args(&mut self, args: &ClvArgs) -> Result<()> {
+        let clv = &mut self.clv;
+        if let Some(unit) = &args.unit {
+            clv.unit = match unit.as_str() {
+                "days" => TimeUnit::Days,
+                "weeks" => TimeUnit::Weeks,
+                other => bail!("`--unit {other}`: expected days or weeks"),
+            };
+        }
+        if let Some(v) = args.horizon_months {
+            clv.horizon_months = v;
+        }
+        if let Some(v) = args.discount_rate {
+            clv.discount_rate = v;
+        }
+        if let Some(v) = args.margin {
+            clv.margin = v;
+        }
+        if let Some(v) = args.penalizer {
+            clv.penalizer = v;
+        }
+        Ok(())
+    }
+
+    /// Applies the command line's ingest options on top.
     pub fn apply_ingest_args(&mut self, args: &IngestArgs) -> Result<()> {
         let ingest = &mut self.ingest;
         if let Some(sheet) = &args.sheet {

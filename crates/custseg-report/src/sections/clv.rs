@@ -89,8 +89,8 @@ pub fn plane(
     }
 }
 
-/// CLV by segment: `(segment, customers, mean CLV, total CLV, mean P(alive))`, most valuable
-/// total first; customers without an assignment are left out.
+/// CLV by segment: `(segment, customers, mean CLV, total CLV, mean P(alive))`, highest mean
+/// first; customers without an assignment are left out.
 pub fn by_segment(
     customers: &[ClvCustomer],
     assignments: &[Assignment],
@@ -112,7 +112,7 @@ pub fn by_segment(
         .into_iter()
         .map(|(name, (n, clv, alive))| (name.to_owned(), n, clv / n as f64, clv, alive / n as f64))
         .collect();
-    rows.sort_by(|a, b| b.3.total_cmp(&a.3).then(a.0.cmp(&b.0)));
+    rows.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
     rows
 }
 
@@ -381,7 +381,7 @@ pub fn section(inputs: &ClvInputs, assignments: Option<&[Assignment]>) -> Sectio
         id: "clv",
         title: "Customer lifetime value".to_owned(),
         lead: format!(
-            "BG/NBD (r {:.3}, α {:.3}, a {:.3}, b {:.3}, in {unit}) with Gamma-Gamma spend: {} customers worth {} over {} months; mean P(alive) {:.2}.",
+            "BG/NBD (r {:.3}, α {:.3}, a {:.3}, b {:.3}, in {unit}) with Gamma-Gamma spend: {} customers worth {} over {} months; mean P(alive) {:.2}. BG/NBD counts a customer without a repeat purchase as alive (P(alive) = 1 at frequency 0).",
             p.r,
             p.alpha,
             p.a,

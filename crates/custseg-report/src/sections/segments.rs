@@ -7,10 +7,10 @@ use custseg_ml::scaling::quantile_sorted;
 use custseg_model::ModelFile;
 use custseg_model::table::CustomerTable;
 
+use crate::charts::FULL_WIDTH;
 use crate::charts::bars::Bars;
 use crate::charts::heatmap::{Colours, Heatmap};
 use crate::charts::scatter::{Scatter, View};
-use crate::charts::{FULL_WIDTH, HALF_WIDTH};
 use crate::inputs::{Assignment, ModelInputs};
 use crate::page::{Section, Table};
 use crate::svg::scale::{grouped, percent};
@@ -83,19 +83,27 @@ pub fn scatter_view(points: &[(f64, f64, usize)]) -> (View, usize) {
     (view, outside)
 }
 
-/// Each segment's feature means in units of the model's scaler: `(mean - center) / scale`.
+/// Feature means in units of a scaler: `(mean - center) / scale`.
+pub fn standardise(means: &[f64], center: &[f64], scale: &[f64]) -> Vec<f64> {
+    means
+        .iter()
+        .zip(center)
+        .zip(scale)
+        .map(|((mean, center), scale)| (mean - center) / scale)
+        .collect()
+}
+
+/// Each segment's feature means in units of the model's scaler.
 pub fn standardised_means(model: &ModelFile) -> Vec<Vec<f64>> {
     model
         .segments
         .iter()
         .map(|segment| {
-            segment
-                .feature_means
-                .iter()
-                .zip(&model.scaler.center)
-                .zip(&model.scaler.scale)
-                .map(|((mean, center), scale)| (mean - center) / scale)
-                .collect()
+            standardise(
+                &segment.feature_means,
+                &model.scaler.center,
+                &model.scaler.scale,
+            )
         })
         .collect()
 }
@@ -165,7 +173,7 @@ pub fn section(inputs: &ModelInputs, table: &CustomerTable) -> Section {
             x_label: "share (%)",
             series: &["customers", "revenue"],
             rows: &shares,
-            width: HALF_WIDTH,
+            width: FULL_WIDTH,
             label_width: 210.0,
             format: fmt_percent,
         }
@@ -253,5 +261,31 @@ pub fn section(inputs: &ModelInputs, table: &CustomerTable) -> Section {
             rows,
         }],
         warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn means_are_standardised_by_the_scaler() {
+        let z = standardise(&[12.0, 0.5, 3.0], &[10.0, 1.0, 3.0], &[4.0, 0.25, 2.0]);
+        assert_eq!(z, vec![0.5, -2.0, 0.0]);
+        assert_eq!(one_decimal(-0.04), "0.0");
+        assert_eq!(one_decimal(-0.06), "-0.1");
+    }
+
+    #[test]
+    fn the_view_leaves_out_only_the_extreme_points() {
+        let mut points: Vec<(f64, f64, usize)> = (0..1000)
+            .map(|i| (f64::from(i % 100), f64::from(i % 37), 0))
+            .collect();
+        points.push((10_000.0, 5.0, 1));
+        points.push((5.0, -9_000.0, 1));
+        let (((x0, x1), (y0, y1)), outside) = scatter_view(&points);
+        assert_eq!(outside, 2);
+        assert!(x0 < 0.0 && x1 > 99.0 && x1 < 200.0, "{x0} {x1}");
+        assert!(y0 < 0.0 && y1 > 36.0 && y1 < 100.0, "{y0} {y1}");
     }
 }

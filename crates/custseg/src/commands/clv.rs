@@ -1,23 +1,26 @@
 //! `custseg clv`: ingest -> clean -> daily purchases -> BG/NBD + Gamma-Gamma -> CLV per
 //! customer, committed together with the foundation's outputs.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
 use custseg_clv::bgnbd::{self, FitOptions};
-use custseg_clv::clv::{ClvOptions, predict};
+use custseg_clv::clv::{ClvOptions, ClvPrediction, predict};
 use custseg_clv::gamma_gamma;
 use custseg_clv::summary::{CustomerSummary, Purchase, TimeUnit, check, summarize};
 use custseg_data::pipeline::{self, FeaturesRequest, paths};
 use custseg_data::purchases::daily_purchases;
 use custseg_io::StagedOutput;
+use custseg_model::profile::{CLV_COLUMN, P_ALIVE_COLUMN};
+use custseg_model::table::CustomerTable;
 use parquet::arrow::ArrowWriter;
 
 use super::demo_data::demo_input;
 use crate::cli::ClvArgs;
 use crate::progress::TerminalProgress;
-use crate::settings::Settings;
+use crate::settings::{ClvSettings, Settings};
 
 /// Output files, relative to the output directory.
 const SUMMARY: &str = "clv/summary.parquet";
@@ -30,29 +33,73 @@ fn day_number(date: chrono::NaiveDate) -> i64 {
     (date - epoch).num_days()
 }
 
+/// What the lifetime-value stage is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClvRequest {
+    /// Time unit of recency and T.
+    pub unit: TimeUnit,
+    /// Horizon, discount rate and margin.
+    pub options: ClvOptions,
+    /// Penalizer and iteration cap of the fits.
+    pub fit: FitOptions,
+    /// Fit on purchases up to and including this date; the rest is the holdout.
+    pub calibration_end: Option<chrono::NaiveDate>,
+}
+
+impl Default for ClvRequest {
+    fn default() -> Self {
+        Self {
+            unit: TimeUnit::Days,
+            options: ClvOptions::default(),
+            fit: FitOptions::default(),
+            calibration_end: None,
+        }
+    }
+}
+
+impl ClvRequest {
+    /// From the `[clv]` settings (with the command line applied), checked.
+    pub fn from_settings(
+        settings: &ClvSettings,
+        calibration_end: Option<chrono::NaiveDate>,
+    ) -> Result<Self> {
+        Ok(Self {
+            unit: settings.unit,
+            options: settings.options()?,
+            fit: FitOptions {
+                penalizer: settings.penalizer,
+                ..FitOptions::default()
+            },
+            calibration_end,
+        })
+    }
+}
+
+/// What the lifetime-value stage computed.
+#[derive(Debug, Clone)]
+pub struct ClvOutcome {
+    /// One per customer with a completed purchase, in customer order.
+    pub summaries: Vec<CustomerSummary>,
+    /// One per summary.
+    pub predictions: Vec<ClvPrediction>,
+    /// `clv/model.json` as written.
+    pub model: serde_json::Value,
+    /// Warnings of both fits.
+    pub warnings: Vec<String>,
+    /// The request it ran.
+    pub request: ClvRequest,
+}
+
 /// Runs `custseg clv`.
 pub fn run(args: &ClvArgs, mut settings: Settings, quiet: bool) -> Result<()> {
     settings.apply_ingest_args(&args.ingest)?;
-    let unit = match args.unit.as_str() {
-        "days" => TimeUnit::Days,
-        "weeks" => TimeUnit::Weeks,
-        other => bail!("`--unit {other}`: expected days or weeks"),
-    };
-    let options = ClvOptions {
-        horizon_months: args.horizon_months,
-        discount_rate: args.discount_rate,
-        margin: args.margin,
-    };
-    options.check()?;
-    let fit_options = FitOptions {
-        penalizer: args.penalizer,
-        ..FitOptions::default()
-    };
+    settings.apply_clv_args(args)?;
+    let request = ClvRequest::from_settings(&settings.clv, args.calibration_end)?;
     let input = match &args.input {
         Some(input) => input.clone(),
         None => demo_input(&settings.demo, &settings.ingest.data_dir, quiet)?,
     };
-    let request = FeaturesRequest {
+    let features_request = FeaturesRequest {
         ingest: settings.ingest.clone(),
         clean: settings.clean.clone(),
         engine: settings.engine.clone(),
@@ -71,25 +118,54 @@ pub fn run(args: &ClvArgs, mut settings: Settings, quiet: bool) -> Result<()> {
         .block_on(pipeline::stage_features(
             &input,
             &mut staged,
-            &request,
+            &features_request,
             &progress,
         ))
         .with_context(failed)?;
-    let clean = staged.path(paths::CLEAN)?;
-    let daily = runtime
-        .block_on(daily_purchases(&clean, &settings.engine))
-        .with_context(failed)?;
+    let outcome = stage_clv(
+        &mut staged,
+        &runtime,
+        &settings.engine,
+        features.as_of,
+        &request,
+    )
+    .with_context(failed)?;
+    let files = staged.commit()?;
+    print_summary(&outcome);
+    for file in files {
+        println!("wrote      {}", file.display());
+    }
+    Ok(())
+}
+
+/// Daily purchases from the staged cleaned transactions -> summaries -> BG/NBD and
+/// Gamma-Gamma fits -> CLV per customer; stages `clv/summary.parquet`,
+/// `clv/predictions.parquet` and `clv/model.json`. `as_of` is the observation end.
+pub fn stage_clv(
+    staged: &mut StagedOutput,
+    runtime: &tokio::runtime::Runtime,
+    engine: &custseg_data::engine::EngineOptions,
+    as_of: chrono::NaiveDate,
+    request: &ClvRequest,
+) -> Result<ClvOutcome> {
+    let ClvRequest {
+        unit,
+        options,
+        fit: fit_options,
+        calibration_end,
+    } = *request;
+    let clean = staged.current_path(paths::CLEAN);
+    let daily = runtime.block_on(daily_purchases(&clean, engine))?;
     let Some(first_day) = daily.iter().map(|p| p.day).min() else {
-        bail!("{}: no completed purchase by a known customer", failed());
+        bail!("no completed purchase by a known customer");
     };
-    let last_day = day_number(features.as_of);
-    let end = match args.calibration_end {
+    let last_day = day_number(as_of);
+    let end = match calibration_end {
         Some(date) => {
             let day = day_number(date);
             if day < i64::from(first_day) || day >= last_day {
                 bail!(
-                    "`--calibration-end {date}` must fall on or after the first purchase date and before the last ({}); nothing was written",
-                    features.as_of
+                    "`--calibration-end {date}` must fall on or after the first purchase date and before the last ({as_of}); nothing was written"
                 );
             }
             day
@@ -105,16 +181,15 @@ pub fn run(args: &ClvArgs, mut settings: Settings, quiet: bool) -> Result<()> {
         })
         .collect();
     let summaries = summarize(&purchases, end, unit)?;
-    check(&summaries).with_context(failed)?;
-    let purchase_fit = bgnbd::fit(&summaries, &fit_options).with_context(failed)?;
-    let spend_fit = gamma_gamma::fit(&summaries, &fit_options).with_context(failed)?;
+    check(&summaries)?;
+    let purchase_fit = bgnbd::fit(&summaries, &fit_options)?;
+    let spend_fit = gamma_gamma::fit(&summaries, &fit_options)?;
     let predictions = summaries
         .iter()
         .map(|s| predict(&purchase_fit.params, &spend_fit.params, s, unit, &options))
         .collect::<Result<Vec<_>, _>>()?;
 
-    // Holdout check: predicted purchases over the holdout span against what happened.
-    let holdout = args.calibration_end.map(|_| {
+    let holdout = calibration_end.map(|_| {
         let span = (last_day - end) as f64 / unit.days();
         let mut errors = Vec::with_capacity(summaries.len());
         let mut predicted_total = 0.0;
@@ -144,18 +219,19 @@ pub fn run(args: &ClvArgs, mut settings: Settings, quiet: bool) -> Result<()> {
     write_summary(
         &staged.path(SUMMARY)?,
         &summaries,
-        args.calibration_end.is_some(),
+        calibration_end.is_some(),
     )?;
     write_predictions(&staged.path(PREDICTIONS)?, &summaries, &predictions)?;
-    let warnings: Vec<&String> = purchase_fit
+    let warnings: Vec<String> = purchase_fit
         .warnings
         .iter()
         .chain(&spend_fit.warnings)
+        .cloned()
         .collect();
     let model = serde_json::json!({
         "unit": unit,
         "observation_end": chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::TimeDelta::days(end),
-        "calibration_end": args.calibration_end,
+        "calibration_end": calibration_end,
         "customers": summaries.len(),
         "repeat_customers": summaries.iter().filter(|s| s.frequency > 0.0).count(),
         "bg_nbd": purchase_fit,
@@ -167,23 +243,65 @@ pub fn run(args: &ClvArgs, mut settings: Settings, quiet: bool) -> Result<()> {
     let mut bytes = serde_json::to_vec_pretty(&model)?;
     bytes.push(b'\n');
     staged.write(MODEL, &bytes)?;
-    let files = staged.commit()?;
+    for warning in &warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(ClvOutcome {
+        summaries,
+        predictions,
+        model,
+        warnings,
+        request: *request,
+    })
+}
 
-    let p = purchase_fit.params;
-    let g = spend_fit.params;
+/// Adds `P_Alive`, `Expected_Purchases` and `CLV` to a customer table. A customer of the
+/// table without a completed purchase (only cancelled lines) has no lifetime-value summary:
+/// their value is 0 and their P(alive) 0, since the models have never seen them buy.
+pub fn join_into(table: &mut CustomerTable, outcome: &ClvOutcome) {
+    let by_customer: HashMap<i64, &ClvPrediction> = outcome
+        .summaries
+        .iter()
+        .zip(&outcome.predictions)
+        .map(|(s, p)| (s.customer, p))
+        .collect();
+    let column = |pick: fn(&ClvPrediction) -> f64| -> Vec<f64> {
+        table
+            .customer_ids
+            .iter()
+            .map(|id| by_customer.get(id).map_or(0.0, |p| pick(p)))
+            .collect()
+    };
+    let columns = [
+        (P_ALIVE_COLUMN, column(|p| p.p_alive)),
+        ("Expected_Purchases", column(|p| p.expected_purchases)),
+        (CLV_COLUMN, column(|p| p.clv)),
+    ];
+    for (name, values) in columns {
+        table.columns.retain(|(existing, _)| existing != name);
+        table.columns.push((name.to_owned(), values));
+    }
+}
+
+/// Prints what the stage found.
+pub fn print_summary(outcome: &ClvOutcome) {
+    let model = &outcome.model;
+    let number = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+    let p = &model["bg_nbd"]["params"];
+    let g = &model["gamma_gamma"];
     println!(
         "customers  {} ({} with a repeat purchase)",
-        summaries.len(),
+        outcome.summaries.len(),
         model["repeat_customers"]
     );
     println!(
         "BG/NBD     r {:.4}, alpha {:.4}, a {:.4}, b {:.4}; log-likelihood {:.2}; {}",
-        p.r,
-        p.alpha,
-        p.a,
-        p.b,
-        purchase_fit.log_likelihood,
-        if purchase_fit.converged {
+        number(&p["r"]),
+        number(&p["alpha"]),
+        number(&p["a"]),
+        number(&p["b"]),
+        number(&model["bg_nbd"]["log_likelihood"]),
+        if model["bg_nbd"]["converged"].as_bool() == Some(true) {
             "converged"
         } else {
             "NOT converged"
@@ -191,20 +309,21 @@ pub fn run(args: &ClvArgs, mut settings: Settings, quiet: bool) -> Result<()> {
     );
     println!(
         "Gamma-Gamma p {:.4}, q {:.4}, gamma {:.4} on {} customers ({} excluded: no repeat purchase or no spend); corr(frequency, monetary) {:.3}",
-        g.p,
-        g.q,
-        g.gamma,
-        spend_fit.customers,
-        spend_fit.excluded,
-        spend_fit.frequency_monetary_correlation
+        number(&g["params"]["p"]),
+        number(&g["params"]["q"]),
+        number(&g["params"]["gamma"]),
+        g["customers"],
+        g["excluded"],
+        number(&g["frequency_monetary_correlation"])
     );
-    let total: f64 = predictions.iter().map(|p| p.clv).sum();
+    let total: f64 = outcome.predictions.iter().map(|p| p.clv).sum();
+    let options = outcome.request.options;
     println!(
         "CLV        {} months, {:.1} % per month: total {:.0}, mean {:.2}",
         options.horizon_months,
         100.0 * options.discount_rate,
         total,
-        total / predictions.len() as f64
+        total / outcome.predictions.len().max(1) as f64
     );
     if let Some(holdout) = &model["holdout"].as_object() {
         println!(
@@ -215,14 +334,9 @@ pub fn run(args: &ClvArgs, mut settings: Settings, quiet: bool) -> Result<()> {
             holdout["actual_total"].as_f64().unwrap_or(f64::NAN)
         );
     }
-    for warning in &warnings {
-        tracing::warn!("{warning}");
+    for warning in &outcome.warnings {
         println!("warning    {warning}");
     }
-    for file in files {
-        println!("wrote      {}", file.display());
-    }
-    Ok(())
 }
 
 fn write_batch(path: &std::path::Path, columns: Vec<(&str, ArrayRef)>) -> Result<()> {

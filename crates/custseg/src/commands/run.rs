@@ -1,9 +1,11 @@
-//! `custseg run`: ingest -> clean -> features -> model -> report, committed together.
+//! `custseg run`: ingest -> clean -> features -> lifetime value -> model -> report, committed
+//! together.
 
 use anyhow::{Context, Result};
 use custseg_data::pipeline::{self, FeaturesRequest};
 use custseg_io::StagedOutput;
 
+use super::clv;
 use super::demo_data::demo_input;
 use super::model_stage::{self, load_previous, training_columns};
 use crate::cli::{ReportFormat, RunArgs};
@@ -36,7 +38,8 @@ pub fn run(args: &RunArgs, mut settings: Settings, quiet: bool) -> Result<()> {
         )
     };
     let mut staged = StagedOutput::new(&args.out)?;
-    let features = super::runtime()?
+    let runtime = super::runtime()?;
+    let features = runtime
         .block_on(pipeline::stage_features(
             &input,
             &mut staged,
@@ -44,8 +47,28 @@ pub fn run(args: &RunArgs, mut settings: Settings, quiet: bool) -> Result<()> {
             &progress,
         ))
         .with_context(failed)?;
-    let (table, _) =
+    let (mut table, _) =
         from_batches(&features.table, &training_columns(&settings.model)).with_context(failed)?;
+    let value = if settings.clv.in_run && !args.skip_clv {
+        let request = clv::ClvRequest::from_settings(&settings.clv, None)?;
+        let outcome = clv::stage_clv(
+            &mut staged,
+            &runtime,
+            &settings.engine,
+            features.as_of,
+            &request,
+        )
+        .with_context(|| {
+            format!(
+                "{}; `--skip-clv` leaves the lifetime-value stage out",
+                failed()
+            )
+        })?;
+        clv::join_into(&mut table, &outcome);
+        Some(outcome)
+    } else {
+        None
+    };
     let previous = args
         .previous
         .as_deref()
@@ -84,6 +107,9 @@ pub fn run(args: &RunArgs, mut settings: Settings, quiet: bool) -> Result<()> {
         .map(|t| format!("{} {:.3}s", t.stage, t.seconds))
         .collect();
     println!("time       {}", timings.join(", "));
+    if let Some(value) = &value {
+        clv::print_summary(value);
+    }
     model_stage::print_summary(&model);
     super::report::print_summary(&drawn);
     for file in files {

@@ -290,6 +290,27 @@ pub fn write_profiles_markdown(
         )?;
     }
     writeln!(text)?;
+    if profiles.iter().any(|p| p.value.is_some()) {
+        writeln!(
+            text,
+            "| id | segment | mean CLV | total CLV | % of CLV | mean P(alive) |\n|---:|---|---:|---:|---:|---:|"
+        )?;
+        for p in profiles {
+            if let Some(v) = p.value {
+                writeln!(
+                    text,
+                    "| {} | {} | {:.2} | {:.0} | {:.1} | {:.3} |",
+                    p.cluster,
+                    p.name,
+                    v.mean_clv,
+                    v.total_clv,
+                    100.0 * v.share_of_clv,
+                    v.mean_p_alive
+                )?;
+            }
+        }
+        writeln!(text)?;
+    }
     for p in profiles {
         writeln!(
             text,
