@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::bgnbd::BgNbd;
 use crate::error::{Error, Result};
 use crate::gamma_gamma::GammaGamma;
+use crate::purchase_model::PurchaseModel;
 use crate::summary::{CustomerSummary, TimeUnit};
 
 /// How CLV is computed.
@@ -70,7 +70,7 @@ pub struct ClvPrediction {
 /// Predicts for one customer: each month's expected purchases (the difference of cumulative
 /// expectations) times expected spend times margin, discounted by (1 + rate)^month.
 pub fn predict(
-    purchases: &BgNbd,
+    purchases: &PurchaseModel,
     spend: &GammaGamma,
     s: &CustomerSummary,
     unit: TimeUnit,
@@ -87,7 +87,7 @@ pub fn predict(
         previous = cumulative;
     }
     Ok(ClvPrediction {
-        p_alive: purchases.p_alive(s),
+        p_alive: purchases.p_alive(s)?,
         expected_purchases: previous,
         expected_value,
         clv,

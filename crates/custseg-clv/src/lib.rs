@@ -1,5 +1,6 @@
 //! Customer lifetime value from the standard "buy till you die" probability models: the
-//! BG/NBD purchase model (Fader, Hardie & Lee 2005, Marketing Science 24(2)) and the
+//! BG/NBD purchase model (Fader, Hardie & Lee 2005, Marketing Science 24(2)), the Pareto/NBD
+//! purchase model (Schmittlein, Morrison & Colombo 1987) and the
 //! Gamma-Gamma spend model (Fader, Hardie & Lee 2005, JMR 42(4)), fitted by maximum
 //! likelihood, with standard errors, P(alive), expected purchases and discounted CLV.
 //!
@@ -17,6 +18,8 @@ pub mod clv;
 pub mod error;
 pub mod fit;
 pub mod gamma_gamma;
+pub mod pareto_nbd;
+pub mod purchase_model;
 pub mod special;
 pub mod summary;
 

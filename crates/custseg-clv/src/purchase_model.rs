@@ -1,0 +1,245 @@
+//! The purchase models side by side: what CLV needs of either (P(alive) and expected
+//! purchases), and the choice between them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::bgnbd::BgNbd;
+use crate::error::Result;
+use crate::pareto_nbd::ParetoNbd;
+use crate::summary::CustomerSummary;
+
+/// A fitted purchase model.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+pub enum PurchaseModel {
+    /// BG/NBD.
+    BgNbd(BgNbd),
+    /// Pareto/NBD.
+    ParetoNbd(ParetoNbd),
+}
+
+impl PurchaseModel {
+    /// The model's name as in `model.json` and on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::BgNbd(_) => "bg_nbd",
+            Self::ParetoNbd(_) => "pareto_nbd",
+        }
+    }
+
+    /// The model's name for people.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::BgNbd(_) => "BG/NBD",
+            Self::ParetoNbd(_) => "Pareto/NBD",
+        }
+    }
+
+    /// Probability that a customer with this history is still alive at T.
+    pub fn p_alive(&self, s: &CustomerSummary) -> Result<f64> {
+        match self {
+            Self::BgNbd(m) => Ok(m.p_alive(s)),
+            Self::ParetoNbd(m) => m.p_alive(s),
+        }
+    }
+
+    /// Expected purchases in (T, T + horizon].
+    pub fn expected_purchases(&self, s: &CustomerSummary, horizon: f64) -> Result<f64> {
+        match self {
+            Self::BgNbd(m) => m.expected_purchases(s, horizon),
+            Self::ParetoNbd(m) => m.expected_purchases(s, horizon),
+        }
+    }
+}
+
+/// Which purchase model CLV uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelChoice {
+    /// With a holdout, the model with the smaller holdout MAE per customer; without one,
+    /// BG/NBD (its fit is the one checked against `lifetimes`, and a likelihood is no test of
+    /// predictions).
+    #[default]
+    Auto,
+    /// BG/NBD.
+    BgNbd,
+    /// Pareto/NBD.
+    ParetoNbd,
+}
+
+impl std::str::FromStr for ModelChoice {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Self, String> {
+        match text {
+            "auto" => Ok(Self::Auto),
+            "bg_nbd" | "bg-nbd" | "bgnbd" => Ok(Self::BgNbd),
+            "pareto_nbd" | "pareto-nbd" | "paretonbd" => Ok(Self::ParetoNbd),
+            other => Err(format!("`{other}`: expected auto, bg_nbd or pareto_nbd")),
+        }
+    }
+}
+
+/// One model's errors on the holdout period.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct HoldoutErrors {
+    /// Mean absolute error of purchases per customer.
+    pub mae: f64,
+    /// Root mean squared error of purchases per customer.
+    pub rmse: f64,
+    /// Predicted purchases, all customers.
+    pub predicted_total: f64,
+    /// Actual purchases, all customers.
+    pub actual_total: f64,
+    /// Predicted minus actual total.
+    pub total_error: f64,
+}
+
+/// Predicted against actual holdout purchases over `length` (in the summary's unit).
+pub fn holdout_errors(
+    model: &PurchaseModel,
+    summaries: &[CustomerSummary],
+    length: f64,
+) -> Result<HoldoutErrors> {
+    let (mut absolute, mut squared, mut predicted_total, mut actual_total) = (0.0, 0.0, 0.0, 0.0);
+    for s in summaries {
+        let predicted = model.expected_purchases(s, length)?;
+        let error = predicted - s.holdout_purchases;
+        absolute += error.abs();
+        squared += error * error;
+        predicted_total += predicted;
+        actual_total += s.holdout_purchases;
+    }
+    let n = summaries.len().max(1) as f64;
+    Ok(HoldoutErrors {
+        mae: absolute / n,
+        rmse: (squared / n).sqrt(),
+        predicted_total,
+        actual_total,
+        total_error: predicted_total - actual_total,
+    })
+}
+
+/// The chosen model's index among `candidates` (each with its log-likelihood and, with a
+/// holdout, its errors) and the reason in words. A named model must be among the candidates.
+pub fn choose(
+    choice: ModelChoice,
+    candidates: &[(PurchaseModel, f64, Option<HoldoutErrors>)],
+) -> (usize, String) {
+    let named = |name: &str| candidates.iter().position(|(m, _, _)| m.name() == name);
+    match choice {
+        ModelChoice::BgNbd | ModelChoice::ParetoNbd => {
+            let name = if choice == ModelChoice::BgNbd {
+                "bg_nbd"
+            } else {
+                "pareto_nbd"
+            };
+            let index = named(name).unwrap_or(0);
+            (
+                index,
+                format!("{} as named in the settings", candidates[index].0.label()),
+            )
+        }
+        ModelChoice::Auto => {
+            let with_holdout = candidates.len() > 1 && candidates.iter().all(|c| c.2.is_some());
+            if !with_holdout {
+                let index = named("bg_nbd").unwrap_or(0);
+                return (
+                    index,
+                    format!(
+                        "{} by default; give a calibration end to choose between BG/NBD and Pareto/NBD on a holdout",
+                        candidates[index].0.label()
+                    ),
+                );
+            }
+            let mae = |i: usize| candidates[i].2.map_or(f64::INFINITY, |e| e.mae);
+            let index = (0..candidates.len())
+                .min_by(|&a, &b| mae(a).total_cmp(&mae(b)))
+                .unwrap_or(0);
+            let parts: Vec<String> = (0..candidates.len())
+                .map(|i| format!("{} {:.4}", candidates[i].0.label(), mae(i)))
+                .collect();
+            (
+                index,
+                format!(
+                    "{} has the smaller holdout MAE per customer ({})",
+                    candidates[index].0.label(),
+                    parts.join(" vs ")
+                ),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BG: PurchaseModel = PurchaseModel::BgNbd(BgNbd {
+        r: 0.243,
+        alpha: 4.414,
+        a: 0.793,
+        b: 2.426,
+    });
+    const PARETO: PurchaseModel = PurchaseModel::ParetoNbd(ParetoNbd {
+        r: 0.5533,
+        alpha: 10.578,
+        s: 0.6062,
+        beta: 11.669,
+    });
+
+    fn errors(mae: f64) -> Option<HoldoutErrors> {
+        Some(HoldoutErrors {
+            mae,
+            rmse: mae,
+            predicted_total: 0.0,
+            actual_total: 0.0,
+            total_error: 0.0,
+        })
+    }
+
+    #[test]
+    fn auto_chooses_on_the_holdout_when_there_is_one_else_bg_nbd() {
+        let (index, reason) = choose(
+            ModelChoice::Auto,
+            &[(BG, -9582.4, errors(0.9)), (PARETO, -9595.0, errors(0.8))],
+        );
+        assert_eq!(index, 1);
+        assert!(
+            reason.contains("smaller holdout MAE") && reason.contains("Pareto/NBD 0.8000"),
+            "{reason}"
+        );
+        let (index, reason) = choose(ModelChoice::Auto, &[(BG, -9582.4, None)]);
+        assert_eq!(index, 0);
+        assert!(reason.contains("BG/NBD by default"), "{reason}");
+        let (index, _) = choose(
+            ModelChoice::ParetoNbd,
+            &[(BG, -1.0, errors(0.1)), (PARETO, -2.0, errors(0.9))],
+        );
+        assert_eq!(index, 1);
+    }
+
+    #[test]
+    fn holdout_errors_compare_predictions_with_actual_purchases() {
+        let mut s = CustomerSummary {
+            customer: 1,
+            frequency: 2.0,
+            recency: 30.43,
+            t: 38.86,
+            monetary_value: 0.0,
+            holdout_purchases: 3.0,
+            holdout_spend: 0.0,
+        };
+        let predicted = BG.expected_purchases(&s, 39.0).unwrap();
+        let one = holdout_errors(&BG, std::slice::from_ref(&s), 39.0).unwrap();
+        assert!((one.mae - (predicted - 3.0).abs()).abs() < 1e-12);
+        assert!((one.total_error - (predicted - 3.0)).abs() < 1e-12);
+        s.holdout_purchases = predicted;
+        assert!(holdout_errors(&BG, &[s], 39.0).unwrap().rmse < 1e-12);
+        assert_eq!(
+            "pareto-nbd".parse::<ModelChoice>(),
+            Ok(ModelChoice::ParetoNbd)
+        );
+        assert!("gamma".parse::<ModelChoice>().is_err());
+    }
+}
