@@ -1,7 +1,7 @@
 //! What a report is drawn from: plain numbers gathered by the caller from a run's outputs.
 //! Nothing here reads files or runs queries.
 
-use custseg_clv::bgnbd::BgNbd;
+use custseg_clv::purchase_model::PurchaseModel;
 use custseg_model::ModelFile;
 use custseg_model::profile::SegmentProfile;
 use custseg_model::table::CustomerTable;
@@ -176,8 +176,12 @@ pub struct ClvCustomer {
 /// The lifetime-value outputs.
 #[derive(Debug, Clone)]
 pub struct ClvInputs {
-    /// The fitted purchase model.
-    pub bgnbd: BgNbd,
+    /// The purchase model CLV used.
+    pub model: PurchaseModel,
+    /// Every purchase model fitted (the holdout chart compares them).
+    pub fitted: Vec<PurchaseModel>,
+    /// Why `model` was chosen.
+    pub choice: String,
     /// Days per time unit (1 or 7).
     pub unit_days: f64,
     /// CLV horizon in months.

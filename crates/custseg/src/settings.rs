@@ -9,6 +9,7 @@ use custseg_data::ingest::IngestOptions;
 use serde::{Deserialize, Serialize};
 
 use custseg_clv::clv::ClvOptions;
+use custseg_clv::purchase_model::ModelChoice;
 use custseg_clv::summary::TimeUnit;
 use custseg_ml::search::SelectionRule;
 use custseg_model::ModelConfig;
@@ -51,6 +52,9 @@ pub struct ClvSettings {
     pub margin: f64,
     /// L2 penalty on the model parameters (as lifetimes' `penalizer_coef`). Default: 0.
     pub penalizer: f64,
+    /// The purchase model CLV uses: `auto` (with a calibration end the smaller holdout MAE,
+    /// else the larger log-likelihood), `bg_nbd` or `pareto_nbd`. Default: auto.
+    pub purchase_model: ModelChoice,
 }
 
 impl Default for ClvSettings {
@@ -63,6 +67,7 @@ impl Default for ClvSettings {
             discount_rate: options.discount_rate,
             margin: options.margin,
             penalizer: 0.0,
+            purchase_model: ModelChoice::Auto,
         }
     }
 }
@@ -244,6 +249,11 @@ impl Settings {
         }
         if let Some(v) = args.penalizer {
             clv.penalizer = v;
+        }
+        if let Some(model) = &args.purchase_model {
+            clv.purchase_model = model
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("`--purchase-model {model}`: {e}"))?;
         }
         Ok(())
     }

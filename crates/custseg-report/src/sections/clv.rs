@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use custseg_clv::bgnbd::BgNbd;
+use custseg_clv::purchase_model::PurchaseModel;
 use custseg_clv::summary::CustomerSummary;
 
 use crate::charts::bars::Bars;
@@ -116,37 +116,53 @@ pub fn by_segment(
     rows
 }
 
-/// Mean actual and predicted holdout purchases by calibration frequency (`0`, `1`, ...,
-/// `7+`): `(label, customers, actual, predicted)`.
+/// One calibration-frequency group of the holdout check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HoldoutGroup {
+    /// `0`, `1`, ..., `7+`.
+    pub label: String,
+    /// Customers in the group.
+    pub customers: u64,
+    /// Their mean actual holdout purchases.
+    pub actual: f64,
+    /// Their mean predicted holdout purchases, one per model.
+    pub predicted: Vec<f64>,
+}
+
+/// Mean actual and predicted (by each model) holdout purchases by calibration frequency.
 pub fn calibration_holdout(
-    model: &BgNbd,
+    models: &[PurchaseModel],
     customers: &[ClvCustomer],
     holdout_length: f64,
-) -> Vec<(String, u64, f64, f64)> {
-    let mut groups = vec![(0u64, 0.0, 0.0); HOLDOUT_GROUPS + 1];
+) -> Vec<HoldoutGroup> {
+    let mut groups = vec![(0u64, 0.0, vec![0.0; models.len()]); HOLDOUT_GROUPS + 1];
     for c in customers {
         let Some(actual) = c.holdout_purchases else {
             continue;
         };
-        let predicted = model
-            .expected_purchases(&summary(c.frequency, c.recency, c.t), holdout_length)
-            .unwrap_or(f64::NAN);
-        let group = (c.frequency as usize).min(HOLDOUT_GROUPS);
-        groups[group].0 += 1;
-        groups[group].1 += actual;
-        groups[group].2 += predicted;
+        let history = summary(c.frequency, c.recency, c.t);
+        let group = &mut groups[(c.frequency as usize).min(HOLDOUT_GROUPS)];
+        group.0 += 1;
+        group.1 += actual;
+        for (sum, model) in group.2.iter_mut().zip(models) {
+            *sum += model
+                .expected_purchases(&history, holdout_length)
+                .unwrap_or(f64::NAN);
+        }
     }
     groups
         .into_iter()
         .enumerate()
         .filter(|(_, g)| g.0 > 0)
-        .map(|(i, (n, actual, predicted))| {
-            let label = if i == HOLDOUT_GROUPS {
+        .map(|(i, (n, actual, predicted))| HoldoutGroup {
+            label: if i == HOLDOUT_GROUPS {
                 format!("{HOLDOUT_GROUPS}+")
             } else {
                 i.to_string()
-            };
-            (label, n, actual / n as f64, predicted / n as f64)
+            },
+            customers: n,
+            actual: actual / n as f64,
+            predicted: predicted.iter().map(|p| p / n as f64).collect(),
         })
         .collect()
 }
@@ -219,11 +235,13 @@ pub fn section(inputs: &ClvInputs, assignments: Option<&[Assignment]>) -> Sectio
     };
     let t_max = inputs.customers.iter().map(|c| c.t).fold(0.0f64, f64::max);
     let max_f = matrix_frequency(&inputs.customers);
-    let alive = plane(max_f, t_max, |s| inputs.bgnbd.p_alive(s));
+    let alive = plane(max_f, t_max, |s| {
+        inputs.model.p_alive(s).unwrap_or(f64::NAN)
+    });
     let horizon = f64::from(inputs.horizon_months) * 30.0 / inputs.unit_days;
     let expected = plane(max_f, t_max, |s| {
         inputs
-            .bgnbd
+            .model
             .expected_purchases(s, horizon)
             .unwrap_or(f64::NAN)
     });
@@ -323,8 +341,20 @@ pub fn section(inputs: &ClvInputs, assignments: Option<&[Assignment]>) -> Sectio
         });
     }
     if let Some(length) = inputs.holdout_length {
-        let groups = calibration_holdout(&inputs.bgnbd, &inputs.customers, length);
-        let categories: Vec<String> = groups.iter().map(|g| g.0.clone()).collect();
+        let groups = calibration_holdout(&inputs.fitted, &inputs.customers, length);
+        let categories: Vec<String> = groups.iter().map(|g| g.label.clone()).collect();
+        let mut series = vec![Series {
+            name: "actual".into(),
+            values: groups.iter().map(|g| Some(g.actual)).collect(),
+            mark: Mark::Line,
+        }];
+        for (i, model) in inputs.fitted.iter().enumerate() {
+            series.push(Series {
+                name: model.label().into(),
+                values: groups.iter().map(|g| Some(g.predicted[i])).collect(),
+                mark: Mark::Line,
+            });
+        }
         charts.push(
             CategoryChart {
                 id: "clv_holdout",
@@ -332,43 +362,30 @@ pub fn section(inputs: &ClvInputs, assignments: Option<&[Assignment]>) -> Sectio
                 x_label: "repeat purchases in the calibration period",
                 y_label: "mean purchases in the holdout",
                 categories: &categories,
-                series: &[
-                    Series {
-                        name: "actual".into(),
-                        values: groups.iter().map(|g| Some(g.2)).collect(),
-                        mark: Mark::Line,
-                    },
-                    Series {
-                        name: "BG/NBD".into(),
-                        values: groups.iter().map(|g| Some(g.3)).collect(),
-                        mark: Mark::Line,
-                    },
-                ],
+                series: &series,
                 marked: None,
                 width: HALF_WIDTH,
                 height: 300.0,
             }
             .draw(),
         );
+        let mut header: Vec<String> = ["calibration frequency", "customers", "actual mean"]
+            .map(String::from)
+            .to_vec();
+        header.extend(inputs.fitted.iter().map(|m| format!("{} mean", m.label())));
         tables.push(Table {
             caption: format!("Holdout check ({length:.1} {unit})"),
-            header: [
-                "calibration frequency",
-                "customers",
-                "actual mean",
-                "predicted mean",
-            ]
-            .map(String::from)
-            .to_vec(),
+            header,
             rows: groups
                 .iter()
                 .map(|g| {
-                    vec![
-                        g.0.clone(),
-                        grouped(g.1 as f64, 0),
-                        format!("{:.3}", g.2),
-                        format!("{:.3}", g.3),
-                    ]
+                    let mut row = vec![
+                        g.label.clone(),
+                        grouped(g.customers as f64, 0),
+                        format!("{:.3}", g.actual),
+                    ];
+                    row.extend(g.predicted.iter().map(|p| format!("{p:.3}")));
+                    row
                 })
                 .collect(),
         });
@@ -376,20 +393,32 @@ pub fn section(inputs: &ClvInputs, assignments: Option<&[Assignment]>) -> Sectio
     let total: f64 = clv.iter().sum();
     let mean_alive = inputs.customers.iter().map(|c| c.p_alive).sum::<f64>()
         / inputs.customers.len().max(1) as f64;
-    let p = inputs.bgnbd;
+    let parameters = match inputs.model {
+        PurchaseModel::BgNbd(p) => {
+            format!("r {:.3}, α {:.3}, a {:.3}, b {:.3}", p.r, p.alpha, p.a, p.b)
+        }
+        PurchaseModel::ParetoNbd(p) => format!(
+            "r {:.3}, α {:.3}, s {:.3}, β {:.3}",
+            p.r, p.alpha, p.s, p.beta
+        ),
+    };
+    let at_zero = match inputs.model {
+        PurchaseModel::BgNbd(_) => {
+            " BG/NBD counts a customer without a repeat purchase as alive (P(alive) = 1 at frequency 0)."
+        }
+        PurchaseModel::ParetoNbd(_) => "",
+    };
     Section {
         id: "clv",
         title: "Customer lifetime value".to_owned(),
         lead: format!(
-            "BG/NBD (r {:.3}, α {:.3}, a {:.3}, b {:.3}, in {unit}) with Gamma-Gamma spend: {} customers worth {} over {} months; mean P(alive) {:.2}. BG/NBD counts a customer without a repeat purchase as alive (P(alive) = 1 at frequency 0).",
-            p.r,
-            p.alpha,
-            p.a,
-            p.b,
+            "{} ({parameters}, in {unit}) with Gamma-Gamma spend: {} customers worth {} over {} months; mean P(alive) {:.2}.{at_zero} {}",
+            inputs.model.label(),
             grouped(inputs.customers.len() as f64, 0),
             short(total),
             inputs.horizon_months,
-            mean_alive
+            mean_alive,
+            inputs.choice
         ),
         charts,
         tables,
@@ -401,7 +430,7 @@ pub fn section(inputs: &ClvInputs, assignments: Option<&[Assignment]>) -> Sectio
 mod tests {
     use super::*;
 
-    const MODEL: BgNbd = BgNbd {
+    const BG: custseg_clv::bgnbd::BgNbd = custseg_clv::bgnbd::BgNbd {
         r: 0.243,
         alpha: 4.414,
         a: 0.793,
@@ -423,7 +452,7 @@ mod tests {
 
     #[test]
     fn plane_matches_the_model_at_its_cells() {
-        let matrix = plane(2.0, 36.0, |s| MODEL.p_alive(s));
+        let matrix = plane(2.0, 36.0, |s| BG.p_alive(s));
         assert_eq!(matrix.frequencies, vec![0.0, 1.0, 2.0]);
         assert_eq!(matrix.recencies.len(), RECENCY_COLUMNS);
         assert_eq!(matrix.recencies[12], 36.0);
@@ -445,18 +474,35 @@ mod tests {
             customer(3, 9.0, 4.0, 1.0),
             customer(4, 12.0, 6.0, 1.0),
         ];
-        let groups = calibration_holdout(&MODEL, &customers, 39.0);
+        let pareto = PurchaseModel::ParetoNbd(custseg_clv::pareto_nbd::ParetoNbd {
+            r: 0.5533,
+            alpha: 10.578,
+            s: 0.6062,
+            beta: 11.669,
+        });
+        let groups = calibration_holdout(&[PurchaseModel::BgNbd(BG), pareto], &customers, 39.0);
         assert_eq!(groups.len(), 2);
         assert_eq!(
-            (groups[0].0.as_str(), groups[0].1, groups[0].2),
+            (
+                groups[0].label.as_str(),
+                groups[0].customers,
+                groups[0].actual
+            ),
             ("0", 2, 1.0)
         );
         assert_eq!(
-            (groups[1].0.as_str(), groups[1].1, groups[1].2),
+            (
+                groups[1].label.as_str(),
+                groups[1].customers,
+                groups[1].actual
+            ),
             ("7+", 2, 5.0)
         );
         let s = summary(0.0, 0.0, 38.0);
-        assert!((groups[0].3 - MODEL.expected_purchases(&s, 39.0).unwrap()).abs() < 1e-12);
+        assert!((groups[0].predicted[0] - BG.expected_purchases(&s, 39.0).unwrap()).abs() < 1e-12);
+        assert!(
+            (groups[0].predicted[1] - pareto.expected_purchases(&s, 39.0).unwrap()).abs() < 1e-12
+        );
     }
 
     #[test]

@@ -148,7 +148,7 @@ fn clv_bench(args: &BenchClvArgs) -> Result<()> {
         let mut total = 0.0;
         for s in &summaries {
             total += custseg_clv::clv::predict(
-                &purchases.params,
+                &custseg_clv::purchase_model::PurchaseModel::BgNbd(purchases.params),
                 &spend.params,
                 s,
                 TimeUnit::Days,

@@ -8,8 +8,9 @@ use anyhow::{Context, Result, bail};
 use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
 use custseg_clv::bgnbd::{self, FitOptions};
 use custseg_clv::clv::{ClvOptions, ClvPrediction, predict};
-use custseg_clv::gamma_gamma;
+use custseg_clv::purchase_model::{ModelChoice, PurchaseModel, choose, holdout_errors};
 use custseg_clv::summary::{CustomerSummary, Purchase, TimeUnit, check, summarize};
+use custseg_clv::{gamma_gamma, pareto_nbd};
 use custseg_data::pipeline::{self, FeaturesRequest, paths};
 use custseg_data::purchases::daily_purchases;
 use custseg_io::StagedOutput;
@@ -44,6 +45,8 @@ pub struct ClvRequest {
     pub fit: FitOptions,
     /// Fit on purchases up to and including this date; the rest is the holdout.
     pub calibration_end: Option<chrono::NaiveDate>,
+    /// Which purchase model CLV uses.
+    pub purchase_model: ModelChoice,
 }
 
 impl Default for ClvRequest {
@@ -53,6 +56,7 @@ impl Default for ClvRequest {
             options: ClvOptions::default(),
             fit: FitOptions::default(),
             calibration_end: None,
+            purchase_model: ModelChoice::Auto,
         }
     }
 }
@@ -71,6 +75,7 @@ impl ClvRequest {
                 ..FitOptions::default()
             },
             calibration_end,
+            purchase_model: settings.purchase_model,
         })
     }
 }
@@ -153,6 +158,7 @@ pub fn stage_clv(
         options,
         fit: fit_options,
         calibration_end,
+        ..
     } = *request;
     let clean = staged.current_path(paths::CLEAN);
     let daily = runtime.block_on(daily_purchases(&clean, engine))?;
@@ -183,36 +189,48 @@ pub fn stage_clv(
     let summaries = summarize(&purchases, end, unit)?;
     check(&summaries)?;
     let purchase_fit = bgnbd::fit(&summaries, &fit_options)?;
+    // Pareto/NBD is fitted when it can be compared on a holdout or is asked for: on data with
+    // almost no dropout its likelihood runs along a ridge to s -> 0 and costs seconds.
+    let pareto_fit = (calibration_end.is_some()
+        || request.purchase_model == ModelChoice::ParetoNbd)
+        .then(|| pareto_nbd::fit(&summaries, &fit_options))
+        .transpose()?;
     let spend_fit = gamma_gamma::fit(&summaries, &fit_options)?;
+
+    // Both purchase models on the holdout, then the choice between them.
+    let holdout_length = calibration_end.map(|_| (last_day - end) as f64 / unit.days());
+    let mut fitted = vec![(
+        PurchaseModel::BgNbd(purchase_fit.params),
+        purchase_fit.log_likelihood,
+    )];
+    if let Some(pareto) = &pareto_fit {
+        fitted.push((
+            PurchaseModel::ParetoNbd(pareto.params),
+            pareto.log_likelihood,
+        ));
+    }
+    let mut candidates = Vec::with_capacity(fitted.len());
+    for (model, log_likelihood) in fitted {
+        let errors = holdout_length
+            .map(|length| holdout_errors(&model, &summaries, length))
+            .transpose()?;
+        candidates.push((model, log_likelihood, errors));
+    }
+    let (chosen, reason) = choose(request.purchase_model, &candidates);
+    let purchase_model = candidates[chosen].0;
     let predictions = summaries
         .iter()
-        .map(|s| predict(&purchase_fit.params, &spend_fit.params, s, unit, &options))
+        .map(|s| predict(&purchase_model, &spend_fit.params, s, unit, &options))
         .collect::<Result<Vec<_>, _>>()?;
-
-    let holdout = calibration_end.map(|_| {
-        let span = (last_day - end) as f64 / unit.days();
-        let mut errors = Vec::with_capacity(summaries.len());
-        let mut predicted_total = 0.0;
-        let mut actual_total = 0.0;
-        for s in &summaries {
-            let predicted = purchase_fit
-                .params
-                .expected_purchases(s, span)
-                .unwrap_or(f64::NAN);
-            predicted_total += predicted;
-            actual_total += s.holdout_purchases;
-            errors.push(predicted - s.holdout_purchases);
+    let holdout = holdout_length.map(|length| {
+        let mut models = serde_json::Map::new();
+        for (model, _, errors) in &candidates {
+            models.insert(model.name().to_owned(), serde_json::json!(errors));
         }
-        let n = errors.len() as f64;
         serde_json::json!({
-            "model": "bg_nbd",
-            "holdout_length": span,
+            "holdout_length": length,
             "customers": summaries.len(),
-            "mae": errors.iter().map(|e| e.abs()).sum::<f64>() / n,
-            "rmse": (errors.iter().map(|e| e * e).sum::<f64>() / n).sqrt(),
-            "predicted_total": predicted_total,
-            "actual_total": actual_total,
-            "total_error": predicted_total - actual_total,
+            "models": models,
         })
     });
 
@@ -225,6 +243,7 @@ pub fn stage_clv(
     let warnings: Vec<String> = purchase_fit
         .warnings
         .iter()
+        .chain(pareto_fit.iter().flat_map(|f| &f.warnings))
         .chain(&spend_fit.warnings)
         .cloned()
         .collect();
@@ -234,7 +253,10 @@ pub fn stage_clv(
         "calibration_end": calibration_end,
         "customers": summaries.len(),
         "repeat_customers": summaries.iter().filter(|s| s.frequency > 0.0).count(),
+        "purchase_model": purchase_model,
+        "model_choice": { "rule": request.purchase_model, "reason": reason },
         "bg_nbd": purchase_fit,
+        "pareto_nbd": pareto_fit,
         "gamma_gamma": spend_fit,
         "clv": options,
         "holdout": holdout,
@@ -325,15 +347,37 @@ pub fn print_summary(outcome: &ClvOutcome) {
         total,
         total / outcome.predictions.len().max(1) as f64
     );
-    if let Some(holdout) = &model["holdout"].as_object() {
+    let pareto = &model["pareto_nbd"]["params"];
+    if pareto.is_object() {
         println!(
-            "holdout    MAE {:.3}, RMSE {:.3}, predicted {:.0} vs actual {:.0} purchases",
-            holdout["mae"].as_f64().unwrap_or(f64::NAN),
-            holdout["rmse"].as_f64().unwrap_or(f64::NAN),
-            holdout["predicted_total"].as_f64().unwrap_or(f64::NAN),
-            holdout["actual_total"].as_f64().unwrap_or(f64::NAN)
+            "Pareto/NBD r {:.4}, alpha {:.4}, s {:.4}, beta {:.4}; log-likelihood {:.2}; {}",
+            number(&pareto["r"]),
+            number(&pareto["alpha"]),
+            number(&pareto["s"]),
+            number(&pareto["beta"]),
+            number(&model["pareto_nbd"]["log_likelihood"]),
+            if model["pareto_nbd"]["converged"].as_bool() == Some(true) {
+                "converged"
+            } else {
+                "NOT converged"
+            }
         );
     }
+    if let Some(models) = model["holdout"]["models"].as_object() {
+        for (name, errors) in models {
+            println!(
+                "holdout    {name}: MAE {:.3}, RMSE {:.3}, predicted {:.0} vs actual {:.0} purchases",
+                number(&errors["mae"]),
+                number(&errors["rmse"]),
+                number(&errors["predicted_total"]),
+                number(&errors["actual_total"])
+            );
+        }
+    }
+    println!(
+        "purchases  {}",
+        model["model_choice"]["reason"].as_str().unwrap_or("")
+    );
     for warning in &outcome.warnings {
         println!("warning    {warning}");
     }

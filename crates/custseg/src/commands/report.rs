@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type, Int64Type, UInt8Type};
+use custseg_clv::purchase_model::PurchaseModel;
 use custseg_data::clean::QualityReport;
 use custseg_data::engine::EngineOptions;
 use custseg_data::insights::{Insights, insights, month_label};
@@ -464,6 +465,22 @@ fn clv_inputs(path: &dyn Fn(&str) -> PathBuf) -> Result<ClvInputs> {
     let model: serde_json::Value = serde_json::from_slice(&fs_err::read(&model_path)?)?;
     let bgnbd = serde_json::from_value(model["bg_nbd"]["params"].clone())
         .with_context(|| format!("`{}`: no BG/NBD parameters", model_path.display()))?;
+    let mut fitted = vec![PurchaseModel::BgNbd(bgnbd)];
+    if model["pareto_nbd"].is_object() {
+        let pareto =
+            serde_json::from_value(model["pareto_nbd"]["params"].clone()).with_context(|| {
+                format!(
+                    "`{}`: unreadable Pareto/NBD parameters",
+                    model_path.display()
+                )
+            })?;
+        fitted.push(PurchaseModel::ParetoNbd(pareto));
+    }
+    let chosen: PurchaseModel = match model.get("purchase_model") {
+        Some(value) => serde_json::from_value(value.clone())
+            .with_context(|| format!("`{}`: unreadable `purchase_model`", model_path.display()))?,
+        None => fitted[0],
+    };
     let unit_days = if model["unit"].as_str() == Some("weeks") {
         7.0
     } else {
@@ -500,7 +517,12 @@ fn clv_inputs(path: &dyn Fn(&str) -> PathBuf) -> Result<ClvInputs> {
         None => None,
     };
     Ok(ClvInputs {
-        bgnbd,
+        model: chosen,
+        fitted,
+        choice: model["model_choice"]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned(),
         unit_days,
         horizon_months: model["clv"]["horizon_months"].as_u64().unwrap_or(12) as u32,
         holdout_length,

@@ -211,7 +211,12 @@ fn clv_scores_every_customer_and_refuses_bad_settings() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
     assert!(stdout.contains("BG/NBD     r "), "{stdout}");
-    assert!(stdout.contains("holdout    MAE "), "{stdout}");
+    assert!(stdout.contains("holdout    bg_nbd: MAE "), "{stdout}");
+    assert!(stdout.contains("holdout    pareto_nbd: MAE "), "{stdout}");
+    assert!(
+        stdout.contains("has the smaller holdout MAE per customer"),
+        "{stdout}"
+    );
     let model: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("out/clv/model.json")).unwrap())
             .unwrap();
@@ -225,8 +230,50 @@ fn clv_scores_every_customer_and_refuses_bad_settings() {
     for name in ["r", "alpha", "a", "b"] {
         assert!(model["bg_nbd"]["params"][name].as_f64().unwrap() > 0.0);
     }
-    assert!(model["holdout"]["mae"].as_f64().unwrap() >= 0.0);
+    // Both purchase models on the holdout; the one with the smaller MAE is used.
+    let models = &model["holdout"]["models"];
+    let (bg, pareto) = (
+        models["bg_nbd"]["mae"].as_f64().unwrap(),
+        models["pareto_nbd"]["mae"].as_f64().unwrap(),
+    );
+    assert!(bg >= 0.0 && pareto >= 0.0);
+    let expected = if bg <= pareto { "bg_nbd" } else { "pareto_nbd" };
+    assert_eq!(model["purchase_model"]["model"], expected);
     assert!(dir.path().join("out/clv/predictions.parquet").exists());
+
+    // The report of this output has the lifetime-value section with the holdout check of
+    // both models.
+    let output = custseg(dir.path(), &["-q", "report", "--out", "out"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let page = std::fs::read_to_string(dir.path().join("out/report/index.html")).unwrap();
+    assert!(page.contains("data-section=\"clv\""));
+    assert!(page.contains("Holdout purchases: actual and predicted"));
+    assert!(page.contains("Pareto/NBD mean"));
+    assert!(
+        !page.contains("data-section=\"segments\""),
+        "no model was trained here"
+    );
+
+    // A named purchase model is used whatever the holdout says.
+    let output = custseg(
+        dir.path(),
+        &[
+            "-q",
+            "clv",
+            "--input",
+            "demo.parquet",
+            "--out",
+            "named",
+            "--purchase-model",
+            "pareto_nbd",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let named: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("named/clv/model.json")).unwrap())
+            .unwrap();
+    assert_eq!(named["purchase_model"]["model"], "pareto_nbd");
+    assert!(named["pareto_nbd"]["params"]["s"].as_f64().unwrap() > 0.0);
 
     // Bad settings: a clear error, exit 1, and nothing written.
     for (args, expected) in [
@@ -237,6 +284,10 @@ fn clv_scores_every_customer_and_refuses_bad_settings() {
         (vec!["--unit", "months"], "expected days or weeks"),
         (vec!["--discount-rate", "1.5"], "discount_rate"),
         (vec!["--horizon-months", "0"], "horizon_months"),
+        (
+            vec!["--purchase-model", "gamma"],
+            "expected auto, bg_nbd or pareto_nbd",
+        ),
     ] {
         let mut argv = vec!["-q", "clv", "--input", "demo.parquet", "--out", "bad"];
         argv.extend(args);
