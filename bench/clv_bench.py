@@ -6,8 +6,13 @@ custseg writes `clv/summary.parquet` (`custseg clv`), then `custseg bench clv` t
 scoring in-process; lifetimes 0.11.3 fits the same summary in this script. Parameters are
 compared to 4 significant digits and the CLV totals side by side.
 
+Then BG/NBD on 1,000,000 customers simulated from the BG/NBD process (`custseg bench
+clv-simulated`, seeds 1..5): fit and scoring time, peak memory before and after the fit, and the
+fitted parameters' distance from the truth, relative and in standard errors; lifetimes fits the
+first sample too.
+
 Usage:
-  python3 bench/clv_bench.py [--runs 5] [--python /tmp/baselines/bin/python]
+  python3 bench/clv_bench.py [--runs 5] [--python /tmp/baselines/bin/python] [--skip-lifetimes-simulated]
   /tmp/baselines/bin/pip install lifetimes==0.11.3
 """
 from __future__ import annotations
@@ -44,11 +49,26 @@ print(json.dumps({"bg_nbd_seconds": med(bg_t), "gamma_gamma_seconds": med(gg_t),
 """
 
 
+LIFETIMES_SIMULATED = r"""
+import json, sys, time, warnings
+warnings.filterwarnings("ignore")
+import pandas as pd
+from lifetimes import BetaGeoFitter
+s = pd.read_parquet(sys.argv[1])
+t0 = time.perf_counter(); bg = BetaGeoFitter(penalizer_coef=0.0).fit(s.frequency, s.recency, s["T"]); t1 = time.perf_counter()
+print(json.dumps({"bg_nbd_seconds": t1 - t0, "bg_nbd": bg.params_.to_dict()}))
+"""
+
+
 def run(argv: list[str]) -> str:
     result = subprocess.run(argv, capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"failed: {' '.join(argv)}\n{result.stderr}")
     return result.stdout
+
+
+def describe(params: dict) -> str:
+    return ", ".join(f"{k} {params[k]:.4f}" for k in ("r", "alpha", "a", "b"))
 
 
 def same4(a: float, b: float) -> bool:
@@ -59,6 +79,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--python", default="/tmp/baselines/bin/python")
+    parser.add_argument("--simulated-customers", type=int, default=1_000_000)
+    parser.add_argument("--seeds", type=int, default=5, help="simulated samples (seeds 1..N)")
+    parser.add_argument("--skip-lifetimes-simulated", action="store_true",
+                        help="do not fit lifetimes on the simulated customers (it takes minutes)")
     args = parser.parse_args()
     subprocess.run(["cargo", "build", "--release", "--bin", "custseg"], cwd=ROOT, check=True, capture_output=True)
     binary = str((Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "custseg").resolve())
@@ -80,6 +104,29 @@ def main() -> None:
             a, b = ours[model][name], theirs[model][name]
             print(f"| {model} {name} | {a:.6g} | {b:.6g} | {'yes' if same4(a, b) else 'NO'} |")
     print(f"| CLV total (12 months, 1 %/month) | {ours['clv_total']:.1f} | {theirs['clv_total']:.1f} | {'yes' if same4(ours['clv_total'], theirs['clv_total']) else 'NO'} |")
+
+    # BG/NBD on customers simulated from the BG/NBD process (the CDNOW parameters, in weeks).
+    n = args.simulated_customers
+    print(f"\n## BG/NBD on {n:,} simulated customers (truth r 0.243, alpha 4.414, a 0.793, b 2.426; T uniform to 78 weeks)\n")
+    print("| seed | fit (s) | P(alive) + expected purchases of all (s) | peak RSS before / after fit (MiB) | relative error r, alpha, a, b (%) | errors in standard errors |")
+    print("| ---: | ---: | ---: | ---: | --- | --- |")
+    dumped = work / "simulated.parquet"
+    for seed in range(1, args.seeds + 1):
+        argv = [binary, "bench", "clv-simulated", "--customers", str(n), "--seed", str(seed), "--repeat", str(args.runs if seed == 1 else 1)]
+        if seed == 1:
+            argv += ["--dump", str(dumped)]
+        sim = json.loads(run(argv))
+        truth, fitted, se = sim["truth"], sim["fitted"], sim["standard_errors"]
+        z = [(fitted[k] - truth[k]) / e for k, e in zip(("r", "alpha", "a", "b"), se)]
+        print(f"| {seed} | {sim['fit_median_seconds']:.3f} | {sim['score_median_seconds']:.3f} | {sim['peak_rss_mib_before_fit']:.0f} / {sim['peak_rss_mib']:.0f} | "
+              f"{', '.join(f'{100 * e:.2f}' for e in sim['relative_errors'])} | {', '.join(f'{v:+.2f}' for v in z)} |")
+        if seed == 1:
+            first = sim
+    if not args.skip_lifetimes_simulated:
+        peer = json.loads(run([args.python, "-c", LIFETIMES_SIMULATED, str(dumped)]))
+        print(f"\nSeed 1 fitted by lifetimes 0.11.3 on the same customers: {peer['bg_nbd_seconds']:.2f} s "
+              f"({peer['bg_nbd_seconds'] / first['fit_median_seconds']:.1f}x custseg's {first['fit_median_seconds']:.3f} s); "
+              f"parameters {describe(peer['bg_nbd'])} vs custseg {describe(first['fitted'])}.")
 
 
 if __name__ == "__main__":

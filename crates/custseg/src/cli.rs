@@ -140,6 +140,9 @@ pub struct RunArgs {
     /// Leave out the lifetime-value stage (also `[clv] in_run = false`).
     #[arg(long)]
     pub skip_clv: bool,
+    /// Leave out the report stage.
+    #[arg(long, conflicts_with = "report_format")]
+    pub skip_report: bool,
 }
 
 /// What `custseg report` writes besides `report/index.html`.
@@ -326,6 +329,32 @@ pub enum BenchCommand {
     Search(BenchSearchArgs),
     /// BG/NBD + Gamma-Gamma fits and 12-month CLV scoring on a `clv/summary.parquet`.
     Clv(BenchClvArgs),
+    /// BG/NBD on customers simulated from the BG/NBD process: fit time, scoring time, peak
+    /// memory, and how close the fit comes to the parameters simulated.
+    ClvSimulated(BenchClvSimulatedArgs),
+}
+
+/// `custseg bench clv-simulated`.
+#[derive(Debug, Args)]
+pub struct BenchClvSimulatedArgs {
+    /// Customers to simulate.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub customers: usize,
+    /// The parameters simulated: r, alpha, a, b (default: the CDNOW fit, in weeks).
+    #[arg(long, value_delimiter = ',', default_value = "0.243,4.414,0.793,2.426")]
+    pub truth: Vec<f64>,
+    /// Longest observation, in the parameters' time unit (customers' T are uniform up to it).
+    #[arg(long, default_value_t = 78.0)]
+    pub max_t: f64,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Timed repetitions.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
+    /// Also write the simulated summary here (Parquet), for a peer to fit the same customers.
+    #[arg(long)]
+    pub dump: Option<PathBuf>,
 }
 
 /// `custseg bench clv`.

@@ -5,6 +5,7 @@ use std::io::Write as _;
 use std::time::Instant;
 
 use anyhow::Result;
+use custseg_clv::summary::CustomerSummary;
 use custseg_ml::kmeans::KMeansParams;
 use custseg_ml::pca::Pca;
 use custseg_ml::scaling::Scaler;
@@ -12,7 +13,9 @@ use custseg_ml::search::search;
 use ndarray::{ArrayView2, Axis};
 
 use super::model_stage::training_columns;
-use crate::cli::{BenchClvArgs, BenchCommand, BenchKmeansArgs, BenchSearchArgs};
+use crate::cli::{
+    BenchClvArgs, BenchClvSimulatedArgs, BenchCommand, BenchKmeansArgs, BenchSearchArgs,
+};
 use crate::settings::Settings;
 use crate::tables::read_customer_table;
 
@@ -22,6 +25,7 @@ pub fn run(command: &BenchCommand, settings: &Settings) -> Result<()> {
         BenchCommand::Kmeans(args) => kmeans(args),
         BenchCommand::Search(args) => search_bench(args, settings),
         BenchCommand::Clv(args) => clv_bench(args),
+        BenchCommand::ClvSimulated(args) => clv_simulated_bench(args),
     }
 }
 
@@ -111,7 +115,7 @@ fn search_bench(args: &BenchSearchArgs, settings: &Settings) -> Result<()> {
 }
 
 fn clv_bench(args: &BenchClvArgs) -> Result<()> {
-    use custseg_clv::summary::{CustomerSummary, TimeUnit};
+    use custseg_clv::summary::TimeUnit;
     let columns: Vec<String> = ["frequency", "recency", "T", "monetary_value"]
         .iter()
         .map(|c| (*c).to_owned())
@@ -170,6 +174,102 @@ fn clv_bench(args: &BenchClvArgs) -> Result<()> {
             "fit_best_seconds": fit_best, "fit_median_seconds": fit_median,
             "fit_and_score_best_seconds": best, "fit_and_score_median_seconds": median,
             "bg_nbd": purchases.params, "gamma_gamma": spend.params, "clv_total": total,
+        })
+    );
+    Ok(())
+}
+
+/// Peak resident memory of this process so far (`VmHWM`), in MiB; `None` off Linux.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn clv_simulated_bench(args: &BenchClvSimulatedArgs) -> Result<()> {
+    let [r, alpha, a, b] = args.truth[..] else {
+        anyhow::bail!("`--truth` takes four numbers: r,alpha,a,b");
+    };
+    let clock = Instant::now();
+    let simulated =
+        custseg_datagen::simulate_bgnbd(args.customers, (r, alpha, a, b), args.max_t, args.seed)
+            .map_err(|e| anyhow::anyhow!("simulation: {e}"))?;
+    let summaries: Vec<CustomerSummary> = simulated
+        .iter()
+        .enumerate()
+        .map(|(i, c)| CustomerSummary {
+            customer: i as i64,
+            frequency: c.x,
+            recency: c.t_x,
+            t: c.t,
+            monetary_value: 0.0,
+            holdout_purchases: 0.0,
+            holdout_spend: 0.0,
+        })
+        .collect();
+    drop(simulated);
+    let simulate_seconds = clock.elapsed().as_secs_f64();
+    if let Some(path) = &args.dump {
+        let column = |f: fn(&CustomerSummary) -> f64| -> arrow::array::ArrayRef {
+            std::sync::Arc::new(arrow::array::Float64Array::from_iter_values(
+                summaries.iter().map(f),
+            ))
+        };
+        let batch = arrow::array::RecordBatch::try_from_iter([
+            ("frequency", column(|s| s.frequency)),
+            ("recency", column(|s| s.recency)),
+            ("T", column(|s| s.t)),
+        ])?;
+        let mut writer = parquet::arrow::ArrowWriter::try_new(
+            fs_err::File::create(path)?,
+            batch.schema(),
+            None,
+        )?;
+        writer.write(&batch)?;
+        writer.close()?;
+    }
+    let memory_before_fit = peak_rss_mib();
+    let options = custseg_clv::bgnbd::FitOptions::default();
+    let (mut fits, mut scores, mut last) = (Vec::new(), Vec::new(), None);
+    for _ in 0..args.repeat.max(1) {
+        let clock = Instant::now();
+        let fit = custseg_clv::bgnbd::fit(&summaries, &options)?;
+        fits.push(clock.elapsed().as_secs_f64());
+        let clock = Instant::now();
+        let mut expected = 0.0;
+        let mut alive = 0.0;
+        for s in &summaries {
+            alive += fit.params.p_alive(s);
+            expected += fit.params.expected_purchases(s, args.max_t / 2.0)?;
+        }
+        scores.push(clock.elapsed().as_secs_f64());
+        last = Some((fit, alive, expected));
+    }
+    let (fit, alive, expected) = last.expect("at least one repetition");
+    let fitted = [fit.params.r, fit.params.alpha, fit.params.a, fit.params.b];
+    let relative_errors: Vec<f64> = fitted
+        .iter()
+        .zip([r, alpha, a, b])
+        .map(|(f, t)| (f - t).abs() / t)
+        .collect();
+    let (fit_best, fit_median) = summary(fits);
+    let (score_best, score_median) = summary(scores);
+    println!(
+        "{}",
+        serde_json::json!({
+            "benchmark": "clv_simulated", "customers": summaries.len(),
+            "repeat_customers": summaries.iter().filter(|s| s.frequency > 0.0).count(),
+            "simulate_seconds": simulate_seconds,
+            "fit_best_seconds": fit_best, "fit_median_seconds": fit_median,
+            "score_best_seconds": score_best, "score_median_seconds": score_median,
+            "truth": {"r": r, "alpha": alpha, "a": a, "b": b},
+            "fitted": fit.params, "standard_errors": fit.standard_errors,
+            "relative_errors": relative_errors,
+            "max_relative_error": relative_errors.iter().fold(0.0f64, |m, e| m.max(*e)),
+            "converged": fit.converged, "iterations": fit.iterations,
+            "mean_p_alive": alive / summaries.len() as f64, "expected_purchases_total": expected,
+            "peak_rss_mib_before_fit": memory_before_fit, "peak_rss_mib": peak_rss_mib(),
         })
     );
     Ok(())

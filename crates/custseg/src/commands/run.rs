@@ -83,13 +83,19 @@ pub fn run(args: &RunArgs, mut settings: Settings, quiet: bool) -> Result<()> {
         &progress,
     )
     .with_context(failed)?;
-    let drawn = super::report::stage_report(
-        &mut staged,
-        &settings.engine,
-        &settings.model,
-        args.report_format == ReportFormat::Png,
-    )
-    .with_context(failed)?;
+    let drawn = if args.skip_report {
+        None
+    } else {
+        Some(
+            super::report::stage_report(
+                &mut staged,
+                &settings.engine,
+                &settings.model,
+                args.report_format == ReportFormat::Png,
+            )
+            .with_context(failed)?,
+        )
+    };
     let files = staged.commit()?;
 
     let report = &features.report;
@@ -111,7 +117,9 @@ pub fn run(args: &RunArgs, mut settings: Settings, quiet: bool) -> Result<()> {
         clv::print_summary(value);
     }
     model_stage::print_summary(&model);
-    super::report::print_summary(&drawn);
+    if let Some(drawn) = &drawn {
+        super::report::print_summary(drawn);
+    }
     for file in files {
         println!("wrote      {}", file.display());
     }

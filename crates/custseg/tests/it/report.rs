@@ -198,4 +198,38 @@ fn skip_clv_leaves_the_lifetime_value_stage_out() {
     assert!(!dir.path().join("out/clv").exists());
     let page = std::fs::read_to_string(dir.path().join("out/report/index.html")).unwrap();
     assert!(!page.contains("data-section=\"clv\""));
+
+    // Without the report stage the earlier report stays as it was; asking for PNGs of a
+    // report that is skipped is a usage error.
+    let output = custseg(
+        dir.path(),
+        &[
+            "-q",
+            "run",
+            "--demo",
+            "--out",
+            "out",
+            "--skip-clv",
+            "--skip-report",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(!text(&output.stdout).contains("report     "));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/report/index.html")).unwrap(),
+        page
+    );
+    let output = custseg(
+        dir.path(),
+        &[
+            "run",
+            "--demo",
+            "--out",
+            "out",
+            "--skip-report",
+            "--format",
+            "png",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
 }
