@@ -41,6 +41,8 @@ pub enum Command {
     Clv(Box<ClvArgs>),
     /// The report: one self-contained HTML page of charts from a run's outputs.
     Report(ReportArgs),
+    /// The prediction API over HTTP (Vertex AI request shape), with lifetime value.
+    Serve(ServeArgs),
     /// Show the effective settings.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -152,6 +154,36 @@ pub enum ReportFormat {
     Html,
     /// The HTML page and each chart as `report/<chart>.png`.
     Png,
+}
+
+/// `custseg serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The model file (`out/model/model.json`). A changed file is picked up without a restart.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Address to listen on. `AIP_HTTP_PORT` (set by Vertex AI) overrides it with `0.0.0.0:PORT`.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Lifetime-value outputs to serve (`clv/model.json` and `clv/predictions.parquet` in this
+    /// directory). Default: `clv/` beside the model's `model/` directory, when it exists.
+    #[arg(long)]
+    pub clv: Option<PathBuf>,
+    /// The model's name in answers. Default: the model file's directory's parent's name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// File holding a bearer token required on prediction and admin routes.
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+    /// Largest request body in bytes (Vertex AI's limit is 1.5 MB).
+    #[arg(long, default_value_t = 1_500_000)]
+    pub max_body_bytes: usize,
+    /// Most instances in one request.
+    #[arg(long, default_value_t = 10_000)]
+    pub max_instances: usize,
+    /// How often the model file is checked for a change, in milliseconds (0: never).
+    #[arg(long, default_value_t = 1000)]
+    pub reload_interval_ms: u64,
 }
 
 /// `custseg report`.

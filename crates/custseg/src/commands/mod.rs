@@ -9,6 +9,7 @@ mod model_stage;
 mod predict;
 mod report;
 mod run;
+mod serve;
 mod train;
 
 use anyhow::Result;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Predict(args) => predict::run(&args),
         Command::Clv(args) => clv::run(&args, settings, cli.quiet),
         Command::Report(args) => report::run(&args, &settings),
+        Command::Serve(args) => serve::run(&args),
         Command::Config(command) => config::run(&command, &settings),
         Command::Bench(command) => bench::run(&command, &settings),
     }

@@ -8,3 +8,4 @@ mod cli;
 mod model;
 mod predict;
 mod report;
+mod serve;

@@ -1,0 +1,36 @@
+//! The prediction API: segments (Vertex AI's `{"instances": ...}` shape) and lifetime value over
+//! HTTP with axum. [`router`] builds the routes over an [`AppState`]; the binary loads the
+//! model files into a [`ServedModel`] and binds the socket.
+//!
+//! No DataFusion, no file formats: the state is built from already-loaded models.
+
+pub mod error;
+pub mod explain;
+pub mod instances;
+pub mod routes;
+pub mod state;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+pub use error::{ApiError, ErrorCode};
+pub use state::{AppState, ClvService, ServeOptions, ServedModel, StoredClv};
+
+/// The routes over `state`: the prediction and health routes at their configured paths (Vertex
+/// AI's `AIP_PREDICT_ROUTE` and `AIP_HEALTH_ROUTE`), `/v1/model`, `/v1/clv` and
+/// `/v1/clv/{customer}`.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limit = state.options.max_body_bytes;
+    Router::new()
+        .route(&state.options.predict_route, post(routes::predict))
+        .route(&state.options.health_route, get(routes::health))
+        .route("/v1/model", get(routes::model))
+        .route("/v1/clv", post(routes::clv))
+        .route("/v1/clv/{customer}", get(routes::clv_customer))
+        .fallback(routes::not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}

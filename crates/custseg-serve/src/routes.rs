@@ -1,0 +1,296 @@
+//! The routes: prediction in the Vertex AI shape, lifetime value, the model's description and
+//! health. Each handler turns every failure into an [`ApiError`]; none panics on input.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use custseg_clv::clv::predict as clv_predict;
+use custseg_clv::summary::CustomerSummary;
+use custseg_model::predict::DESCRIPTIVE_COLUMNS;
+use ndarray::Array2;
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, ErrorCode};
+use crate::explain::explain;
+use crate::instances::parse;
+use crate::state::AppState;
+
+/// Fields of a lifetime-value instance, in order.
+pub const CLV_FIELDS: [&str; 4] = ["frequency", "recency", "T", "monetary_value"];
+
+fn body_or_error(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        let status = rejection.status().as_u16();
+        if status == 413 {
+            ApiError::with_status(
+                413,
+                ErrorCode::BodyTooLarge,
+                format!("the body is over the limit of {limit} bytes"),
+            )
+        } else {
+            ApiError::with_status(status, ErrorCode::MalformedRequest, rejection.body_text())
+        }
+    })
+}
+
+/// Checks the bearer token when the server has one.
+pub fn authorise(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(token) = &state.options.token else {
+        return Ok(());
+    };
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    // Compared in full whatever the prefix matched, so timing says nothing about the token.
+    let matches = given.is_some_and(|g| {
+        g.len() == token.len()
+            && g.bytes()
+                .zip(token.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    });
+    if matches {
+        Ok(())
+    } else {
+        Err(ApiError::with_status(
+            401,
+            ErrorCode::Unauthorized,
+            "missing or wrong bearer token",
+        ))
+    }
+}
+
+/// `POST /predict`.
+pub async fn predict(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    authorise(&state, &headers)?;
+    let body = body_or_error(body, state.options.max_body_bytes)?;
+    let served = state.current();
+    let model = &served.model;
+    let _clock = Instant::now();
+    let request = parse(
+        &body,
+        &model.features,
+        &DESCRIPTIVE_COLUMNS,
+        state.options.max_instances,
+    )?;
+    let n = request.rows.len();
+    let flat: Vec<f64> = request.rows.iter().flatten().copied().collect();
+    let x = Array2::from_shape_vec((n, model.features.len()), flat)
+        .map_err(|e| ApiError::with_status(500, ErrorCode::Internal, e.to_string()))?;
+    let predictions = model
+        .predict_matrix(x.view())
+        .map_err(|e| ApiError::with_status(500, ErrorCode::Internal, e.to_string()))?;
+    if let Some(index) = predictions.iter().position(|p| !p.distance.is_finite()) {
+        return Err(ApiError {
+            instance: Some(index),
+            ..ApiError::with_status(
+                422,
+                ErrorCode::InvalidValue,
+                format!(
+                    "instance {index}: its values are too large for the model to score (the scaled distance is not finite)"
+                ),
+            )
+        });
+    }
+    let distances = if request.explain {
+        Some(
+            model
+                .distances(x.view())
+                .map_err(|e| ApiError::with_status(500, ErrorCode::Internal, e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    let out: Vec<Value> = predictions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut item = json!({
+                "cluster": p.cluster,
+                "segment": p.segment,
+                "distance": p.distance,
+                "outlier": p.outlier,
+            });
+            if let Some(distances) = &distances {
+                item["explanation"] = json!(explain(model, &request.rows[i], &distances[i]));
+            }
+            item
+        })
+        .collect();
+    Ok(Json(json!({
+        "predictions": out,
+        "model": { "name": served.name, "version": served.version },
+    })))
+}
+
+/// `POST /v1/clv`: P(alive), expected purchases, expected spend and CLV from a history.
+pub async fn clv(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    authorise(&state, &headers)?;
+    let body = body_or_error(body, state.options.max_body_bytes)?;
+    let served = state.current();
+    let Some(service) = &served.clv else {
+        return Err(ApiError::with_status(
+            404,
+            ErrorCode::NoClvModel,
+            "this server has no lifetime-value model (start it with `--clv`)",
+        ));
+    };
+    let names: Vec<String> = CLV_FIELDS.iter().map(|f| (*f).to_owned()).collect();
+    let request = parse(&body, &names, &["CustomerID"], state.options.max_instances)?;
+    let mut out = Vec::with_capacity(request.rows.len());
+    for (index, row) in request.rows.iter().enumerate() {
+        let summary = CustomerSummary {
+            customer: request.customer_ids[index].unwrap_or(0),
+            frequency: row[0],
+            recency: row[1],
+            t: row[2],
+            monetary_value: row[3],
+            holdout_purchases: 0.0,
+            holdout_spend: 0.0,
+        };
+        for (value, field) in row.iter().zip(CLV_FIELDS) {
+            if *value < 0.0 {
+                return Err(ApiError::at(
+                    ErrorCode::InvalidValue,
+                    index,
+                    field,
+                    format!("instance {index}: `{field}` is negative"),
+                ));
+            }
+        }
+        if summary.recency > summary.t {
+            return Err(ApiError::at(
+                ErrorCode::InvalidValue,
+                index,
+                "recency",
+                format!(
+                    "instance {index}: `recency` {} is beyond `T` {}",
+                    summary.recency, summary.t
+                ),
+            ));
+        }
+        if summary.frequency.fract() != 0.0 {
+            return Err(ApiError::at(
+                ErrorCode::InvalidValue,
+                index,
+                "frequency",
+                format!(
+                    "instance {index}: `frequency` counts purchases; {} is not whole",
+                    summary.frequency
+                ),
+            ));
+        }
+        let p = clv_predict(
+            &service.purchase,
+            &service.spend,
+            &summary,
+            service.unit,
+            &service.options,
+        )
+        .map_err(|e| ApiError {
+            instance: Some(index),
+            ..ApiError::with_status(422, ErrorCode::InvalidValue, e.to_string())
+        })?;
+        if ![p.p_alive, p.expected_purchases, p.expected_value, p.clv]
+            .iter()
+            .all(|v| v.is_finite())
+        {
+            return Err(ApiError {
+                instance: Some(index),
+                ..ApiError::with_status(
+                    422,
+                    ErrorCode::InvalidValue,
+                    format!("instance {index}: the models give no finite value for this history"),
+                )
+            });
+        }
+        out.push(json!({
+            "p_alive": p.p_alive,
+            "expected_purchases": p.expected_purchases,
+            "expected_value": p.expected_value,
+            "clv": p.clv,
+        }));
+    }
+    Ok(Json(json!({
+        "predictions": out,
+        "model": { "name": served.name, "version": served.version, "purchase_model": service.purchase.name(), "horizon_months": service.options.horizon_months },
+    })))
+}
+
+/// `GET /v1/clv/{customer}`: the stored prediction of a known customer.
+pub async fn clv_customer(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(customer): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorise(&state, &headers)?;
+    let served = state.current();
+    let Some(service) = &served.clv else {
+        return Err(ApiError::with_status(
+            404,
+            ErrorCode::NoClvModel,
+            "this server has no lifetime-value model (start it with `--clv`)",
+        ));
+    };
+    let id: i64 = customer.parse().map_err(|_| ApiError {
+        field: Some("customer".into()),
+        ..ApiError::bad_request(
+            ErrorCode::NotANumber,
+            format!("customer id `{customer}` is not a whole number"),
+        )
+    })?;
+    let stored = service.customers.get(&id).ok_or_else(|| {
+        ApiError::with_status(
+            404,
+            ErrorCode::NotFound,
+            format!("no lifetime-value prediction for customer {id}"),
+        )
+    })?;
+    Ok(Json(
+        json!({ "CustomerID": id, "prediction": stored, "model": { "name": served.name, "version": served.version } }),
+    ))
+}
+
+/// `GET /v1/model`.
+pub async fn model(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    authorise(&state, &headers)?;
+    let served = state.current();
+    let m = &served.model;
+    Ok(Json(json!({
+        "name": served.name,
+        "version": served.version,
+        "features": m.features,
+        "segments": m.segments.iter().map(|s| json!({"cluster": s.id, "segment": s.name, "size": s.size, "description": s.description})).collect::<Vec<_>>(),
+        "selection": m.selection,
+        "metrics": m.metrics,
+        "clv": served.clv.as_ref().map(|c| json!({"purchase_model": c.purchase, "spend_model": c.spend, "customers": c.customers.len(), "horizon_months": c.options.horizon_months})),
+    })))
+}
+
+/// `GET /health`.
+pub async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let served = state.current();
+    Json(json!({ "status": "ok", "model": { "name": served.name, "version": served.version } }))
+}
+
+/// Any other path.
+pub async fn not_found() -> ApiError {
+    ApiError::with_status(404, ErrorCode::NotFound, "no such route")
+}

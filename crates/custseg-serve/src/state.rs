@@ -1,0 +1,125 @@
+//! What the server serves: the segmentation model and, when loaded, the lifetime-value model
+//! and its stored per-customer predictions. Swapped whole on reload, so a request in flight
+//! keeps the model it started with.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use custseg_clv::clv::ClvOptions;
+use custseg_clv::gamma_gamma::GammaGamma;
+use custseg_clv::purchase_model::PurchaseModel;
+use custseg_clv::summary::TimeUnit;
+use custseg_model::ModelFile;
+use serde::Serialize;
+
+/// One customer's stored lifetime-value prediction (from `clv/predictions.parquet`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StoredClv {
+    /// Repeat purchases.
+    pub frequency: f64,
+    /// t_x.
+    pub recency: f64,
+    /// T.
+    #[serde(rename = "T")]
+    pub t: f64,
+    /// Mean repeat-purchase spend.
+    pub monetary_value: f64,
+    /// P(alive).
+    pub p_alive: f64,
+    /// Expected purchases over the horizon.
+    pub expected_purchases: f64,
+    /// Expected spend per purchase.
+    pub expected_value: f64,
+    /// Discounted CLV over the horizon.
+    pub clv: f64,
+}
+
+/// The lifetime-value model.
+#[derive(Debug, Clone)]
+pub struct ClvService {
+    /// The purchase model CLV uses.
+    pub purchase: PurchaseModel,
+    /// The spend model.
+    pub spend: GammaGamma,
+    /// Time unit of recency and T.
+    pub unit: TimeUnit,
+    /// Horizon, discount rate, margin.
+    pub options: ClvOptions,
+    /// Stored predictions by customer.
+    pub customers: HashMap<i64, StoredClv>,
+}
+
+/// A model being served.
+#[derive(Debug, Clone)]
+pub struct ServedModel {
+    /// Its name.
+    pub name: String,
+    /// Its version (the model file's content hash unless a registry gives one).
+    pub version: String,
+    /// The segmentation model.
+    pub model: ModelFile,
+    /// The lifetime-value model, when loaded.
+    pub clv: Option<ClvService>,
+}
+
+/// Limits and options of the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// Largest request body, in bytes (Vertex AI's own limit is 1.5 MB).
+    pub max_body_bytes: usize,
+    /// Most instances in one request.
+    pub max_instances: usize,
+    /// Bearer token required on prediction and admin routes, when set.
+    pub token: Option<String>,
+    /// Path of the health route (`AIP_HEALTH_ROUTE`).
+    pub health_route: String,
+    /// Path of the prediction route (`AIP_PREDICT_ROUTE`).
+    pub predict_route: String,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1_500_000,
+            max_instances: 10_000,
+            token: None,
+            health_route: "/health".into(),
+            predict_route: "/predict".into(),
+        }
+    }
+}
+
+/// Shared by every request.
+#[derive(Debug)]
+pub struct AppState {
+    current: RwLock<Arc<ServedModel>>,
+    /// Limits and options.
+    pub options: ServeOptions,
+}
+
+impl AppState {
+    /// A state serving `model`.
+    pub fn new(model: ServedModel, options: ServeOptions) -> Self {
+        Self {
+            current: RwLock::new(Arc::new(model)),
+            options,
+        }
+    }
+
+    /// The model now served; a request keeps this one even if a reload swaps it meanwhile.
+    pub fn current(&self) -> Arc<ServedModel> {
+        match self.current.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Serves `model` from the next request on.
+    pub fn replace(&self, model: ServedModel) {
+        let model = Arc::new(model);
+        match self.current.write() {
+            Ok(mut guard) => *guard = model,
+            Err(poisoned) => *poisoned.into_inner() = model,
+        }
+    }
+}

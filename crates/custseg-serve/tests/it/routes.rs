@@ -1,0 +1,396 @@
+//! Every route through `router().oneshot(...)`.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use custseg_serve::{ServeOptions, router};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::state;
+
+async fn call(
+    app: axum::Router,
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    token: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request
+        .header("content-type", "application/json")
+        .body(body.map_or_else(Body::empty, Body::from))
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| json!({"raw": String::from_utf8_lossy(&bytes)}));
+    (status, value)
+}
+
+fn instance(model: &custseg_model::ModelFile, scale: f64) -> Value {
+    let object: serde_json::Map<String, Value> = model
+        .features
+        .iter()
+        .enumerate()
+        .map(|(j, f)| (f.clone(), json!(scale * (j as f64 + 1.0))))
+        .collect();
+    Value::Object(object)
+}
+
+#[tokio::test]
+async fn predict_answers_in_the_vertex_shape_and_matches_the_model() {
+    let state = state(ServeOptions::default());
+    let served = state.current();
+    let model = &served.model;
+    let objects = json!({"instances": [instance(model, 1.0), instance(model, 40.0)]});
+    let (status, body) = call(
+        router(state.clone()),
+        "POST",
+        "/predict",
+        Some(objects.to_string()),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["model"],
+        json!({"name": "segments", "version": "abc123"})
+    );
+    let predictions = body["predictions"].as_array().unwrap();
+    assert_eq!(predictions.len(), 2);
+    // The same answer as the model file gives, for the same rows.
+    let rows: Vec<f64> = [1.0, 40.0]
+        .iter()
+        .flat_map(|s| (0..model.features.len()).map(move |j| s * (j as f64 + 1.0)))
+        .collect();
+    let x = ndarray::Array2::from_shape_vec((2, model.features.len()), rows.clone()).unwrap();
+    let expected = model.predict_matrix(x.view()).unwrap();
+    for (got, want) in predictions.iter().zip(&expected) {
+        assert_eq!(got["cluster"], json!(want.cluster));
+        assert_eq!(got["segment"], json!(want.segment));
+        assert_eq!(got["outlier"], json!(want.outlier));
+        assert!((got["distance"].as_f64().unwrap() - want.distance).abs() < 1e-12);
+    }
+    // Arrays in feature order give the same answer.
+    let arrays = json!({"instances": [rows[..model.features.len()].to_vec()]});
+    let (_, by_array) = call(
+        router(state.clone()),
+        "POST",
+        "/predict",
+        Some(arrays.to_string()),
+        None,
+    )
+    .await;
+    assert_eq!(by_array["predictions"][0], predictions[0]);
+}
+
+#[tokio::test]
+async fn explain_lists_every_segment_nearest_first_and_the_drivers() {
+    let state = state(ServeOptions::default());
+    let served = state.current();
+    let body =
+        json!({"instances": [instance(&served.model, 3.0)], "parameters": {"explain": true}});
+    let (status, answer) = call(
+        router(state.clone()),
+        "POST",
+        "/predict",
+        Some(body.to_string()),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let prediction = &answer["predictions"][0];
+    let explanation = &prediction["explanation"];
+    let distances = explanation["distances"].as_array().unwrap();
+    assert_eq!(distances.len(), served.model.segments.len());
+    assert_eq!(distances[0]["cluster"], prediction["cluster"]);
+    assert!(
+        (distances[0]["distance"].as_f64().unwrap() - prediction["distance"].as_f64().unwrap())
+            .abs()
+            < 1e-12
+    );
+    assert!(
+        distances
+            .windows(2)
+            .all(|w| w[0]["distance"].as_f64() <= w[1]["distance"].as_f64())
+    );
+    let drivers = explanation["drivers"].as_array().unwrap();
+    assert_eq!(drivers.len(), 3);
+    assert!(
+        drivers
+            .windows(2)
+            .all(|w| w[0]["pull"].as_f64() >= w[1]["pull"].as_f64())
+    );
+    // A driver's value is the instance's, in its own units.
+    let feature = drivers[0]["feature"].as_str().unwrap();
+    let j = served
+        .model
+        .features
+        .iter()
+        .position(|f| f == feature)
+        .unwrap();
+    assert_eq!(
+        drivers[0]["value"].as_f64().unwrap(),
+        3.0 * (j as f64 + 1.0)
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_get_a_4xx_json_error_naming_instance_and_field() {
+    let state = state(ServeOptions {
+        max_body_bytes: 4_000,
+        max_instances: 5,
+        ..ServeOptions::default()
+    });
+    let served = state.current();
+    let good = instance(&served.model, 1.0);
+    let first = served.model.features[0].clone();
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove(&first);
+    let mut text = good.clone();
+    text[&first] = json!("12");
+    let mut unknown = good.clone();
+    unknown["Shoe_Size"] = json!(42);
+    // (body, status, code, instance, field)
+    type Case<'a> = (String, StatusCode, &'a str, Option<usize>, Option<&'a str>);
+    let cases: Vec<Case> = vec![
+        (
+            "{not json".into(),
+            StatusCode::BAD_REQUEST,
+            "malformed_request",
+            None,
+            None,
+        ),
+        (
+            json!({"instances": []}).to_string(),
+            StatusCode::BAD_REQUEST,
+            "no_instances",
+            None,
+            None,
+        ),
+        (
+            json!({"instances": [good.clone(), missing]}).to_string(),
+            StatusCode::BAD_REQUEST,
+            "missing_field",
+            Some(1),
+            Some(first.as_str()),
+        ),
+        (
+            json!({"instances": [text]}).to_string(),
+            StatusCode::BAD_REQUEST,
+            "not_a_number",
+            Some(0),
+            Some(first.as_str()),
+        ),
+        (
+            json!({"instances": [unknown]}).to_string(),
+            StatusCode::BAD_REQUEST,
+            "unknown_field",
+            Some(0),
+            Some("Shoe_Size"),
+        ),
+        (
+            json!({"instances": [[1, 2]]}).to_string(),
+            StatusCode::BAD_REQUEST,
+            "wrong_length",
+            Some(0),
+            None,
+        ),
+        (
+            r#"{"instances": [[NaN]]}"#.into(),
+            StatusCode::BAD_REQUEST,
+            "malformed_request",
+            None,
+            None,
+        ),
+        (
+            json!({"instances": vec![[1]; 6]}).to_string(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_instances",
+            None,
+            None,
+        ),
+        (
+            format!("{{\"instances\": [{}]}}", vec!["1"; 3000].join(",")),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            None,
+            None,
+        ),
+    ];
+    for (body, status, code, instance, field) in cases {
+        let (got, answer) = call(
+            router(state.clone()),
+            "POST",
+            "/predict",
+            Some(body.clone()),
+            None,
+        )
+        .await;
+        assert_eq!(got, status, "{body}: {answer}");
+        let error = &answer["error"];
+        assert_eq!(error["code"], json!(code), "{body}: {answer}");
+        assert_eq!(
+            error["instance"].as_u64().map(|i| i as usize),
+            instance,
+            "{answer}"
+        );
+        assert_eq!(error["field"].as_str(), field, "{answer}");
+        assert!(!error["message"].as_str().unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn health_model_and_unknown_routes() {
+    let state = state(ServeOptions::default());
+    let (status, health) = call(router(state.clone()), "GET", "/health", None, None).await;
+    assert_eq!(
+        (status, health["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
+    let (status, model) = call(router(state.clone()), "GET", "/v1/model", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(model["features"].as_array().unwrap().len(), 15);
+    assert_eq!(
+        model["segments"].as_array().unwrap().len(),
+        state.current().model.segments.len()
+    );
+    assert_eq!(model["version"], "abc123");
+    let (status, missing) = call(router(state.clone()), "GET", "/nothing", None, None).await;
+    assert_eq!(
+        (status, missing["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+}
+
+#[tokio::test]
+async fn vertex_routes_move_where_the_environment_says() {
+    let state = state(ServeOptions {
+        health_route: "/ping".into(),
+        predict_route: "/v1/models/m:predict".into(),
+        ..ServeOptions::default()
+    });
+    let (status, _) = call(router(state.clone()), "GET", "/ping", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let body = json!({"instances": [instance(&state.current().model, 1.0)]}).to_string();
+    let (status, _) = call(
+        router(state.clone()),
+        "POST",
+        "/v1/models/m:predict",
+        Some(body),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn clv_scores_histories_and_returns_stored_customers() {
+    let state = state(ServeOptions::default());
+    let body = json!({"instances": [{"frequency": 2, "recency": 30.43, "T": 38.86, "monetary_value": 40.0}]});
+    let (status, answer) = call(
+        router(state.clone()),
+        "POST",
+        "/v1/clv",
+        Some(body.to_string()),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let p = &answer["predictions"][0];
+    // The CDNOW BG/NBD P(alive) of customer 1's history, by hand:
+    // 1 / (1 + a / (b + x - 1) * ((alpha + T) / (alpha + t_x))^(r + x)).
+    let by_hand =
+        1.0 / (1.0 + 0.793 / (2.426 + 1.0) * ((4.414f64 + 38.86) / (4.414 + 30.43)).powf(2.243));
+    assert!(
+        (p["p_alive"].as_f64().unwrap() - by_hand).abs() < 1e-12,
+        "{p}"
+    );
+    // Gamma-Gamma: (p + q x) ... E[Z | x, zbar] = (gamma + x zbar) p / (p x + q - 1).
+    let spend = (15.44 + 2.0 * 40.0) * 6.25 / (6.25 * 2.0 + 3.74 - 1.0);
+    assert!(
+        (p["expected_value"].as_f64().unwrap() - spend).abs() < 1e-9,
+        "{p}"
+    );
+    assert!(p["clv"].as_f64().unwrap() > 0.0);
+    for (instance, field) in [
+        (
+            json!({"frequency": 2, "recency": 40, "T": 38.86, "monetary_value": 1}),
+            "recency",
+        ),
+        (
+            json!({"frequency": -1, "recency": 0, "T": 3, "monetary_value": 1}),
+            "frequency",
+        ),
+        (
+            json!({"frequency": 1.5, "recency": 1, "T": 3, "monetary_value": 1}),
+            "frequency",
+        ),
+    ] {
+        let (status, answer) = call(
+            router(state.clone()),
+            "POST",
+            "/v1/clv",
+            Some(json!({"instances": [instance]}).to_string()),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+        assert_eq!(answer["error"]["field"], field);
+    }
+    let (status, stored) = call(router(state.clone()), "GET", "/v1/clv/1", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stored["prediction"]["clv"], 45.0);
+    let (status, _) = call(router(state.clone()), "GET", "/v1/clv/2", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(router(state.clone()), "GET", "/v1/clv/abc", None, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_token_guards_prediction_and_admin_routes_but_not_health() {
+    let state = state(ServeOptions {
+        token: Some("s3cret".into()),
+        ..ServeOptions::default()
+    });
+    let body = json!({"instances": [instance(&state.current().model, 1.0)]}).to_string();
+    let (status, answer) = call(
+        router(state.clone()),
+        "POST",
+        "/predict",
+        Some(body.clone()),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+    );
+    let (status, _) = call(
+        router(state.clone()),
+        "POST",
+        "/predict",
+        Some(body.clone()),
+        Some("wrong!"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = call(
+        router(state.clone()),
+        "POST",
+        "/predict",
+        Some(body),
+        Some("s3cret"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(router(state.clone()), "GET", "/v1/model", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = call(router(state.clone()), "GET", "/health", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+}

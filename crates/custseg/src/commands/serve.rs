@@ -1,0 +1,267 @@
+//! `custseg serve`: load the model (and the lifetime-value outputs), bind, serve until SIGTERM
+//! or Ctrl-C, draining requests in flight; reload the model when its file changes.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use custseg_clv::clv::ClvOptions;
+use custseg_clv::gamma_gamma::GammaGamma;
+use custseg_clv::purchase_model::PurchaseModel;
+use custseg_clv::summary::TimeUnit;
+use custseg_model::ModelFile;
+use custseg_serve::{AppState, ClvService, ServeOptions, ServedModel, StoredClv, router};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use sha2::{Digest, Sha256};
+
+use crate::cli::ServeArgs;
+
+/// Runs `custseg serve`.
+pub fn run(args: &ServeArgs) -> Result<()> {
+    let clv_dir = args.clv.clone().or_else(|| {
+        let beside = args.model.parent()?.parent()?.join("clv");
+        beside.join("model.json").exists().then_some(beside)
+    });
+    let name = args.name.clone().unwrap_or_else(|| {
+        args.model
+            .canonicalize()
+            .ok()
+            .and_then(|p| {
+                p.parent()?
+                    .parent()?
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| "custseg".to_owned())
+    });
+    let (served, fingerprint) = load(&args.model, clv_dir.as_deref(), &name)?;
+    let token = match &args.token_file {
+        Some(path) => {
+            let token = fs_err::read_to_string(path)?.trim().to_owned();
+            if token.is_empty() {
+                bail!("token file `{}` is empty", path.display());
+            }
+            Some(token)
+        }
+        None => None,
+    };
+    let env = |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty());
+    let addr = match env("AIP_HTTP_PORT") {
+        Some(port) => format!("0.0.0.0:{port}"),
+        None => args.addr.clone(),
+    };
+    let options = ServeOptions {
+        max_body_bytes: args.max_body_bytes,
+        max_instances: args.max_instances,
+        token,
+        health_route: env("AIP_HEALTH_ROUTE").unwrap_or_else(|| "/health".into()),
+        predict_route: env("AIP_PREDICT_ROUTE").unwrap_or_else(|| "/predict".into()),
+    };
+    let state = Arc::new(AppState::new(served, options));
+    let runtime = super::runtime()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .with_context(|| format!("cannot listen on `{addr}`"))?;
+        let local = listener.local_addr()?;
+        let current = state.current();
+        tracing::info!(%local, model = %current.name, version = %current.version, "serving");
+        println!(
+            "serving    {} version {} on http://{local}",
+            current.name, current.version
+        );
+        drop(current);
+        if args.reload_interval_ms > 0 {
+            tokio::spawn(watch(
+                Arc::clone(&state),
+                args.model.clone(),
+                clv_dir.clone(),
+                name.clone(),
+                fingerprint,
+                Duration::from_millis(args.reload_interval_ms),
+            ));
+        }
+        axum::serve(listener, router(Arc::clone(&state)))
+            .with_graceful_shutdown(shutdown())
+            .await
+            .context("the server failed")?;
+        let _ = writeln!(
+            std::io::stdout(),
+            "stopped    after draining requests in flight"
+        );
+        Ok(())
+    })
+}
+
+async fn shutdown() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: draining requests in flight");
+}
+
+/// Checks the model file (and the lifetime-value model) every `interval`; a changed file that
+/// loads is served from the next request on, one that does not is logged and ignored.
+async fn watch(
+    state: Arc<AppState>,
+    model: PathBuf,
+    clv: Option<PathBuf>,
+    name: String,
+    mut fingerprint: String,
+    interval: Duration,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    loop {
+        ticker.tick().await;
+        let now = match files_fingerprint(&model, clv.as_deref()) {
+            Ok(now) => now,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the model files; keeping the model served");
+                continue;
+            }
+        };
+        if now == fingerprint {
+            continue;
+        }
+        match load(&model, clv.as_deref(), &name) {
+            Ok((served, loaded)) => {
+                tracing::info!(version = %served.version, "model changed on disk; now serving it");
+                state.replace(served);
+                fingerprint = loaded;
+            }
+            Err(error) => tracing::warn!(
+                error = format!("{error:#}"),
+                "the changed model does not load; keeping the one served"
+            ),
+        }
+    }
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn files_fingerprint(model: &Path, clv: Option<&Path>) -> Result<String> {
+    let mut parts = vec![sha256(&fs_err::read(model)?)];
+    if let Some(dir) = clv {
+        parts.push(sha256(&fs_err::read(dir.join("model.json"))?));
+    }
+    Ok(parts.join("-"))
+}
+
+/// Loads what is served and the fingerprint of the files it came from.
+fn load(model_path: &Path, clv: Option<&Path>, name: &str) -> Result<(ServedModel, String)> {
+    let bytes = fs_err::read(model_path)?;
+    let model =
+        ModelFile::from_bytes(&bytes).with_context(|| format!("`{}`", model_path.display()))?;
+    let version = sha256(&bytes)[..12].to_owned();
+    let clv = clv.map(load_clv).transpose()?;
+    let fingerprint = files_fingerprint(model_path, None)?
+        + &clv.as_ref().map_or(String::new(), |(_, f)| format!("-{f}"));
+    Ok((
+        ServedModel {
+            name: name.to_owned(),
+            version,
+            model,
+            clv: clv.map(|(service, _)| service),
+        },
+        fingerprint,
+    ))
+}
+
+fn load_clv(dir: &Path) -> Result<(ClvService, String)> {
+    let model_path = dir.join("model.json");
+    let bytes = fs_err::read(&model_path)?;
+    let fingerprint = sha256(&bytes);
+    let model: serde_json::Value = serde_json::from_slice(&bytes)
+        .with_context(|| format!("`{}` is not JSON", model_path.display()))?;
+    let shown = model_path.display();
+    let purchase: PurchaseModel = match model.get("purchase_model") {
+        Some(v) => serde_json::from_value(v.clone())
+            .with_context(|| format!("`{shown}`: `purchase_model`"))?,
+        None => PurchaseModel::BgNbd(
+            serde_json::from_value(model["bg_nbd"]["params"].clone())
+                .with_context(|| format!("`{shown}`: `bg_nbd`"))?,
+        ),
+    };
+    let spend: GammaGamma = serde_json::from_value(model["gamma_gamma"]["params"].clone())
+        .with_context(|| format!("`{shown}`: `gamma_gamma.params`"))?;
+    let unit: TimeUnit = serde_json::from_value(model["unit"].clone())
+        .with_context(|| format!("`{shown}`: `unit`"))?;
+    let options: ClvOptions = serde_json::from_value(model["clv"].clone())
+        .with_context(|| format!("`{shown}`: `clv`"))?;
+    let predictions = dir.join("predictions.parquet");
+    let file = fs_err::File::open(&predictions)?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file.into_parts().0)
+        .with_context(|| format!("`{}` is not a readable Parquet file", predictions.display()))?
+        .build()?;
+    let mut customers = HashMap::new();
+    for batch in reader {
+        let batch = batch?;
+        let column = |name: &str| -> Result<Vec<f64>> {
+            let array = batch
+                .column_by_name(name)
+                .with_context(|| format!("`{}` has no column `{name}`", predictions.display()))?;
+            let array = arrow::compute::cast(array, &arrow::datatypes::DataType::Float64)?;
+            Ok(
+                arrow::array::AsArray::as_primitive::<arrow::datatypes::Float64Type>(&array)
+                    .iter()
+                    .map(|v| v.unwrap_or(f64::NAN))
+                    .collect(),
+            )
+        };
+        let ids = column("CustomerID")?;
+        let (f, r, t, m) = (
+            column("frequency")?,
+            column("recency")?,
+            column("T")?,
+            column("monetary_value")?,
+        );
+        let (alive, expected, value, clv) = (
+            column("p_alive")?,
+            column("expected_purchases")?,
+            column("expected_value")?,
+            column("clv")?,
+        );
+        for i in 0..ids.len() {
+            customers.insert(
+                ids[i] as i64,
+                StoredClv {
+                    frequency: f[i],
+                    recency: r[i],
+                    t: t[i],
+                    monetary_value: m[i],
+                    p_alive: alive[i],
+                    expected_purchases: expected[i],
+                    expected_value: value[i],
+                    clv: clv[i],
+                },
+            );
+        }
+    }
+    Ok((
+        ClvService {
+            purchase,
+            spend,
+            unit,
+            options,
+            customers,
+        },
+        fingerprint,
+    ))
+}
