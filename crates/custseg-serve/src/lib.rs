@@ -7,6 +7,7 @@
 pub mod error;
 pub mod explain;
 pub mod instances;
+pub mod metrics;
 pub mod routes;
 pub mod state;
 
@@ -30,7 +31,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/model", get(routes::model))
         .route("/v1/clv", post(routes::clv))
         .route("/v1/clv/{customer}", get(routes::clv_customer))
+        .route("/metrics", get(routes::metrics))
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state.metrics),
+            metrics::track,
+        ))
         .with_state(state)
 }

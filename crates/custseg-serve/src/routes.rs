@@ -2,7 +2,6 @@
 //! health. Each handler turns every failure into an [`ApiError`]; none panics on input.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -76,7 +75,6 @@ pub async fn predict(
     let body = body_or_error(body, state.options.max_body_bytes)?;
     let served = state.current();
     let model = &served.model;
-    let _clock = Instant::now();
     let request = parse(
         &body,
         &model.features,
@@ -102,6 +100,13 @@ pub async fn predict(
             )
         });
     }
+    let segments: Vec<(usize, &str)> = predictions
+        .iter()
+        .map(|p| (p.cluster, p.segment.as_str()))
+        .collect();
+    state
+        .metrics
+        .scored(&model.features, &request.rows, &segments);
     let distances = if request.explain {
         Some(
             model
@@ -282,6 +287,17 @@ pub async fn model(
         "metrics": m.metrics,
         "clv": served.clv.as_ref().map(|c| json!({"purchase_model": c.purchase, "spend_model": c.spend, "customers": c.customers.len(), "horizon_months": c.options.horizon_months})),
     })))
+}
+
+/// `GET /metrics`: the Prometheus text format.
+pub async fn metrics(State(state): State<Arc<AppState>>) -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
 }
 
 /// `GET /health`.

@@ -12,6 +12,8 @@ use custseg_clv::summary::TimeUnit;
 use custseg_model::ModelFile;
 use serde::Serialize;
 
+use crate::metrics::Metrics;
+
 /// One customer's stored lifetime-value prediction (from `clv/predictions.parquet`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct StoredClv {
@@ -95,14 +97,19 @@ pub struct AppState {
     current: RwLock<Arc<ServedModel>>,
     /// Limits and options.
     pub options: ServeOptions,
+    /// The server's metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
     /// A state serving `model`.
     pub fn new(model: ServedModel, options: ServeOptions) -> Self {
+        let metrics = Arc::new(Metrics::new());
+        metrics.model(&model.name, &model.version);
         Self {
             current: RwLock::new(Arc::new(model)),
             options,
+            metrics,
         }
     }
 
@@ -116,6 +123,7 @@ impl AppState {
 
     /// Serves `model` from the next request on.
     pub fn replace(&self, model: ServedModel) {
+        self.metrics.model(&model.name, &model.version);
         let model = Arc::new(model);
         match self.current.write() {
             Ok(mut guard) => *guard = model,

@@ -394,3 +394,105 @@ async fn a_token_guards_prediction_and_admin_routes_but_not_health() {
     let (status, _) = call(router(state.clone()), "GET", "/health", None, None).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn metrics_count_requests_instances_segments_and_recent_inputs() {
+    let state = state(ServeOptions::default());
+    let served = state.current();
+    let body = json!({"instances": [instance(&served.model, 1.0), instance(&served.model, 3.0)]})
+        .to_string();
+    for _ in 0..2 {
+        let (status, _) = call(
+            router(state.clone()),
+            "POST",
+            "/predict",
+            Some(body.clone()),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, _) = call(
+        router(state.clone()),
+        "POST",
+        "/predict",
+        Some("{".into()),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let app = router(state.clone());
+    let response = app
+        .oneshot(
+            Request::builder()
+                .uri("/metrics")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    let line = |prefix: &str| {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` in\n{text}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
+    assert_eq!(
+        line("custseg_http_requests_total{route=\"/predict\",status=\"200\"}"),
+        2.0
+    );
+    assert_eq!(
+        line("custseg_http_requests_total{route=\"/predict\",status=\"400\"}"),
+        1.0
+    );
+    assert_eq!(line("custseg_instances_scored_total"), 4.0);
+    assert_eq!(
+        line("custseg_http_request_duration_seconds_count{route=\"/predict\"}"),
+        3.0
+    );
+    let predicted: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("custseg_predictions_total{"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(predicted, 4.0);
+    // Feature j of the instances is 1 (j + 1) and 3 (j + 1), twice each.
+    let feature = &served.model.features[2];
+    assert_eq!(
+        line(&format!(
+            "custseg_feature_recent_mean{{feature=\"{feature}\"}}"
+        )),
+        6.0
+    );
+    assert_eq!(
+        line(&format!(
+            "custseg_feature_recent_min{{feature=\"{feature}\"}}"
+        )),
+        3.0
+    );
+    assert_eq!(
+        line(&format!(
+            "custseg_feature_recent_max{{feature=\"{feature}\"}}"
+        )),
+        9.0
+    );
+    assert!(
+        text.contains("custseg_model_info{name=\"segments\",version=\"abc123\"} 1"),
+        "{text}"
+    );
+}
