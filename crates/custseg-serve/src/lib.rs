@@ -8,6 +8,7 @@ pub mod error;
 pub mod explain;
 pub mod instances;
 pub mod metrics;
+pub mod prediction_log;
 pub mod routes;
 pub mod state;
 
@@ -18,6 +19,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 pub use error::{ApiError, ErrorCode};
+pub use prediction_log::{LoggedPrediction, PredictionLog};
 pub use state::{AppState, ClvService, ServeOptions, ServedModel, StoredClv};
 
 /// The routes over `state`: the prediction and health routes at their configured paths (Vertex

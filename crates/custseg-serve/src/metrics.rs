@@ -62,6 +62,7 @@ pub struct Metrics {
     recent_max: Family<FeatureLabels, FloatGauge>,
     recent_mean: Family<FeatureLabels, FloatGauge>,
     model: Family<ModelLabels, Gauge>,
+    log_dropped: Gauge,
     recent: Mutex<(Vec<String>, VecDeque<Vec<f64>>)>,
 }
 
@@ -121,6 +122,12 @@ impl Metrics {
             "The model served (1 for the current one)",
             model.clone(),
         );
+        let log_dropped = Gauge::default();
+        registry.register(
+            "prediction_log_dropped",
+            "Predictions not logged because the log writer could not keep up",
+            log_dropped.clone(),
+        );
         Self {
             registry,
             requests,
@@ -131,6 +138,7 @@ impl Metrics {
             recent_max,
             recent_mean,
             model,
+            log_dropped,
             recent: Mutex::new((Vec::new(), VecDeque::with_capacity(RECENT_INSTANCES))),
         }
     }
@@ -175,6 +183,12 @@ impl Metrics {
             }
             recent.1.push_back(row.clone());
         }
+    }
+
+    /// Sets the count of predictions the log dropped.
+    pub fn log_dropped(&self, dropped: u64) {
+        self.log_dropped
+            .set(i64::try_from(dropped).unwrap_or(i64::MAX));
     }
 
     /// Marks the model now served.

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use crate::error::{ApiError, ErrorCode};
 use crate::explain::explain;
 use crate::instances::parse;
+use crate::prediction_log::LoggedPrediction;
 use crate::state::AppState;
 
 /// Fields of a lifetime-value instance, in order.
@@ -72,6 +73,7 @@ pub async fn predict(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     authorise(&state, &headers)?;
+    let started = std::time::Instant::now();
     let body = body_or_error(body, state.options.max_body_bytes)?;
     let served = state.current();
     let model = &served.model;
@@ -132,6 +134,24 @@ pub async fn predict(
             item
         })
         .collect();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let dropped = state.log(|| {
+        let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        request
+            .rows
+            .iter()
+            .zip(&predictions)
+            .map(|(row, p)| LoggedPrediction {
+                time: time.clone(),
+                model_version: served.version.clone(),
+                features: row.clone(),
+                cluster: p.cluster,
+                outlier: p.outlier,
+                latency_ms,
+            })
+            .collect()
+    });
+    state.metrics.log_dropped(dropped);
     Ok(Json(json!({
         "predictions": out,
         "model": { "name": served.name, "version": served.version },

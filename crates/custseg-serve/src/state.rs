@@ -13,6 +13,7 @@ use custseg_model::ModelFile;
 use serde::Serialize;
 
 use crate::metrics::Metrics;
+use crate::prediction_log::{LoggedPrediction, PredictionLog};
 
 /// One customer's stored lifetime-value prediction (from `clv/predictions.parquet`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -99,6 +100,7 @@ pub struct AppState {
     pub options: ServeOptions,
     /// The server's metrics.
     pub metrics: Arc<Metrics>,
+    log: RwLock<Option<PredictionLog>>,
 }
 
 impl AppState {
@@ -110,6 +112,40 @@ impl AppState {
             current: RwLock::new(Arc::new(model)),
             options,
             metrics,
+            log: RwLock::new(None),
+        }
+    }
+
+    /// Logs every prediction from now on.
+    pub fn set_log(&self, log: PredictionLog) {
+        match self.log.write() {
+            Ok(mut guard) => *guard = Some(log),
+            Err(poisoned) => *poisoned.into_inner() = Some(log),
+        }
+    }
+
+    /// Stops logging; the writer task then writes what it holds and ends.
+    pub fn close_log(&self) {
+        match self.log.write() {
+            Ok(mut guard) => *guard = None,
+            Err(poisoned) => *poisoned.into_inner() = None,
+        }
+    }
+
+    /// Hands records to the prediction log, if there is one; returns records dropped so far.
+    pub fn log(&self, records: impl FnOnce() -> Vec<LoggedPrediction>) -> u64 {
+        let guard = match self.log.read() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match guard.as_ref() {
+            Some(log) => {
+                for record in records() {
+                    log.record(record);
+                }
+                log.dropped()
+            }
+            None => 0,
         }
     }
 

@@ -184,6 +184,16 @@ pub struct ServeArgs {
     /// How often the model file is checked for a change, in milliseconds (0: never).
     #[arg(long, default_value_t = 1000)]
     pub reload_interval_ms: u64,
+    /// Where the prediction log goes (`predictions-YYYY-MM-DD.jsonl`).
+    #[arg(long, default_value = "monitoring")]
+    pub log_dir: PathBuf,
+    /// How often the prediction log is written and synced, in milliseconds: what a crash can
+    /// lose at most.
+    #[arg(long, default_value_t = 1000)]
+    pub log_flush_ms: u64,
+    /// Do not log predictions.
+    #[arg(long)]
+    pub no_log: bool,
 }
 
 /// `custseg report`.

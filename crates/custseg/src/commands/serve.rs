@@ -13,7 +13,9 @@ use custseg_clv::gamma_gamma::GammaGamma;
 use custseg_clv::purchase_model::PurchaseModel;
 use custseg_clv::summary::TimeUnit;
 use custseg_model::ModelFile;
-use custseg_serve::{AppState, ClvService, ServeOptions, ServedModel, StoredClv, router};
+use custseg_serve::{
+    AppState, ClvService, PredictionLog, ServeOptions, ServedModel, StoredClv, router,
+};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use sha2::{Digest, Sha256};
 
@@ -74,6 +76,22 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             current.name, current.version
         );
         drop(current);
+        let writer = if args.no_log {
+            None
+        } else {
+            let (log, task) = PredictionLog::start(
+                args.log_dir.clone(),
+                Duration::from_millis(args.log_flush_ms.max(1)),
+            )
+            .with_context(|| {
+                format!(
+                    "cannot open the prediction log under `{}`",
+                    args.log_dir.display()
+                )
+            })?;
+            state.set_log(log);
+            Some(task)
+        };
         if args.reload_interval_ms > 0 {
             tokio::spawn(watch(
                 Arc::clone(&state),
@@ -88,6 +106,10 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             .with_graceful_shutdown(shutdown())
             .await
             .context("the server failed")?;
+        state.close_log();
+        if let Some(task) = writer {
+            task.await.context("the prediction log writer failed")?;
+        }
         let _ = writeln!(
             std::io::stdout(),
             "stopped    after draining requests in flight"
