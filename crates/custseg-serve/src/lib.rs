@@ -4,6 +4,7 @@
 //!
 //! No DataFusion, no file formats: the state is built from already-loaded models.
 
+pub mod drift;
 pub mod error;
 pub mod explain;
 pub mod instances;

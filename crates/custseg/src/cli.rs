@@ -43,6 +43,9 @@ pub enum Command {
     Report(ReportArgs),
     /// The prediction API over HTTP (Vertex AI request shape), with lifetime value.
     Serve(ServeArgs),
+    /// Monitoring of a served model.
+    #[command(subcommand)]
+    Monitor(MonitorCommand),
     /// Show the effective settings.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -154,6 +157,55 @@ pub enum ReportFormat {
     Html,
     /// The HTML page and each chart as `report/<chart>.png`.
     Png,
+}
+
+/// `custseg monitor`.
+#[derive(Debug, Subcommand)]
+pub enum MonitorCommand {
+    /// Compare the logged inputs with the training features: PSI, KS, Wasserstein,
+    /// Jensen-Shannon per feature, the segment shift, and a verdict (JSON for a retraining policy).
+    Drift(DriftArgs),
+}
+
+/// `custseg monitor drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// The model file being served.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The prediction log directory of `custseg serve`.
+    #[arg(long, default_value = "monitoring")]
+    pub log_dir: PathBuf,
+    /// Only predictions answered at or after this time (RFC 3339, e.g. 2026-12-01T00:00:00Z, or a date).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// The training feature table. Default: `features/customer_features.parquet` beside the
+    /// model's `model/` directory.
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
+    /// PSI bins: `deciles` (of the reference) or `sturges` (Evidently's: equal-width bins over
+    /// the combined sample).
+    #[arg(long, default_value = "deciles")]
+    pub psi_bins: String,
+    /// PSI from which a feature has drifted.
+    #[arg(long, default_value_t = 0.25)]
+    pub psi_major: f64,
+    /// PSI from which a feature has shifted moderately.
+    #[arg(long, default_value_t = 0.1)]
+    pub psi_moderate: f64,
+    /// Wasserstein distance (in reference standard deviations) from which a feature has drifted
+    /// when the KS test rejects too.
+    #[arg(long, default_value_t = 0.1)]
+    pub wasserstein: f64,
+    /// KS p-value below which the distributions differ.
+    #[arg(long, default_value_t = 0.05)]
+    pub ks_p: f64,
+    /// Share of drifted features from which the inputs have drifted.
+    #[arg(long, default_value_t = 0.5)]
+    pub drift_share: f64,
+    /// Where the verdict is written. Default: `drift.json` in the log directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// `custseg serve`.

@@ -4,6 +4,7 @@
     reason = "test helpers fail loudly on broken fixtures"
 )]
 
+mod drift;
 mod never_fails;
 mod routes;
 

@@ -6,6 +6,7 @@ mod config;
 mod demo_data;
 mod features;
 mod model_stage;
+mod monitor;
 mod predict;
 mod report;
 mod run;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Clv(args) => clv::run(&args, settings, cli.quiet),
         Command::Report(args) => report::run(&args, &settings),
         Command::Serve(args) => serve::run(&args),
+        Command::Monitor(command) => monitor::run(&command),
         Command::Config(command) => config::run(&command, &settings),
         Command::Bench(command) => bench::run(&command, &settings),
     }
