@@ -4,6 +4,7 @@
 //!
 //! No DataFusion, no file formats: the state is built from already-loaded models.
 
+pub mod dashboard;
 pub mod drift;
 pub mod error;
 pub mod explain;
@@ -35,6 +36,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/clv", post(routes::clv))
         .route("/v1/clv/{customer}", get(routes::clv_customer))
         .route("/metrics", get(routes::metrics))
+        .route("/", get(dashboard::page))
+        .route("/v1/dashboard", get(dashboard::data))
+        .route("/report", get(dashboard::report))
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .route_layer(axum::middleware::from_fn_with_state(

@@ -64,6 +64,31 @@ pub struct Metrics {
     model: Family<ModelLabels, Gauge>,
     log_dropped: Gauge,
     recent: Mutex<(Vec<String>, VecDeque<Vec<f64>>)>,
+    requests_window: Mutex<VecDeque<(Instant, f64, u16)>>,
+    clusters_window: Mutex<VecDeque<usize>>,
+}
+
+/// Requests remembered for the dashboard's rates and percentiles.
+pub const RECENT_REQUESTS: usize = 20_000;
+
+/// What the dashboard shows of recent traffic.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Traffic {
+    /// Requests per second over the last 10 seconds.
+    pub requests_per_second: f64,
+    /// Share of those answered with a 4xx or 5xx.
+    pub error_rate: f64,
+    /// Latency percentiles of the recent requests, in milliseconds.
+    pub latency_ms: [f64; 3],
+    /// Requests remembered.
+    pub requests: usize,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
 }
 
 impl Default for Metrics {
@@ -140,11 +165,21 @@ impl Metrics {
             model,
             log_dropped,
             recent: Mutex::new((Vec::new(), VecDeque::with_capacity(RECENT_INSTANCES))),
+            requests_window: Mutex::new(VecDeque::with_capacity(RECENT_REQUESTS)),
+            clusters_window: Mutex::new(VecDeque::with_capacity(RECENT_INSTANCES)),
         }
     }
 
     /// Records one answered request.
     pub fn request(&self, route: &str, status: u16, seconds: f64) {
+        // The dashboard's own polling and scrapes are not traffic.
+        if !matches!(route, "/" | "/v1/dashboard" | "/metrics") {
+            let mut window = lock(&self.requests_window);
+            if window.len() == RECENT_REQUESTS {
+                window.pop_front();
+            }
+            window.push_back((Instant::now(), seconds, status));
+        }
         self.requests
             .get_or_create(&RequestLabels {
                 route: route.to_owned(),
@@ -169,10 +204,16 @@ impl Metrics {
                 })
                 .inc();
         }
-        let mut recent = match self.recent.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        {
+            let mut window = lock(&self.clusters_window);
+            for (cluster, _) in segments.iter().rev().take(RECENT_INSTANCES).rev() {
+                if window.len() == RECENT_INSTANCES {
+                    window.pop_front();
+                }
+                window.push_back(*cluster);
+            }
+        }
+        let mut recent = lock(&self.recent);
         if recent.0 != features {
             recent.0 = features.to_vec();
             recent.1.clear();
@@ -183,6 +224,41 @@ impl Metrics {
             }
             recent.1.push_back(row.clone());
         }
+    }
+
+    /// Recent traffic (the dashboard's polling and metric scrapes left out).
+    pub fn traffic(&self) -> Traffic {
+        let window = lock(&self.requests_window);
+        let now = Instant::now();
+        let last: Vec<&(Instant, f64, u16)> = window
+            .iter()
+            .filter(|(at, _, _)| now.duration_since(*at).as_secs_f64() <= 10.0)
+            .collect();
+        let errors = last.iter().filter(|r| r.2 >= 400).count();
+        let mut latencies: Vec<f64> = window.iter().map(|r| r.1 * 1000.0).collect();
+        latencies.sort_by(f64::total_cmp);
+        let pick = |q: f64| {
+            if latencies.is_empty() {
+                0.0
+            } else {
+                latencies[((latencies.len() - 1) as f64 * q).round() as usize]
+            }
+        };
+        Traffic {
+            requests_per_second: last.len() as f64 / 10.0,
+            error_rate: if last.is_empty() {
+                0.0
+            } else {
+                errors as f64 / last.len() as f64
+            },
+            latency_ms: [pick(0.5), pick(0.95), pick(0.99)],
+            requests: latencies.len(),
+        }
+    }
+
+    /// The segments of the recent predictions.
+    pub fn recent_clusters(&self) -> Vec<usize> {
+        lock(&self.clusters_window).iter().copied().collect()
     }
 
     /// Sets the count of predictions the log dropped.

@@ -78,6 +78,9 @@ pub struct ServeOptions {
     pub health_route: String,
     /// Path of the prediction route (`AIP_PREDICT_ROUTE`).
     pub predict_route: String,
+    /// The latest report (`report/index.html` of the run), served at `/report` and linked from
+    /// the dashboard when there is one.
+    pub report_file: Option<std::path::PathBuf>,
 }
 
 impl Default for ServeOptions {
@@ -88,6 +91,7 @@ impl Default for ServeOptions {
             token: None,
             health_route: "/health".into(),
             predict_route: "/predict".into(),
+            report_file: None,
         }
     }
 }

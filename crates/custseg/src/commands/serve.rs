@@ -61,6 +61,12 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         token,
         health_route: env("AIP_HEALTH_ROUTE").unwrap_or_else(|| "/health".into()),
         predict_route: env("AIP_PREDICT_ROUTE").unwrap_or_else(|| "/predict".into()),
+        report_file: args
+            .model
+            .parent()
+            .and_then(Path::parent)
+            .map(|dir| dir.join("report/index.html"))
+            .filter(|path| path.exists()),
     };
     let state = Arc::new(AppState::new(served, options));
     let runtime = super::runtime()?;

@@ -18,14 +18,26 @@ const SECTIONS: [&str; 8] = [
     "clv",
 ];
 
-fn workspace() -> PathBuf {
+pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// What `tests/browser/check_page.mjs` saw, as JSON. Fails with what to install when the
 /// browser or its driver is missing: this test never skips.
-fn open_in_chromium(page: &Path, screenshot: &Path) -> serde_json::Value {
-    let script = workspace().join("tests/browser/check_page.mjs");
+pub fn open_in_chromium(page: &Path, screenshot: &Path) -> serde_json::Value {
+    run_browser_script(
+        "check_page.mjs",
+        &[
+            format!("file://{}", page.canonicalize().unwrap().display()),
+            screenshot.display().to_string(),
+        ],
+    )
+}
+
+/// Runs one of `tests/browser/`'s scripts with `args` (Chromium's path appended) and parses its
+/// JSON output.
+pub fn run_browser_script(name: &str, args: &[String]) -> serde_json::Value {
+    let script = workspace().join("tests/browser").join(name);
     let driver = workspace().join("tests/browser/node_modules/playwright-core");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let missing: Vec<String> = [
@@ -48,8 +60,7 @@ fn open_in_chromium(page: &Path, screenshot: &Path) -> serde_json::Value {
     );
     let output = Command::new("node")
         .arg(&script)
-        .arg(format!("file://{}", page.canonicalize().unwrap().display()))
-        .arg(screenshot)
+        .args(args)
         .arg(&chromium)
         .output()
         .expect("`node` runs (Node.js is needed for the browser test)");

@@ -129,6 +129,50 @@ fn instance(model: &Value, scale: f64) -> Value {
 }
 
 #[test]
+fn the_dashboard_shows_the_model_and_follows_new_predictions_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    trained(dir.path(), "out", 4);
+    let server = start(dir.path(), "out/model/model.json");
+    let agent = new_agent();
+    let (_, health) = get(&agent, &format!("{}/health", server.url));
+    let (_, description) = get(&agent, &format!("{}/v1/model", server.url));
+    let body = dir.path().join("body.json");
+    std::fs::write(
+        &body,
+        json!({"instances": [instance(&description, 1.0), instance(&description, 5.0)]})
+            .to_string(),
+    )
+    .unwrap();
+    let artifacts = crate::report::workspace().join("target/report-e2e");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let seen = crate::report::run_browser_script(
+        "check_dashboard.mjs",
+        &[
+            server.url.clone(),
+            body.display().to_string(),
+            artifacts.join("dashboard.png").display().to_string(),
+        ],
+    );
+    assert_eq!(seen["console_errors"], json!([]), "{seen}");
+    assert_eq!(seen["page_errors"], json!([]), "{seen}");
+    assert_eq!(seen["requests"], json!([]), "{seen}");
+    assert_eq!(seen["before"]["version"], health["model"]["version"]);
+    assert_eq!(seen["before"]["recent"], 0);
+    assert_eq!(seen["sent"], 20);
+    assert_eq!(seen["after"]["recent"], 40);
+    assert!(seen["after"]["window"].as_u64().unwrap() >= 20, "{seen}");
+    assert_eq!(seen["after"]["segments"], 4);
+    assert_eq!(seen["after"]["drift"], 15);
+    // The page links the run's report, served beside it.
+    let report = agent.get(&format!("{}/report", server.url)).call().unwrap();
+    assert_eq!(
+        report.status().as_u16(),
+        404,
+        "this run was trained with --skip-report"
+    );
+}
+
+#[test]
 fn serves_swaps_the_model_under_load_without_a_failed_request_and_drains_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     trained(dir.path(), "out", 4);
