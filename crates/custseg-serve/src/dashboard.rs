@@ -35,6 +35,35 @@ pub async fn report(State(state): State<Arc<AppState>>) -> Result<Html<String>, 
         .map_err(|_| missing())
 }
 
+/// Each feature's PSI between the training histogram (in the model file) and the recent
+/// inputs, for the dashboard and `/metrics`.
+pub fn live_psi(state: &AppState) -> Vec<(String, f64)> {
+    let served = state.current();
+    let (names, rows) = state.metrics.recent();
+    served
+        .model
+        .feature_stats
+        .iter()
+        .filter_map(|stats| {
+            let j = names.iter().position(|n| *n == stats.name)?;
+            let values: Vec<f64> = rows.iter().map(|r| r[j]).collect();
+            if values.is_empty() {
+                return None;
+            }
+            let n = stats.histogram_counts.iter().sum::<u64>().max(1) as f64;
+            let reference: Vec<f64> = stats
+                .histogram_counts
+                .iter()
+                .map(|c| *c as f64 / n)
+                .collect();
+            Some((
+                stats.name.clone(),
+                psi_of_shares(&reference, &shares(&values, &stats.histogram_edges)),
+            ))
+        })
+        .collect()
+}
+
 /// `GET /v1/dashboard`: traffic, segments of recent predictions against training, and each
 /// feature's PSI over the training histogram's bins.
 pub async fn data(State(state): State<Arc<AppState>>) -> Json<Value> {
@@ -56,25 +85,9 @@ pub async fn data(State(state): State<Arc<AppState>>) -> Json<Value> {
             })
         })
         .collect();
-    let (names, rows) = state.metrics.recent();
-    let drift: Vec<Value> = model
-        .feature_stats
-        .iter()
-        .filter_map(|stats| {
-            let j = names.iter().position(|n| *n == stats.name)?;
-            let values: Vec<f64> = rows.iter().map(|r| r[j]).collect();
-            if values.is_empty() {
-                return None;
-            }
-            let n = stats.histogram_counts.iter().sum::<u64>().max(1) as f64;
-            let reference: Vec<f64> = stats
-                .histogram_counts
-                .iter()
-                .map(|c| *c as f64 / n)
-                .collect();
-            let psi = psi_of_shares(&reference, &shares(&values, &stats.histogram_edges));
-            Some(json!({ "feature": stats.name, "psi": psi }))
-        })
+    let drift: Vec<Value> = live_psi(&state)
+        .into_iter()
+        .map(|(feature, psi)| json!({ "feature": feature, "psi": psi }))
         .collect();
     Json(json!({
         "model": { "name": served.name, "version": served.version },

@@ -63,6 +63,7 @@ pub struct Metrics {
     recent_mean: Family<FeatureLabels, FloatGauge>,
     model: Family<ModelLabels, Gauge>,
     log_dropped: Gauge,
+    drift_psi: Family<FeatureLabels, FloatGauge>,
     recent: Mutex<(Vec<String>, VecDeque<Vec<f64>>)>,
     requests_window: Mutex<VecDeque<(Instant, f64, u16)>>,
     clusters_window: Mutex<VecDeque<usize>>,
@@ -153,6 +154,12 @@ impl Metrics {
             "Predictions not logged because the log writer could not keep up",
             log_dropped.clone(),
         );
+        let drift_psi = Family::<FeatureLabels, FloatGauge>::default();
+        registry.register(
+            "feature_drift_psi",
+            "PSI of each feature's recent inputs against its training histogram",
+            drift_psi.clone(),
+        );
         Self {
             registry,
             requests,
@@ -164,6 +171,7 @@ impl Metrics {
             recent_mean,
             model,
             log_dropped,
+            drift_psi,
             recent: Mutex::new((Vec::new(), VecDeque::with_capacity(RECENT_INSTANCES))),
             requests_window: Mutex::new(VecDeque::with_capacity(RECENT_REQUESTS)),
             clusters_window: Mutex::new(VecDeque::with_capacity(RECENT_INSTANCES)),
@@ -287,8 +295,15 @@ impl Metrics {
         (recent.0.clone(), recent.1.iter().cloned().collect())
     }
 
-    /// The text exposition format.
-    pub fn render(&self) -> String {
+    /// The text exposition format, with the drift scores `psi` (feature, PSI) of this moment.
+    pub fn render(&self, psi: &[(String, f64)]) -> String {
+        for (feature, value) in psi {
+            self.drift_psi
+                .get_or_create(&FeatureLabels {
+                    feature: feature.clone(),
+                })
+                .set(*value);
+        }
         let (features, rows) = self.recent();
         for (j, feature) in features.iter().enumerate() {
             let values: Vec<f64> = rows.iter().map(|r| r[j]).collect();

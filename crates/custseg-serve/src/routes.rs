@@ -316,7 +316,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> impl axum::response:
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(),
+        state.metrics.render(&crate::dashboard::live_psi(&state)),
     )
 }
 
