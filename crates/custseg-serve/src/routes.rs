@@ -131,6 +131,13 @@ pub async fn predict(
             if let Some(distances) = &distances {
                 item["explanation"] = json!(explain(model, &request.rows[i], &distances[i]));
             }
+            // A known customer (its `CustomerID` in the instance) also gets its stored value.
+            if let (Some(service), Some(id)) = (&served.clv, request.customer_ids[i])
+                && let Some(stored) = service.customers.get(&id)
+            {
+                item["p_alive"] = json!(stored.p_alive);
+                item["clv"] = json!(stored.clv);
+            }
             item
         })
         .collect();

@@ -343,6 +343,23 @@ async fn clv_scores_histories_and_returns_stored_customers() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
         assert_eq!(answer["error"]["field"], field);
     }
+    // /predict adds the stored value of a known customer, and nothing for an unknown one.
+    let served = state.current();
+    let mut known = instance(&served.model, 1.0);
+    known["CustomerID"] = json!(1);
+    let mut unknown = instance(&served.model, 1.0);
+    unknown["CustomerID"] = json!(99);
+    let body = json!({"instances": [known, unknown]}).to_string();
+    let (status, answer) = call(router(state.clone()), "POST", "/predict", Some(body), None).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        (
+            answer["predictions"][0]["p_alive"].as_f64(),
+            answer["predictions"][0]["clv"].as_f64()
+        ),
+        (Some(0.5), Some(45.0))
+    );
+    assert!(answer["predictions"][1].get("clv").is_none());
     let (status, stored) = call(router(state.clone()), "GET", "/v1/clv/1", None, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(stored["prediction"]["clv"], 45.0);

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Load benchmark of `custseg serve` with wrk on 127.0.0.1 (apt-get install wrk).
+
+Trains on the real UCI data with the release binary, starts the server (prediction log on, as
+deployed), and runs wrk: single-instance requests over 16 keep-alive connections, the same with
+`Connection: close`, and batches of 1,000 instances over 4 connections. wrk and the server share
+this machine's two cores. Prints a Markdown table.
+
+Usage:
+  python3 bench/serve_bench.py [--seconds 10] [--threads 2]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = io.open(os.getenv("BODY"), "r")
+wrk.body = f:read("*a")
+f:close()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wrk(url: str, body: Path, script: Path, connections: int, threads: int, seconds: int, close: bool) -> dict:
+    argv = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", str(script)]
+    if close:
+        argv += ["-H", "Connection: close"]
+    out = subprocess.run(argv + [url], capture_output=True, text=True, env={**os.environ, "BODY": str(body)}, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"{label}\s+([0-9.]+)(us|ms|s)", out).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(r"Socket errors:.*", out)
+    return {"rps": rps, "p50": ms("50%"), "p99": ms("99%"), "non_2xx": int(errors.group(1)) if errors else 0,
+            "socket_errors": socket_errors.group(0) if socket_errors else ""}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    subprocess.run(["cargo", "build", "--release", "--bin", "custseg"], cwd=ROOT, check=True, capture_output=True)
+    binary = str((Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "custseg").resolve())
+    work = Path(tempfile.mkdtemp(prefix="custseg-serve-bench-"))
+    subprocess.run([binary, "-q", "run", "--input", str(SHARED / "data" / "online_retail.parquet"), "--out", str(work / "out"),
+                    "--skip-report", "--data-dir", str(work / "datasets")], check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen([binary, "serve", "--model", str(work / "out/model/model.json"), "--addr", f"127.0.0.1:{port}",
+                               "--log-dir", str(work / "monitoring")], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=work)
+    try:
+        server.stdout.readline()
+        base = f"http://127.0.0.1:{port}"
+        model = json.load(urllib.request.urlopen(f"{base}/v1/model"))
+        features = model["features"]
+        one = {name: float(i + 1) for i, name in enumerate(features)}
+        (work / "one.json").write_text(json.dumps({"instances": [one]}))
+        (work / "batch.json").write_text(json.dumps({"instances": [one] * 1000}))
+        (work / "post.lua").write_text(LUA)
+        runs = [
+            ("single instance, 16 connections, keep-alive", "one.json", 16, False, "30,000 req/s, p99 < 5 ms"),
+            ("single instance, 16 connections, Connection: close", "one.json", 16, True, "8,000 req/s"),
+            ("1,000 instances per request, 4 connections", "batch.json", 4, False, "2,000 req/s"),
+        ]
+        print(f"## `custseg serve` under wrk on 127.0.0.1 ({args.seconds} s each, {args.threads} wrk threads, 2 cores shared)\n")
+        print("| load | requests/s | p50 (ms) | p99 (ms) | non-2xx | target |")
+        print("| --- | ---: | ---: | ---: | ---: | --- |")
+        for label, body, connections, close, target in runs:
+            r = wrk(f"{base}/predict", work / body, work / "post.lua", connections, args.threads, args.seconds, close)
+            print(f"| {label} | {r['rps']:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['non_2xx']} | {target} |")
+        dropped = re.search(r"custseg_prediction_log_dropped (\d+)", urllib.request.urlopen(f"{base}/metrics").read().decode())
+        print(f"\nPrediction log records dropped under this load: {dropped.group(1) if dropped else 'n/a'}.")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
