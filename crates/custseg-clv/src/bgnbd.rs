@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::fit::{minimize, standard_errors};
+use crate::fit::{fit_warnings, four_standard_errors, minimize};
 use crate::special::{digamma, hyp2f1, ln_gamma};
 use crate::summary::{CustomerSummary, check};
 
@@ -296,20 +296,7 @@ pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<BgNbdF
         b: theta[3],
     };
     let (log_likelihood, _) = params.log_likelihood(summaries);
-    let mut warnings = Vec::new();
-    if !minimum.converged {
-        warnings.push(format!(
-            "BG/NBD did not converge in {} iterations; the parameters are the last ones reached",
-            minimum.iterations
-        ));
-    }
-    for (name, value) in ["r", "alpha", "a", "b"].iter().zip(&theta) {
-        if *value > 1e4 || *value < 1e-6 {
-            warnings.push(format!(
-                "BG/NBD parameter `{name}` = {value:.4e} ran to a bound; try a penalizer (e.g. 0.001)"
-            ));
-        }
-    }
+    let mut warnings = fit_warnings("BG/NBD", &["r", "alpha", "a", "b"], &theta, &minimum);
     if params.a <= 1.0 {
         // Not an error: expected purchases need a > 1 only through a - 1 in a denominator,
         // which is finite for a != 1.
@@ -331,13 +318,7 @@ pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<BgNbdF
         let (_, g) = p.log_likelihood(summaries);
         g.iter().map(|v| -v).collect()
     };
-    let standard_errors = match standard_errors(&theta, &gradient_at) {
-        Ok(e) => Some([e[0], e[1], e[2], e[3]]),
-        Err(reason) => {
-            warnings.push(format!("BG/NBD standard errors unavailable: {reason}"));
-            None
-        }
-    };
+    let standard_errors = four_standard_errors("BG/NBD", &theta, &gradient_at, &mut warnings);
     Ok(BgNbdFit {
         params,
         standard_errors,

@@ -141,6 +141,42 @@ fn gradient_norm(objective: Objective<'_>, params: &[f64]) -> f64 {
     gradient.iter().map(|g| g * g).sum::<f64>().sqrt()
 }
 
+/// The warnings every multi-start fit owes its reader: a best start that did not converge, and
+/// parameters that ran to a bound of the log-parameter search (below 1e-6 or above 1e4).
+pub fn fit_warnings(model: &str, names: &[&str], theta: &[f64], minimum: &Minimum) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if !minimum.converged {
+        warnings.push(format!(
+            "{model} did not converge in {} iterations; the parameters are the last ones reached",
+            minimum.iterations
+        ));
+    }
+    for (name, value) in names.iter().zip(theta) {
+        if *value > 1e4 || *value < 1e-6 {
+            warnings.push(format!(
+                "{model} parameter `{name}` = {value:.4e} ran to a bound; try a penalizer (e.g. 0.001)"
+            ));
+        }
+    }
+    warnings
+}
+
+/// Four standard errors, or `None` with the reason added to `warnings`.
+pub fn four_standard_errors(
+    model: &str,
+    theta: &[f64],
+    gradient_at: &dyn Fn(&[f64]) -> Vec<f64>,
+    warnings: &mut Vec<String>,
+) -> Option<[f64; 4]> {
+    match standard_errors(theta, gradient_at) {
+        Ok(e) => Some([e[0], e[1], e[2], e[3]]),
+        Err(reason) => {
+            warnings.push(format!("{model} standard errors unavailable: {reason}"));
+            None
+        }
+    }
+}
+
 /// Standard errors of natural parameters `theta` from the Hessian of the total negative
 /// log-likelihood `gradient_at` (its gradient in natural parameters), by central differences.
 /// `None` with a reason when the Hessian is not finite or not positive definite.

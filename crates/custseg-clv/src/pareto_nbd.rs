@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bgnbd::FitOptions;
 use crate::error::{Error, Result};
-use crate::fit::{minimize, standard_errors};
+use crate::fit::{fit_warnings, four_standard_errors, minimize};
 use crate::summary::{CustomerSummary, check};
 
 /// Pareto/NBD parameters.
@@ -286,20 +286,7 @@ pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<Pareto
     let theta: Vec<f64> = minimum.log_params.iter().map(|u| u.exp()).collect();
     let params = params_of(&theta);
     let log_likelihood = params.log_likelihood(summaries)?;
-    let mut warnings = Vec::new();
-    if !minimum.converged {
-        warnings.push(format!(
-            "Pareto/NBD did not converge in {} iterations; the parameters are the last ones reached",
-            minimum.iterations
-        ));
-    }
-    for (name, value) in ["r", "alpha", "s", "beta"].iter().zip(&theta) {
-        if *value > 1e4 || *value < 1e-6 {
-            warnings.push(format!(
-                "Pareto/NBD parameter `{name}` = {value:.4e} ran to a bound; try a penalizer (e.g. 0.001)"
-            ));
-        }
-    }
+    let mut warnings = fit_warnings("Pareto/NBD", &["r", "alpha", "s", "beta"], &theta, &minimum);
     // The total negative log-likelihood's gradient in natural parameters, by central
     // differences, for the observed information.
     let gradient_at = |t: &[f64]| -> Vec<f64> {
@@ -318,13 +305,7 @@ pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<Pareto
             })
             .collect()
     };
-    let standard_errors = match standard_errors(&theta, &gradient_at) {
-        Ok(e) => Some([e[0], e[1], e[2], e[3]]),
-        Err(reason) => {
-            warnings.push(format!("Pareto/NBD standard errors unavailable: {reason}"));
-            None
-        }
-    };
+    let standard_errors = four_standard_errors("Pareto/NBD", &theta, &gradient_at, &mut warnings);
     Ok(ParetoNbdFit {
         params,
         standard_errors,
