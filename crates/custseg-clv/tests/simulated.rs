@@ -37,3 +37,46 @@ fn fit_recovers_simulated_parameters_within_three_standard_errors() {
         );
     }
 }
+
+#[test]
+fn a_large_fit_raced_on_a_subsample_still_recovers_the_parameters() {
+    // Over bgnbd::LARGE_FIT customers the starts race on a subsample before the polish.
+    let truth = (0.243, 4.414, 0.793, 2.426);
+    let n = custseg_clv::bgnbd::LARGE_FIT + 50_000;
+    let customers = simulate_bgnbd(n, truth, 78.0, 5).unwrap();
+    let summaries: Vec<CustomerSummary> = customers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| CustomerSummary {
+            customer: i as i64,
+            frequency: c.x,
+            recency: c.t_x,
+            t: c.t,
+            monetary_value: 0.0,
+            holdout_purchases: 0.0,
+            holdout_spend: 0.0,
+        })
+        .collect();
+    let fit = bgnbd::fit(&summaries, &FitOptions::default()).unwrap();
+    assert!(fit.converged, "{:?}", fit.warnings);
+    assert_eq!(fit.starts, 4);
+    let errors = fit.standard_errors.unwrap();
+    let fitted = [fit.params.r, fit.params.alpha, fit.params.a, fit.params.b];
+    for (i, expected) in [truth.0, truth.1, truth.2, truth.3].iter().enumerate() {
+        let z = (fitted[i] - expected) / errors[i];
+        assert!(
+            z.abs() < 3.0,
+            "parameter {i}: {} vs {expected} (z {z:.2})",
+            fitted[i]
+        );
+    }
+    // The gradient of the mean log-likelihood vanishes at the polished optimum.
+    let (_, gradient) = fit.params.log_likelihood(&summaries);
+    let scaled: f64 = gradient
+        .iter()
+        .zip(&fitted)
+        .map(|(g, t)| (g * t / n as f64).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!(scaled < 1e-5, "{scaled}");
+}
