@@ -62,6 +62,21 @@ pub struct CustomerSummary {
     pub holdout_spend: f64,
 }
 
+impl CustomerSummary {
+    /// A purchase history alone (no spend, no holdout): what the purchase models read.
+    pub fn history(customer: i64, frequency: f64, recency: f64, t: f64) -> Self {
+        Self {
+            customer,
+            frequency,
+            recency,
+            t,
+            monetary_value: 0.0,
+            holdout_purchases: 0.0,
+            holdout_spend: 0.0,
+        }
+    }
+}
+
 /// Summaries of every customer with a purchase up to `calibration_end` (inclusive), in
 /// customer order. Purchases after it count as holdout. Every day with a line is a purchase,
 /// whatever its spend (CDNOW has a few $0 purchases; they count, as in the published results).

@@ -11,15 +11,7 @@ fn fit_recovers_simulated_parameters_within_three_standard_errors() {
     let summaries: Vec<CustomerSummary> = customers
         .iter()
         .enumerate()
-        .map(|(i, c)| CustomerSummary {
-            customer: i as i64,
-            frequency: c.x,
-            recency: c.t_x,
-            t: c.t,
-            monetary_value: 0.0,
-            holdout_purchases: 0.0,
-            holdout_spend: 0.0,
-        })
+        .map(|(i, c)| CustomerSummary::history(i as i64, c.x, c.t_x, c.t))
         .collect();
     let fit = bgnbd::fit(&summaries, &FitOptions::default()).unwrap();
     assert!(fit.converged, "{:?}", fit.warnings);
@@ -47,15 +39,7 @@ fn a_large_fit_raced_on_a_subsample_still_recovers_the_parameters() {
     let summaries: Vec<CustomerSummary> = customers
         .iter()
         .enumerate()
-        .map(|(i, c)| CustomerSummary {
-            customer: i as i64,
-            frequency: c.x,
-            recency: c.t_x,
-            t: c.t,
-            monetary_value: 0.0,
-            holdout_purchases: 0.0,
-            holdout_spend: 0.0,
-        })
+        .map(|(i, c)| CustomerSummary::history(i as i64, c.x, c.t_x, c.t))
         .collect();
     let fit = bgnbd::fit(&summaries, &FitOptions::default()).unwrap();
     assert!(fit.converged, "{:?}", fit.warnings);

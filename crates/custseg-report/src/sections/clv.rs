@@ -40,15 +40,7 @@ pub struct PlaneMatrix {
 }
 
 fn summary(frequency: f64, recency: f64, t: f64) -> CustomerSummary {
-    CustomerSummary {
-        customer: 0,
-        frequency,
-        recency,
-        t,
-        monetary_value: 0.0,
-        holdout_purchases: 0.0,
-        holdout_spend: 0.0,
-    }
+    CustomerSummary::history(0, frequency, recency, t)
 }
 
 /// The highest frequency the matrices show: the 99th percentile of the customers', at least

@@ -198,15 +198,7 @@ fn clv_simulated_bench(args: &BenchClvSimulatedArgs) -> Result<()> {
     let summaries: Vec<CustomerSummary> = simulated
         .iter()
         .enumerate()
-        .map(|(i, c)| CustomerSummary {
-            customer: i as i64,
-            frequency: c.x,
-            recency: c.t_x,
-            t: c.t,
-            monetary_value: 0.0,
-            holdout_purchases: 0.0,
-            holdout_spend: 0.0,
-        })
+        .map(|(i, c)| CustomerSummary::history(i as i64, c.x, c.t_x, c.t))
         .collect();
     drop(simulated);
     let simulate_seconds = clock.elapsed().as_secs_f64();
