@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::fit::{fit_warnings, four_standard_errors, minimize};
+use crate::fit::{PurchaseFit, fit_warnings, four_standard_errors, minimize};
 use crate::special::{digamma, hyp2f1, ln_gamma};
 use crate::summary::{CustomerSummary, check};
 
@@ -24,26 +24,8 @@ pub struct BgNbd {
     pub b: f64,
 }
 
-/// A fit and its diagnostics.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BgNbdFit {
-    /// Parameters at the maximum found.
-    pub params: BgNbd,
-    /// Standard errors of r, alpha, a, b (inverse observed information), when available.
-    pub standard_errors: Option<[f64; 4]>,
-    /// Total log-likelihood (without the penalty).
-    pub log_likelihood: f64,
-    /// Iterations of the best start.
-    pub iterations: u64,
-    /// Whether the best start converged.
-    pub converged: bool,
-    /// Starts tried.
-    pub starts: usize,
-    /// Customers fitted.
-    pub customers: usize,
-    /// What the user should know (non-convergence, a parameter at a bound, no standard errors).
-    pub warnings: Vec<String>,
-}
+/// A BG/NBD fit and its diagnostics.
+pub type BgNbdFit = PurchaseFit<BgNbd>;
 
 /// Fitting options.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -54,6 +36,19 @@ pub struct FitOptions {
     pub penalizer: f64,
     /// Iterations per start at most.
     pub max_iterations: u64,
+}
+
+impl FitOptions {
+    /// Checks the penalizer (finite, not negative).
+    pub fn check(&self) -> Result<()> {
+        if !(self.penalizer >= 0.0 && self.penalizer.is_finite()) {
+            return Err(Error::InvalidParameter {
+                name: "penalizer",
+                reason: format!("must be >= 0, got {}", self.penalizer),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Default for FitOptions {
@@ -282,12 +277,7 @@ pub const START_SAMPLE: usize = 50_000;
 /// kept; standard errors from the observed information.
 pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<BgNbdFit> {
     check(summaries)?;
-    if !(options.penalizer >= 0.0 && options.penalizer.is_finite()) {
-        return Err(Error::InvalidParameter {
-            name: "penalizer",
-            reason: format!("must be >= 0, got {}", options.penalizer),
-        });
-    }
+    options.check()?;
     let n = summaries.len() as f64;
     let penalizer = options.penalizer;
     let mean_t = summaries.iter().map(|s| s.t).sum::<f64>() / n;

@@ -57,6 +57,27 @@ impl Gradient for Problem<'_> {
     }
 }
 
+/// A four-parameter purchase model's fit (BG/NBD or Pareto/NBD) and its diagnostics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PurchaseFit<P> {
+    /// Parameters at the maximum found.
+    pub params: P,
+    /// Standard errors of the four parameters (inverse observed information), when available.
+    pub standard_errors: Option<[f64; 4]>,
+    /// Total log-likelihood (without the penalty).
+    pub log_likelihood: f64,
+    /// Iterations of the best start.
+    pub iterations: u64,
+    /// Whether the best start converged.
+    pub converged: bool,
+    /// Starts tried.
+    pub starts: usize,
+    /// Customers fitted.
+    pub customers: usize,
+    /// What the user should know (non-convergence, a parameter at a bound, no standard errors).
+    pub warnings: Vec<String>,
+}
+
 /// The best point found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Minimum {

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bgnbd::FitOptions;
 use crate::error::{Error, Result};
-use crate::fit::{fit_warnings, four_standard_errors, minimize};
+use crate::fit::{PurchaseFit, fit_warnings, four_standard_errors, minimize};
 use crate::summary::{CustomerSummary, check};
 
 /// Pareto/NBD parameters.
@@ -34,26 +34,8 @@ pub struct ParetoNbd {
     pub beta: f64,
 }
 
-/// A fit and its diagnostics.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ParetoNbdFit {
-    /// Parameters at the maximum found.
-    pub params: ParetoNbd,
-    /// Standard errors of r, alpha, s, beta (inverse observed information), when available.
-    pub standard_errors: Option<[f64; 4]>,
-    /// Total log-likelihood (without the penalty).
-    pub log_likelihood: f64,
-    /// Iterations of the best start.
-    pub iterations: u64,
-    /// Whether the best start converged.
-    pub converged: bool,
-    /// Starts tried.
-    pub starts: usize,
-    /// Customers fitted.
-    pub customers: usize,
-    /// What the user should know.
-    pub warnings: Vec<String>,
-}
+/// A Pareto/NBD fit and its diagnostics.
+pub type ParetoNbdFit = PurchaseFit<ParetoNbd>;
 
 /// log(e^a + e^b), exact for infinite arguments.
 fn log_sum_exp(a: f64, b: f64) -> f64 {
@@ -233,12 +215,7 @@ fn distinct_histories(summaries: &[CustomerSummary]) -> Vec<(CustomerSummary, f6
 /// best kept; standard errors from the observed information.
 pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<ParetoNbdFit> {
     check(summaries)?;
-    if !(options.penalizer >= 0.0 && options.penalizer.is_finite()) {
-        return Err(Error::InvalidParameter {
-            name: "penalizer",
-            reason: format!("must be >= 0, got {}", options.penalizer),
-        });
-    }
+    options.check()?;
     let n = summaries.len() as f64;
     let penalizer = options.penalizer;
     let histories = distinct_histories(summaries);

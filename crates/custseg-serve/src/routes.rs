@@ -38,6 +38,11 @@ fn body_or_error(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<By
     })
 }
 
+/// A failure inside the server (a model that cannot score), as a 500.
+fn internal(error: impl std::fmt::Display) -> ApiError {
+    ApiError::with_status(500, ErrorCode::Internal, error.to_string())
+}
+
 /// Checks the bearer token when the server has one.
 pub fn authorise(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(token) = &state.options.token else {
@@ -85,11 +90,8 @@ pub async fn predict(
     )?;
     let n = request.rows.len();
     let flat: Vec<f64> = request.rows.iter().flatten().copied().collect();
-    let x = Array2::from_shape_vec((n, model.features.len()), flat)
-        .map_err(|e| ApiError::with_status(500, ErrorCode::Internal, e.to_string()))?;
-    let predictions = model
-        .predict_matrix(x.view())
-        .map_err(|e| ApiError::with_status(500, ErrorCode::Internal, e.to_string()))?;
+    let x = Array2::from_shape_vec((n, model.features.len()), flat).map_err(internal)?;
+    let predictions = model.predict_matrix(x.view()).map_err(internal)?;
     if let Some(index) = predictions.iter().position(|p| !p.distance.is_finite()) {
         return Err(ApiError {
             instance: Some(index),
@@ -110,11 +112,7 @@ pub async fn predict(
         .metrics
         .scored(&model.features, &request.rows, &segments);
     let distances = if request.explain {
-        Some(
-            model
-                .distances(x.view())
-                .map_err(|e| ApiError::with_status(500, ErrorCode::Internal, e.to_string()))?,
-        )
+        Some(model.distances(x.view()).map_err(internal)?)
     } else {
         None
     };
