@@ -74,6 +74,11 @@ impl StagedOutput {
         }
     }
 
+    /// The files staged so far, relative to the destination, in the order first staged.
+    pub fn staged_files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
     /// Writes `bytes` as the staged file `relative`.
     pub fn write(&mut self, relative: &str, bytes: &[u8]) -> Result<PathBuf> {
         let path = self.path(relative)?;
