@@ -29,6 +29,12 @@ pub mod paths {
     pub const FEATURES_CSV: &str = "features/customer_features.csv";
     /// Data-quality report.
     pub const QUALITY: &str = "reports/quality.json";
+    /// The input parsed into the canonical schema (written by the pipeline's ingest stage).
+    pub const RAW: &str = "raw/transactions.parquet";
+    /// What the ingest stage read.
+    pub const INGEST: &str = "raw/ingest.json";
+    /// The as-of date and size of the feature table.
+    pub const FEATURES_META: &str = "features/meta.json";
 }
 
 /// Everything `custseg features` needs.
@@ -91,7 +97,7 @@ pub async fn run_features(
 }
 
 /// Runs ingest -> clean -> features on `input`, writing into `staged` without committing it,
-/// so that later stages (`custseg run`) can add their outputs to the same atomic commit.
+/// so that later stages can add their outputs to the same atomic commit.
 /// `files` of the outcome is empty.
 pub async fn stage_features(
     input: &str,
@@ -114,43 +120,43 @@ pub async fn stage_features(
         clock = Instant::now();
     };
 
-    let ingested = {
-        let _span = tracing::info_span!("ingest", input).entered();
-        ingest::ingest(input, &request.ingest, progress)?
-    };
+    let (ingested, record) = ingest_input(input, request, progress)?;
     lap("ingest", &mut timings);
 
     let context = engine::session(&request.engine)?;
-    let clean_path = staged.path(paths::CLEAN)?;
-    let quarantine_path = staged.path(paths::QUARANTINE)?;
-    let summary = clean::clean(
-        &context,
-        &ingested.parsed,
-        &request.clean,
-        &clean_path,
-        &quarantine_path,
-    )
-    .await?;
+    let report = clean_into(&context, &ingested.parsed, &record, request, staged).await?;
     lap("clean", &mut timings);
 
-    let as_of = match request.as_of {
-        Some(date) => date,
-        None => features::last_date(&context, CLEAN_TABLE)
-            .await?
-            .ok_or_else(|| {
-                Error::in_file(
-                    input,
-                    "no rows are left after cleaning; no features can be computed",
-                )
-            })?,
-    };
-    let table = features::build(&context, CLEAN_TABLE, as_of).await?;
-    let customers: usize = table.iter().map(RecordBatch::num_rows).sum();
-    write_parquet(&staged.path(paths::FEATURES_PARQUET)?, &table)?;
-    write_csv(&staged.path(paths::FEATURES_CSV)?, &table)?;
+    let built = features_into(&context, input, request.as_of, staged).await?;
     lap("features", &mut timings);
+    Ok(FeaturesOutcome {
+        report,
+        customers: built.meta.customers,
+        as_of: built.meta.as_of,
+        files: Vec::new(),
+        timings,
+        table: built.table,
+    })
+}
 
-    let report = QualityReport {
+/// What was read, as the ingest stage records it in [`paths::INGEST`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IngestRecord {
+    /// Where the rows came from and how they were read.
+    pub input: InputReport,
+    /// Rows read.
+    pub rows: u64,
+}
+
+/// Reads `input` into the canonical schema (from the parse cache when it can).
+pub fn ingest_input(
+    input: &str,
+    request: &FeaturesRequest,
+    progress: &dyn Progress,
+) -> Result<(ingest::Ingested, IngestRecord)> {
+    let _span = tracing::info_span!("ingest", input).entered();
+    let ingested = ingest::ingest(input, &request.ingest, progress)?;
+    let record = IngestRecord {
         input: InputReport {
             source: ingested.input.clone(),
             format: ingested.format.name().to_owned(),
@@ -162,6 +168,48 @@ pub async fn stage_features(
             columns: ingested.outcome.columns.iter().cloned().collect(),
             parsed_from_cache: ingested.from_cache,
         },
+        rows: ingested.outcome.rows,
+    };
+    Ok((ingested, record))
+}
+
+/// The ingest stage: reads `input` and stages its canonical Parquet file as [`paths::RAW`]
+/// and what was read as [`paths::INGEST`].
+pub fn stage_ingest(
+    input: &str,
+    request: &FeaturesRequest,
+    staged: &mut StagedOutput,
+    progress: &dyn Progress,
+) -> Result<IngestRecord> {
+    let (ingested, record) = ingest_input(input, request, progress)?;
+    let raw = staged.path(paths::RAW)?;
+    std::fs::copy(&ingested.parsed, &raw).map_err(|source| Error::io(&raw, source))?;
+    staged.write(paths::INGEST, &to_json(&record)?)?;
+    Ok(record)
+}
+
+/// Cleans the canonical Parquet file `parsed` into `staged` ([`paths::CLEAN`],
+/// [`paths::QUARANTINE`], [`paths::QUALITY`]), registering the clean table in `context` as
+/// [`CLEAN_TABLE`]. Fails when the rows do not add up.
+pub async fn clean_into(
+    context: &datafusion::prelude::SessionContext,
+    parsed: &Path,
+    record: &IngestRecord,
+    request: &FeaturesRequest,
+    staged: &mut StagedOutput,
+) -> Result<QualityReport> {
+    let clean_path = staged.path(paths::CLEAN)?;
+    let quarantine_path = staged.path(paths::QUARANTINE)?;
+    let summary = clean::clean(
+        context,
+        parsed,
+        &request.clean,
+        &clean_path,
+        &quarantine_path,
+    )
+    .await?;
+    let report = QualityReport {
+        input: record.input.clone(),
         raw_rows: summary.counts.total,
         clean_rows: summary.counts.clean,
         quarantined_rows: summary.counts.quarantined,
@@ -173,24 +221,83 @@ pub async fn stage_features(
         top_quarantined: summary.top_quarantined,
     };
     if report.raw_rows != report.clean_rows + report.quarantined_rows
-        || report.raw_rows != ingested.outcome.rows
+        || report.raw_rows != record.rows
     {
         return Err(Error::Invariant(format!(
             "raw_rows {} != clean_rows {} + quarantined_rows {} (input had {} rows)",
-            report.raw_rows, report.clean_rows, report.quarantined_rows, ingested.outcome.rows
+            report.raw_rows, report.clean_rows, report.quarantined_rows, record.rows
         )));
     }
-    let json =
-        serde_json::to_vec_pretty(&report).map_err(|error| Error::Invariant(error.to_string()))?;
-    staged.write(paths::QUALITY, &json)?;
-    Ok(FeaturesOutcome {
-        report,
-        customers,
-        as_of,
-        files: Vec::new(),
-        timings,
-        table,
-    })
+    staged.write(paths::QUALITY, &to_json(&report)?)?;
+    Ok(report)
+}
+
+/// What the features stage records beside the table, in [`paths::FEATURES_META`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FeaturesMeta {
+    /// The date recency is measured to.
+    pub as_of: NaiveDate,
+    /// Customers in the table.
+    pub customers: usize,
+}
+
+/// A feature table and what it was built with.
+pub struct BuiltFeatures {
+    /// One row per customer.
+    pub table: Vec<RecordBatch>,
+    /// Its as-of date and size.
+    pub meta: FeaturesMeta,
+}
+
+/// Builds the customer features from [`CLEAN_TABLE`] in `context` and stages them
+/// ([`paths::FEATURES_PARQUET`], [`paths::FEATURES_CSV`], [`paths::FEATURES_META`]).
+/// `input` names the data in errors.
+pub async fn features_into(
+    context: &datafusion::prelude::SessionContext,
+    input: &str,
+    as_of: Option<NaiveDate>,
+    staged: &mut StagedOutput,
+) -> Result<BuiltFeatures> {
+    let as_of = match as_of {
+        Some(date) => date,
+        None => features::last_date(context, CLEAN_TABLE)
+            .await?
+            .ok_or_else(|| {
+                Error::in_file(
+                    input,
+                    "no rows are left after cleaning; no features can be computed",
+                )
+            })?,
+    };
+    let table = features::build(context, CLEAN_TABLE, as_of).await?;
+    let customers: usize = table.iter().map(RecordBatch::num_rows).sum();
+    write_parquet(&staged.path(paths::FEATURES_PARQUET)?, &table)?;
+    write_csv(&staged.path(paths::FEATURES_CSV)?, &table)?;
+    let meta = FeaturesMeta { as_of, customers };
+    staged.write(paths::FEATURES_META, &to_json(&meta)?)?;
+    Ok(BuiltFeatures { table, meta })
+}
+
+/// Registers the committed cleaned transactions at `clean_path` as [`CLEAN_TABLE`].
+pub async fn register_clean(
+    context: &datafusion::prelude::SessionContext,
+    clean_path: &Path,
+) -> Result<()> {
+    clean::register_parquet(context, CLEAN_TABLE, clean_path).await
+}
+
+/// Reads a JSON record a stage wrote.
+pub fn read_record<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let bytes = std::fs::read(path).map_err(|source| Error::io(path, source))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|error| Error::in_file(&path.display().to_string(), error.to_string()))
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    let mut bytes =
+        serde_json::to_vec_pretty(value).map_err(|error| Error::Invariant(error.to_string()))?;
+    bytes.push(b'\n');
+    Ok(bytes)
 }
 
 /// Writes batches to a Parquet file.

@@ -1,0 +1,195 @@
+//! Registered models, versions and aliases on an MLflow server, with the alias history kept
+//! as registered-model tags.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::client::MlflowClient;
+use super::tracker::{key_values, number, text};
+use crate::error::{Error, Result};
+use crate::registry::{AliasEvent, ModelVersion, Registry};
+
+/// Prefix of the version tags holding a version's scores.
+const METRIC_TAG: &str = "custseg.metric.";
+/// Prefix of the registered-model tags holding the alias history; zero-padded sequence
+/// numbers keep them in order.
+const EVENT_TAG: &str = "custseg.alias_event.";
+
+impl MlflowClient {
+    fn registered_model(&self, name: &str) -> Result<Value> {
+        match self.get("registered-models/get", &[("name", name)]) {
+            Ok(found) => Ok(found["registered_model"].clone()),
+            Err(Error::Refusal { status: 404, .. }) => Err(Error::NoSuchModel(name.to_owned())),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+fn version_from(value: &Value) -> ModelVersion {
+    let tags = key_values(&value["tags"]);
+    let metrics = tags
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(METRIC_TAG)?.to_owned(), v.parse().ok()?)))
+        .collect();
+    ModelVersion {
+        name: text(&value["name"]),
+        version: text(&value["version"]).parse().unwrap_or(0),
+        run_id: text(&value["run_id"]),
+        source: text(&value["source"]),
+        metrics,
+        created_at: chrono::DateTime::from_timestamp_millis(number(&value["creation_timestamp"]))
+            .unwrap_or_default(),
+        description: text(&value["description"]),
+    }
+}
+
+impl Registry for MlflowClient {
+    fn location(&self) -> String {
+        format!("{} (model registry)", self.base())
+    }
+
+    fn create_version(
+        &self,
+        name: &str,
+        run_id: &str,
+        source: &str,
+        metrics: &BTreeMap<String, f64>,
+        description: &str,
+    ) -> Result<ModelVersion> {
+        match self.post("registered-models/create", &json!({"name": name})) {
+            Ok(_) => {}
+            Err(error) if error.already_exists() => {}
+            Err(error) => return Err(error),
+        }
+        let tags: Vec<Value> = metrics
+            .iter()
+            .map(|(k, v)| json!({"key": format!("{METRIC_TAG}{k}"), "value": v.to_string()}))
+            .collect();
+        let created = self.post(
+            "model-versions/create",
+            &json!({
+                "name": name,
+                "source": source,
+                "run_id": run_id,
+                "tags": tags,
+                "description": description,
+            }),
+        )?;
+        Ok(version_from(&created["model_version"]))
+    }
+
+    fn models(&self) -> Result<Vec<String>> {
+        let found = self.get("registered-models/search", &[("max_results", "1000")])?;
+        let mut names: Vec<String> = found["registered_models"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| text(&m["name"]))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    fn versions(&self, name: &str) -> Result<Vec<ModelVersion>> {
+        self.registered_model(name)?;
+        let filter = format!("name='{}'", name.replace('\'', "\\'"));
+        let found = self.get(
+            "model-versions/search",
+            &[("filter", &filter), ("max_results", "1000")],
+        )?;
+        let mut versions: Vec<ModelVersion> = found["model_versions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(version_from)
+            .collect();
+        versions.sort_by_key(|v| v.version);
+        Ok(versions)
+    }
+
+    fn version(&self, name: &str, version: u32) -> Result<ModelVersion> {
+        let shown = version.to_string();
+        match self.get("model-versions/get", &[("name", name), ("version", &shown)]) {
+            Ok(found) => Ok(version_from(&found["model_version"])),
+            Err(Error::Refusal { status: 404, .. }) => Err(Error::NoSuchVersion {
+                name: name.to_owned(),
+                version,
+            }),
+            Err(error) => Err(error),
+        }
+    }
+
+    fn aliases(&self, name: &str) -> Result<BTreeMap<String, u32>> {
+        let model = self.registered_model(name)?;
+        Ok(model["aliases"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| Some((text(&a["alias"]), text(&a["version"]).parse().ok()?)))
+            .collect())
+    }
+
+    fn set_alias(
+        &self,
+        name: &str,
+        alias: &str,
+        version: Option<u32>,
+        by: &str,
+        reason: &str,
+    ) -> Result<AliasEvent> {
+        if let Some(version) = version {
+            self.version(name, version)?;
+        }
+        let model = self.registered_model(name)?;
+        let from = self.aliases(name)?.get(alias).copied();
+        let sequence = key_values(&model["tags"])
+            .keys()
+            .filter(|k| k.starts_with(EVENT_TAG))
+            .count()
+            + 1;
+        let event = AliasEvent {
+            alias: alias.to_owned(),
+            from,
+            to: version,
+            at: chrono::Utc::now(),
+            by: by.to_owned(),
+            reason: reason.to_owned(),
+        };
+        // History first: an alias change is never applied without its record.
+        self.post(
+            "registered-models/set-tag",
+            &json!({
+                "name": name,
+                "key": format!("{EVENT_TAG}{sequence:06}"),
+                "value": serde_json::to_string(&event).unwrap_or_default(),
+            }),
+        )?;
+        match version {
+            // Versions are strings in MLflow's API: a number is a 400.
+            Some(v) => self.post(
+                "registered-models/alias",
+                &json!({"name": name, "alias": alias, "version": v.to_string()}),
+            )?,
+            None => self.delete(
+                "registered-models/alias",
+                &[("name", name), ("alias", alias)],
+            )?,
+        };
+        Ok(event)
+    }
+
+    fn alias_history(&self, name: &str) -> Result<Vec<AliasEvent>> {
+        let model = self.registered_model(name)?;
+        let tags = key_values(&model["tags"]);
+        tags.iter()
+            .filter(|(k, _)| k.starts_with(EVENT_TAG))
+            .map(|(k, v)| {
+                serde_json::from_str(v).map_err(|error| Error::Corrupt {
+                    path: format!("{}: registered model `{name}`, tag `{k}`", self.base()).into(),
+                    message: error.to_string(),
+                })
+            })
+            .collect()
+    }
+}
