@@ -131,6 +131,20 @@ impl Dag {
             })
     }
 
+    /// Every stage that stage `index` reads from, directly or not, with `index` itself.
+    pub fn with_ancestors(&self, index: usize) -> BTreeSet<usize> {
+        let mut found = BTreeSet::from([index]);
+        let mut frontier = vec![index];
+        while let Some(next) = frontier.pop() {
+            for &up in &self.upstream[next] {
+                if found.insert(up) {
+                    frontier.push(up);
+                }
+            }
+        }
+        found
+    }
+
     /// Every stage that reads, directly or not, from stage `index`, with `index` itself.
     pub fn with_descendants(&self, index: usize) -> BTreeSet<usize> {
         let mut found = BTreeSet::from([index]);
@@ -200,6 +214,8 @@ pub(crate) mod tests {
         assert_eq!(dag.upstream(3), [1, 2]);
         assert_eq!(dag.downstream(0), [1, 2]);
         assert_eq!(dag.with_descendants(1), BTreeSet::from([1, 3]));
+        assert_eq!(dag.with_ancestors(3), BTreeSet::from([0, 1, 2, 3]));
+        assert_eq!(dag.with_ancestors(2), BTreeSet::from([0, 2]));
     }
 
     #[test]

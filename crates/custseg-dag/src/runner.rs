@@ -19,6 +19,8 @@ const RUN_LOCK: &str = ".custseg-run.lock";
 /// What became of one stage.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StageStatus {
+    /// It is about to run (reported to the observer only, before it runs).
+    Started,
     /// It ran and its outputs were committed.
     Ran,
     /// Nothing it depends on changed; it did not run.
@@ -69,6 +71,8 @@ pub struct RunPlan {
     pub force: BTreeSet<String>,
     /// Run this one stage only, after checking that everything before it is up to date.
     pub only: Option<String>,
+    /// Run this stage and the stages it reads from, nothing after it.
+    pub until: Option<String>,
 }
 
 /// Whether a stage is up to date, with the records computed to find out.
@@ -134,7 +138,10 @@ impl<'a> Runner<'a> {
                 self.check_ancestors_fresh(index, &lock)?;
                 BTreeSet::from([index])
             }
-            None => (0..self.dag.stages().len()).collect(),
+            None => match &plan.until {
+                Some(name) => self.dag.with_ancestors(self.dag.index_of(name)?),
+                None => (0..self.dag.stages().len()).collect(),
+            },
         };
         let mut report = RunReport {
             stages: Vec::new(),
@@ -166,6 +173,15 @@ impl<'a> Runner<'a> {
                 continue;
             };
             tracing::info!(%reason, "running");
+            observe(&StageOutcome {
+                stage: name.clone(),
+                status: StageStatus::Started,
+                reason: reason.clone(),
+                attempts: 0,
+                seconds: 0.0,
+                lines: Vec::new(),
+                files: Vec::new(),
+            });
             let clock = Instant::now();
             match self.execute(stage.as_ref(), freshness, &mut lock) {
                 Ok((attempts, lines, files)) => {

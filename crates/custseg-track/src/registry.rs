@@ -93,11 +93,31 @@ pub fn live_at(history: &[AliasEvent], alias: &str, time: DateTime<Utc>) -> Opti
         .and_then(|e| e.to)
 }
 
-/// The user name of this process, for alias history.
+/// The user name of this process, for alias history: `USER`, `LOGNAME`, else the name
+/// `/etc/passwd` gives this process's user id.
 pub fn current_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned())
+    if let Some(name) = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
+    {
+        return name;
+    }
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|rest| rest.split_whitespace().next().map(str::to_owned))
+        });
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    uid.and_then(|uid| {
+        passwd.lines().find_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            (fields.len() > 2 && fields[2] == uid).then(|| fields[0].to_owned())
+        })
+    })
+    .unwrap_or_else(|| "unknown".to_owned())
 }
 
 #[cfg(test)]

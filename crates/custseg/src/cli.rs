@@ -33,8 +33,19 @@ pub enum Command {
     Features(Box<FeaturesArgs>),
     /// Train the segmentation model on a customer feature table.
     Train(Box<TrainArgs>),
-    /// Features and model in one go: ingest, clean, features, train.
+    /// The whole pipeline as cached stages: ingest, clean, features, lifetime value, train,
+    /// evaluate, register, report. Re-runs only what changed (see `custseg.lock`).
     Run(Box<RunArgs>),
+    /// Print the pipeline's stages and what connects them (text, `--dot` or `--json`).
+    Dag(Box<DagArgs>),
+    /// Run the pipeline on a cron schedule in the foreground, retraining when drift says so.
+    Schedule(Box<ScheduleArgs>),
+    /// Tracked runs: list, show, compare.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+    /// The model registry: versions, aliases, promotion through the gate, rollback.
+    #[command(subcommand)]
+    Models(ModelsCommand),
     /// Score customers with a trained model.
     Predict(PredictArgs),
     /// Customer lifetime value: BG/NBD purchases, Gamma-Gamma spend, P(alive), discounted CLV.
@@ -112,6 +123,178 @@ pub struct TrainArgs {
     pub model: ModelArgs,
 }
 
+/// `custseg dag`.
+#[derive(Debug, Args)]
+pub struct DagArgs {
+    /// Graphviz DOT instead of text.
+    #[arg(long, conflicts_with = "json")]
+    pub dot: bool,
+    /// JSON (stages with their upstream stages, inputs and outputs).
+    #[arg(long)]
+    pub json: bool,
+    /// The pipeline the DAG is of: the same arguments as `custseg run`.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// `custseg schedule`.
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// When to run, as a five-field cron expression in UTC (`0 3 * * *`: 03:00 every day).
+    #[arg(long)]
+    pub cron: String,
+    /// A drift report of `custseg monitor drift`. With it, a scheduled run refreshes the data
+    /// stages every time and retrains only when the report says the data drifted (or the
+    /// model's stages are out of date); without it, every scheduled run is a full run.
+    #[arg(long)]
+    pub drift_report: Option<PathBuf>,
+    /// Run once now, then exit (for a test or a one-off).
+    #[arg(long)]
+    pub once: bool,
+    /// Stop after this many scheduled runs. Default: run until stopped.
+    #[arg(long)]
+    pub max_runs: Option<u64>,
+    /// The pipeline: the same arguments as `custseg run`.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// `custseg runs`.
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// The runs of an experiment, newest first.
+    List(RunsListArgs),
+    /// One run: parameters, metrics, tags, artifacts, status.
+    Show(RunsShowArgs),
+    /// Runs side by side: parameters and metrics that differ are marked.
+    Compare(RunsCompareArgs),
+}
+
+/// `custseg runs list`.
+#[derive(Debug, Args)]
+pub struct RunsListArgs {
+    /// The experiment. Default: `[tracking] experiment`.
+    #[arg(long)]
+    pub experiment: Option<String>,
+    /// At most this many runs.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+}
+
+/// `custseg runs show`.
+#[derive(Debug, Args)]
+pub struct RunsShowArgs {
+    /// The run id.
+    pub run: String,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `custseg runs compare`.
+#[derive(Debug, Args)]
+pub struct RunsCompareArgs {
+    /// Two or more run ids.
+    #[arg(num_args = 2.., required = true)]
+    pub runs: Vec<String>,
+    /// Only the rows that differ.
+    #[arg(long)]
+    pub only_different: bool,
+}
+
+/// `custseg models`.
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Register the model of a tracked run as a new version.
+    Register(ModelsRegisterArgs),
+    /// The registered models, with their latest version and aliases.
+    List,
+    /// One model's versions, aliases and alias history; `--at` tells which version an alias
+    /// pointed to at a time.
+    Show(ModelsShowArgs),
+    /// Point an alias at a version (or remove it), recorded in the alias history.
+    Alias(ModelsAliasArgs),
+    /// Move an alias to a version through the champion/challenger gate.
+    Promote(ModelsPromoteArgs),
+    /// Move an alias back to the version it pointed to before its last change.
+    Rollback(ModelsRollbackArgs),
+}
+
+/// `custseg models register`.
+#[derive(Debug, Args)]
+pub struct ModelsRegisterArgs {
+    /// The model's name.
+    pub name: String,
+    /// The tracked run whose `model/model.json` artifact is registered.
+    #[arg(long)]
+    pub run: String,
+}
+
+/// `custseg models show`.
+#[derive(Debug, Args)]
+pub struct ModelsShowArgs {
+    /// The model's name.
+    pub name: String,
+    /// A time (RFC 3339, or a date meaning its midnight UTC): which version each alias
+    /// pointed to then.
+    #[arg(long)]
+    pub at: Option<String>,
+}
+
+/// `custseg models alias`.
+#[derive(Debug, Args)]
+pub struct ModelsAliasArgs {
+    /// The model's name.
+    pub name: String,
+    /// The alias.
+    pub alias: String,
+    /// The version it points to.
+    #[arg(
+        id = "model_version",
+        value_name = "VERSION",
+        required_unless_present = "delete"
+    )]
+    pub version: Option<u32>,
+    /// Remove the alias instead.
+    #[arg(long, conflicts_with = "model_version")]
+    pub delete: bool,
+    /// Why, for the alias history.
+    #[arg(long, default_value = "set by hand")]
+    pub reason: String,
+}
+
+/// `custseg models promote`.
+#[derive(Debug, Args)]
+pub struct ModelsPromoteArgs {
+    /// The model's name.
+    pub name: String,
+    /// The candidate version.
+    #[arg(id = "model_version", value_name = "VERSION")]
+    pub version: u32,
+    /// The alias to move.
+    #[arg(long, default_value = "production")]
+    pub alias: String,
+    /// Promote even when a score is worse than the current holder's.
+    #[arg(long)]
+    pub force: bool,
+    /// Why, for the alias history.
+    #[arg(long, default_value = "promoted by hand")]
+    pub reason: String,
+}
+
+/// `custseg models rollback`.
+#[derive(Debug, Args)]
+pub struct ModelsRollbackArgs {
+    /// The model's name.
+    pub name: String,
+    /// The alias to move back.
+    #[arg(long, default_value = "production")]
+    pub alias: String,
+    /// Why, for the alias history.
+    #[arg(long, default_value = "rolled back by hand")]
+    pub reason: String,
+}
+
 /// `custseg run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -148,6 +331,19 @@ pub struct RunArgs {
     /// Leave out the report stage.
     #[arg(long, conflicts_with = "report_format")]
     pub skip_report: bool,
+    /// Re-run this stage even if nothing it depends on changed (repeatable).
+    #[arg(long, value_name = "STAGE")]
+    pub force: Vec<String>,
+    /// Run only this stage; the stages before it must be up to date (for Airflow tasks).
+    #[arg(long, value_name = "STAGE", conflicts_with = "until")]
+    pub only: Option<String>,
+    /// Run this stage and the stages it reads from, nothing after it.
+    #[arg(long, value_name = "STAGE")]
+    pub until: Option<String>,
+    /// Move this alias (`production`) to the new model when it passes the gate
+    /// (also `[registry] promote_to`).
+    #[arg(long, value_name = "ALIAS")]
+    pub promote_to: Option<String>,
 }
 
 /// What `custseg report` writes besides `report/index.html`.
@@ -517,4 +713,14 @@ pub struct BenchSearchArgs {
 pub enum ConfigCommand {
     /// Print the effective settings as TOML (defaults, then `custseg.toml`, then environment).
     Show,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -8,9 +8,11 @@
 mod cli;
 mod commands;
 mod logging;
+mod pipeline;
 mod progress;
 mod settings;
 mod tables;
+mod tracking;
 
 use clap::Parser;
 

@@ -34,6 +34,78 @@ pub struct Settings {
     pub model: ModelConfig,
     /// `[clv]`: customer lifetime value.
     pub clv: ClvSettings,
+    /// `[tracking]`: where runs are recorded.
+    pub tracking: TrackingSettings,
+    /// `[registry]`: what `custseg run` registers and promotes.
+    pub registry: RegistrySettings,
+    /// `[schedule]`: `custseg schedule` and its retraining policy.
+    pub schedule: ScheduleSettings,
+}
+
+/// `[tracking]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrackingSettings {
+    /// Record each `custseg run` and `custseg train` as a run. Default: true.
+    pub enabled: bool,
+    /// Root of the local store (runs and the model registry). Default: `runs`.
+    pub dir: PathBuf,
+    /// Experiment the runs go to. Default: `custseg` (environment: `MLFLOW_EXPERIMENT_NAME`).
+    pub experiment: String,
+    /// An MLflow server (`http://host:5000`) to use instead of the local store. Default: none
+    /// (environment: `MLFLOW_TRACKING_URI`, which takes precedence).
+    pub mlflow_uri: Option<String>,
+}
+
+impl Default for TrackingSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            dir: PathBuf::from("runs"),
+            experiment: "custseg".to_owned(),
+            mlflow_uri: None,
+        }
+    }
+}
+
+/// `[registry]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistrySettings {
+    /// Name under which `custseg run` registers each new model. Default: `customer-segments`.
+    pub model: String,
+    /// Whether `custseg run` registers new models at all. Default: true.
+    pub register: bool,
+    /// An alias (`production`) to move to each new version that passes the champion/challenger
+    /// gate against the version holding it. Default: none (promote by hand).
+    pub promote_to: Option<String>,
+}
+
+impl Default for RegistrySettings {
+    fn default() -> Self {
+        Self {
+            model: "customer-segments".to_owned(),
+            register: true,
+            promote_to: None,
+        }
+    }
+}
+
+/// `[schedule]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleSettings {
+    /// The alias scheduled retraining promotes to when the gate passes (unless
+    /// `[registry] promote_to` names another). Default: `production`.
+    pub promote_to: String,
+}
+
+impl Default for ScheduleSettings {
+    fn default() -> Self {
+        Self {
+            promote_to: "production".to_owned(),
+        }
+    }
 }
 
 /// `[clv]`.

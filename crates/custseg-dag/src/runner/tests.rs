@@ -269,6 +269,7 @@ fn force_reruns_a_stage_and_only_checks_what_comes_before() {
         &RunPlan {
             force: BTreeSet::from(["features".to_owned()]),
             only: None,
+            until: None,
         },
     );
     assert_eq!(forced.stages[1].reason, "forced with `--force`");
@@ -279,6 +280,7 @@ fn force_reruns_a_stage_and_only_checks_what_comes_before() {
         &RunPlan {
             force: BTreeSet::new(),
             only: Some("train".into()),
+            until: None,
         },
     );
     assert_eq!(statuses(&only), [("train".into(), StageStatus::Ran)]);
@@ -289,6 +291,7 @@ fn force_reruns_a_stage_and_only_checks_what_comes_before() {
             &RunPlan {
                 force: BTreeSet::new(),
                 only: Some("train".into()),
+                until: None,
             },
             &mut |_| {},
         )
@@ -303,6 +306,7 @@ fn force_reruns_a_stage_and_only_checks_what_comes_before() {
             &RunPlan {
                 force: BTreeSet::from(["trian".to_owned()]),
                 only: None,
+                until: None,
             },
             &mut |_| {},
         )
@@ -384,4 +388,24 @@ fn a_folder_output_loses_files_the_new_run_did_not_write() {
         .map(|o| o.path.as_str())
         .collect();
     assert_eq!(paths, ["charts/a.svg"]);
+}
+
+#[test]
+fn until_runs_a_stage_and_what_it_reads_from_and_nothing_after() {
+    let pipeline = Pipeline::new();
+    let report = pipeline.run(
+        &pipeline.dag(true, 1, 0),
+        &RunPlan {
+            until: Some("features".into()),
+            ..RunPlan::default()
+        },
+    );
+    assert_eq!(
+        statuses(&report),
+        [
+            ("clean".into(), StageStatus::Ran),
+            ("features".into(), StageStatus::Ran),
+        ]
+    );
+    assert_eq!(pipeline.counts(), [1, 1, 0]);
 }

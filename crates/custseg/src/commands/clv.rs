@@ -23,10 +23,12 @@ use crate::cli::ClvArgs;
 use crate::progress::TerminalProgress;
 use crate::settings::{ClvSettings, Settings};
 
-/// Output files, relative to the output directory.
-const SUMMARY: &str = "clv/summary.parquet";
-const PREDICTIONS: &str = "clv/predictions.parquet";
-const MODEL: &str = "clv/model.json";
+/// Output file: one lifetime-value summary per customer.
+pub const SUMMARY: &str = "clv/summary.parquet";
+/// Output file: P(alive), expected purchases and CLV per customer.
+pub const PREDICTIONS: &str = "clv/predictions.parquet";
+/// Output file: the fitted models.
+pub const MODEL: &str = "clv/model.json";
 
 /// Day number (days since 1970-01-01) of a date.
 fn day_number(date: chrono::NaiveDate) -> i64 {
@@ -277,32 +279,56 @@ pub fn stage_clv(
     })
 }
 
-/// Adds `P_Alive`, `Expected_Purchases` and `CLV` to a customer table. A customer of the
-/// table without a completed purchase (only cancelled lines) has no lifetime-value summary:
-/// their value is 0 and their P(alive) 0, since the models have never seen them buy.
-pub fn join_into(table: &mut CustomerTable, outcome: &ClvOutcome) {
-    let by_customer: HashMap<i64, &ClvPrediction> = outcome
-        .summaries
-        .iter()
-        .zip(&outcome.predictions)
-        .map(|(s, p)| (s.customer, p))
-        .collect();
-    let column = |pick: fn(&ClvPrediction) -> f64| -> Vec<f64> {
-        table
+/// Adds `P_Alive`, `Expected_Purchases` and `CLV` to a customer table from a
+/// `clv/predictions.parquet` the lifetime-value stage wrote (0 for customers it has no row for).
+pub fn join_predictions_file(table: &mut CustomerTable, path: &std::path::Path) -> Result<()> {
+    let file = fs_err::File::open(path)?;
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        file.into_parts().0,
+    )?
+    .build()?;
+    let mut by_customer: HashMap<i64, [f64; 3]> = HashMap::new();
+    for batch in reader {
+        let batch = batch?;
+        let column = |name: &str| -> Result<Float64Array> {
+            use arrow::array::AsArray;
+            Ok(batch
+                .column_by_name(name)
+                .with_context(|| format!("`{}` has no column `{name}`", path.display()))?
+                .as_primitive::<arrow::datatypes::Float64Type>()
+                .clone())
+        };
+        use arrow::array::AsArray;
+        let ids = batch
+            .column_by_name("CustomerID")
+            .with_context(|| format!("`{}` has no column `CustomerID`", path.display()))?
+            .as_primitive::<arrow::datatypes::Int64Type>()
+            .clone();
+        let (alive, purchases, clv) = (
+            column("p_alive")?,
+            column("expected_purchases")?,
+            column("clv")?,
+        );
+        for i in 0..batch.num_rows() {
+            by_customer.insert(
+                ids.value(i),
+                [alive.value(i), purchases.value(i), clv.value(i)],
+            );
+        }
+    }
+    for (slot, name) in [P_ALIVE_COLUMN, "Expected_Purchases", CLV_COLUMN]
+        .into_iter()
+        .enumerate()
+    {
+        let values: Vec<f64> = table
             .customer_ids
             .iter()
-            .map(|id| by_customer.get(id).map_or(0.0, |p| pick(p)))
-            .collect()
-    };
-    let columns = [
-        (P_ALIVE_COLUMN, column(|p| p.p_alive)),
-        ("Expected_Purchases", column(|p| p.expected_purchases)),
-        (CLV_COLUMN, column(|p| p.clv)),
-    ];
-    for (name, values) in columns {
+            .map(|id| by_customer.get(id).map_or(0.0, |v| v[slot]))
+            .collect();
         table.columns.retain(|(existing, _)| existing != name);
         table.columns.push((name.to_owned(), values));
     }
+    Ok(())
 }
 
 /// Prints what the stage found.

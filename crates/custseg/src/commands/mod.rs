@@ -1,15 +1,19 @@
 //! One file per subcommand.
 
 mod bench;
-mod clv;
+pub(crate) mod clv;
 mod config;
+mod dag;
 mod demo_data;
 mod features;
-mod model_stage;
+pub(crate) mod model_stage;
+mod models;
 mod monitor;
 mod predict;
-mod report;
-mod run;
+pub(crate) mod report;
+pub(crate) mod run;
+mod runs;
+mod schedule;
 mod serve;
 mod train;
 
@@ -26,6 +30,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Features(args) => features::run(&args, settings, cli.quiet),
         Command::Train(args) => train::run(&args, settings, cli.quiet),
         Command::Run(args) => run::run(&args, settings, cli.quiet),
+        Command::Dag(args) => dag::run(&args, settings),
+        Command::Schedule(args) => schedule::run(&args, settings, cli.quiet),
+        Command::Runs(command) => runs::run(&command, &settings),
+        Command::Models(command) => models::run(&command, &settings),
         Command::Predict(args) => predict::run(&args),
         Command::Clv(args) => clv::run(&args, settings, cli.quiet),
         Command::Report(args) => report::run(&args, &settings),

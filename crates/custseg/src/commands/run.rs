@@ -1,127 +1,203 @@
-//! `custseg run`: ingest -> clean -> features -> lifetime value -> model -> report, committed
-//! together.
+//! `custseg run`: the pipeline's DAG of cached stages (ingest -> clean -> features -> lifetime
+//! value -> train -> evaluate -> register -> report), recorded as a tracked run.
 
-use anyhow::{Context, Result};
-use custseg_data::pipeline::{self, FeaturesRequest};
-use custseg_io::StagedOutput;
+use std::collections::BTreeSet;
 
-use super::clv;
+use anyhow::{Result, anyhow};
+use custseg_dag::{RunPlan, RunReport, Runner, StageOutcome, StageStatus};
+use custseg_data::pipeline::FeaturesRequest;
+
 use super::demo_data::demo_input;
-use super::model_stage::{self, load_previous, training_columns};
 use crate::cli::{ReportFormat, RunArgs};
-use crate::progress::TerminalProgress;
+use crate::pipeline::{self, PipelineRequest};
 use crate::settings::{Settings, parse_bytes};
-use crate::tables::from_batches;
+use crate::tracking::{RunRecorder, Tracking, flatten_params};
 
-/// Runs `custseg run`.
-pub fn run(args: &RunArgs, mut settings: Settings, quiet: bool) -> Result<()> {
+/// Builds the pipeline request `custseg run`, `custseg dag` and `custseg schedule` share.
+/// With `generate_demo` false, `--demo` names the demo dataset without generating it (for
+/// `custseg dag`, which only prints the stages).
+pub fn pipeline_request(
+    args: &RunArgs,
+    mut settings: Settings,
+    quiet: bool,
+    generate_demo: bool,
+) -> Result<PipelineRequest> {
     settings.apply_ingest_args(&args.ingest)?;
     settings.apply_model_args(&args.model)?;
     if let Some(limit) = &args.memory_limit {
         settings.engine.memory_limit = Some(parse_bytes(limit)?);
     }
+    if let Some(alias) = &args.promote_to {
+        settings.registry.promote_to = Some(alias.clone());
+    }
     let input = match &args.input {
         Some(input) => input.clone(),
-        None => demo_input(&settings.demo, &settings.ingest.data_dir, quiet)?,
+        None if generate_demo => demo_input(&settings.demo, &settings.ingest.data_dir, quiet)?,
+        None => "(demo dataset)".to_owned(),
     };
-    let request = FeaturesRequest {
+    let features = FeaturesRequest {
         ingest: settings.ingest.clone(),
         clean: settings.clean.clone(),
         engine: settings.engine.clone(),
         as_of: args.as_of.or(settings.features.as_of),
     };
-    let progress = TerminalProgress::new(quiet);
-    let failed = || {
-        format!(
-            "`custseg run` on `{input}` failed; `{}` was left as it was",
-            args.out.display()
-        )
-    };
-    let mut staged = StagedOutput::new(&args.out)?;
-    let runtime = super::runtime()?;
-    let features = runtime
-        .block_on(pipeline::stage_features(
-            &input,
-            &mut staged,
-            &request,
-            &progress,
-        ))
-        .with_context(failed)?;
-    let (mut table, _) =
-        from_batches(&features.table, &training_columns(&settings.model)).with_context(failed)?;
-    let value = if settings.clv.in_run && !args.skip_clv {
-        let request = clv::ClvRequest::from_settings(&settings.clv, None)?;
-        let outcome = clv::stage_clv(
-            &mut staged,
-            &runtime,
-            &settings.engine,
-            features.as_of,
-            &request,
-        )
-        .with_context(|| {
-            format!(
-                "{}; `--skip-clv` leaves the lifetime-value stage out",
-                failed()
-            )
-        })?;
-        clv::join_into(&mut table, &outcome);
-        Some(outcome)
-    } else {
-        None
-    };
-    let previous = args
-        .previous
-        .as_deref()
-        .map(|path| load_previous(path, &table))
-        .transpose()?;
-    let model = model_stage::stage_model(
-        &mut staged,
-        &table,
-        &settings.model,
-        Some(features.report.input.sha256.clone()),
-        previous.as_ref(),
-        &progress,
-    )
-    .with_context(failed)?;
-    let drawn = if args.skip_report {
-        None
-    } else {
-        Some(
-            super::report::stage_report(
-                &mut staged,
-                &settings.engine,
-                &settings.model,
-                args.report_format == ReportFormat::Png,
-            )
-            .with_context(failed)?,
-        )
-    };
-    let files = staged.commit()?;
+    let tracking = Tracking::resolve(&settings.tracking, &settings.registry);
+    Ok(PipelineRequest {
+        input,
+        features,
+        previous: args.previous.clone(),
+        clv: settings.clv.in_run && !args.skip_clv,
+        report: !args.skip_report,
+        png: args.report_format == ReportFormat::Png,
+        quiet,
+        tracking,
+        settings,
+    })
+}
 
-    let report = &features.report;
-    println!(
-        "rows       {} raw = {} clean + {} quarantined",
-        report.raw_rows, report.clean_rows, report.quarantined_rows
+/// The run's plan from `--force`, `--only` and `--until`.
+pub fn plan(args: &RunArgs) -> RunPlan {
+    RunPlan {
+        force: args.force.iter().cloned().collect::<BTreeSet<_>>(),
+        only: args.only.clone(),
+        until: args.until.clone(),
+    }
+}
+
+/// Runs `custseg run`.
+pub fn run(args: &RunArgs, settings: Settings, quiet: bool) -> Result<()> {
+    let request = pipeline_request(args, settings, quiet, true)?;
+    execute(&request, &args.out, &plan(args), "run")
+}
+
+/// Runs the pipeline of `request` in `out` with `plan` as a tracked run of `command`;
+/// prints each stage as it runs or is skipped.
+pub fn execute(
+    request: &PipelineRequest,
+    out: &std::path::Path,
+    plan: &RunPlan,
+    command: &str,
+) -> Result<()> {
+    // Check the DAG and the stage names before a run is recorded.
+    let check = pipeline::build(request, None)?;
+    let mut wanted: Vec<&String> = plan.force.iter().collect();
+    wanted.extend(plan.only.iter().chain(plan.until.iter()));
+    for name in wanted {
+        check.index_of(name)?;
+    }
+    drop(check);
+
+    let mut params = flatten_params(&serde_json::to_value(&request.settings)?);
+    params.push(("input".to_owned(), request.input.clone()));
+    params.push(("out".to_owned(), out.display().to_string()));
+    params.push(("stages.clv".to_owned(), request.clv.to_string()));
+    params.push(("stages.report".to_owned(), request.report.to_string()));
+    let run_name = format!(
+        "{command} {}",
+        std::path::Path::new(&request.input)
+            .file_name()
+            .map_or_else(
+                || request.input.clone(),
+                |n| n.to_string_lossy().into_owned()
+            )
     );
-    println!(
-        "customers  {} (as of {})",
-        features.customers, features.as_of
-    );
-    let timings: Vec<String> = features
-        .timings
+    let recorder = RunRecorder::start(&request.tracking, command, &run_name, params)?;
+    let dag = pipeline::build(request, recorder.clone())?;
+    let outcome = Runner::new(&dag, out)
+        .map_err(anyhow::Error::from)
+        .and_then(|runner| Ok(runner.run(plan, &mut print_stage)?));
+    let result = match outcome {
+        Ok(report) => finish(&report, out, recorder.as_ref()),
+        Err(error) => Err(error),
+    };
+    if let Some(recorder) = recorder {
+        let location = recorder.location();
+        let id = recorder.run_id().to_owned();
+        recorder.finish(&result)?;
+        println!("tracked    run {id} in {location}");
+    }
+    result
+}
+
+fn finish(report: &RunReport, out: &std::path::Path, recorder: Option<&RunRecorder>) -> Result<()> {
+    let ran: Vec<&str> = report.ran().map(|s| s.stage.as_str()).collect();
+    let skipped: Vec<&str> = report
+        .stages
         .iter()
-        .map(|t| format!("{} {:.3}s", t.stage, t.seconds))
+        .filter(|s| s.status == StageStatus::Skipped)
+        .map(|s| s.stage.as_str())
         .collect();
-    println!("time       {}", timings.join(", "));
-    if let Some(value) = &value {
-        clv::print_summary(value);
+    println!(
+        "pipeline   {} ran, {} skipped as unchanged{}",
+        ran.len(),
+        skipped.len(),
+        if ran.is_empty() {
+            String::new()
+        } else {
+            format!(" (ran: {})", ran.join(", "))
+        }
+    );
+    if let Some(recorder) = recorder {
+        let timestamp = chrono::Utc::now().timestamp_millis();
+        let metrics: Vec<custseg_track::Metric> = report
+            .stages
+            .iter()
+            .filter(|s| s.status == StageStatus::Ran)
+            .map(|s| custseg_track::Metric {
+                key: format!("stage.{}.seconds", s.stage),
+                value: s.seconds,
+                step: 0,
+                timestamp,
+            })
+            .collect();
+        recorder.metrics(&metrics)?;
+        recorder.tags(&[
+            ("custseg.stages_ran".to_owned(), ran.join(",")),
+            ("custseg.stages_skipped".to_owned(), skipped.join(",")),
+        ])?;
+        recorder.log_outputs(out)?;
     }
-    model_stage::print_summary(&model);
-    if let Some(drawn) = &drawn {
-        super::report::print_summary(drawn);
+    match &report.failure {
+        Some(error) => Err(anyhow!(
+            "{error}; the stages before it are committed in `{}` and the next run resumes from it",
+            out.display()
+        )),
+        None => Ok(()),
     }
-    for file in files {
-        println!("wrote      {}", file.display());
+}
+
+fn print_stage(outcome: &StageOutcome) {
+    match outcome.status {
+        StageStatus::Started => {
+            println!(
+                "stage      {:<9} running: {}",
+                outcome.stage, outcome.reason
+            );
+        }
+        StageStatus::Skipped => {
+            println!(
+                "stage      {:<9} skipped: {}",
+                outcome.stage, outcome.reason
+            );
+        }
+        StageStatus::Ran => {
+            for line in &outcome.lines {
+                println!("           {line}");
+            }
+            let retried = if outcome.attempts > 1 {
+                format!(" after {} attempts", outcome.attempts)
+            } else {
+                String::new()
+            };
+            println!(
+                "stage      {:<9} done in {:.3}s{retried}, wrote {} files",
+                outcome.stage,
+                outcome.seconds,
+                outcome.files.len()
+            );
+        }
+        StageStatus::Failed => {
+            println!("stage      {:<9} FAILED: {}", outcome.stage, outcome.reason);
+        }
     }
-    Ok(())
 }

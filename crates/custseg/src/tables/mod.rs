@@ -4,7 +4,7 @@
 mod read;
 mod write;
 
-pub use read::{from_batches, read_customer_table};
+pub use read::read_customer_table;
 pub use write::{
     write_predictions, write_profiles_markdown, write_search_csv, write_segments_parquet,
     write_transitions_csv,

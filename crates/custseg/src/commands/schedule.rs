@@ -1,0 +1,130 @@
+//! `custseg schedule`: the pipeline on a cron schedule, in the foreground (for a systemd unit
+//! or a container), with the retraining policy: refresh the data stages every time, retrain
+//! when a new drift report says the data drifted, register, promote only through the gate.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::run::{execute, pipeline_request, plan};
+use crate::cli::ScheduleArgs;
+use crate::settings::Settings;
+
+/// What the scheduler remembers between runs, in `<out>/schedule-state.json`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct ScheduleState {
+    /// SHA-256 of the last drift report a retrain was started for.
+    acted_on_drift_report: Option<String>,
+}
+
+const STATE_FILE: &str = "schedule-state.json";
+
+/// Runs `custseg schedule`.
+pub fn run(args: &ScheduleArgs, settings: Settings, quiet: bool) -> Result<()> {
+    let cron = croner::Cron::from_str(&args.cron).with_context(|| {
+        format!(
+            "`--cron {}`: expected five fields, minute hour day-of-month month day-of-week (`0 3 * * *`)",
+            args.cron
+        )
+    })?;
+    let promote_to = settings.schedule.promote_to.clone();
+    let mut request = pipeline_request(&args.run, settings, quiet, true)?;
+    if request.tracking.registry.promote_to.is_none() {
+        request.tracking.registry.promote_to = Some(promote_to);
+    }
+    let mut runs = 0u64;
+    loop {
+        if !args.once {
+            let now = chrono::Utc::now();
+            let next = cron
+                .find_next_occurrence(&now, false)
+                .with_context(|| format!("`--cron {}` never fires", args.cron))?;
+            tracing::info!(%next, "waiting for the next scheduled run");
+            println!("schedule   next run at {next}");
+            let wait = (next - now).to_std().unwrap_or(Duration::ZERO);
+            std::thread::sleep(wait);
+        }
+        let outcome = tick(args, &request);
+        runs += 1;
+        match outcome {
+            Ok(()) => {}
+            Err(error) if !args.once => {
+                // A failed scheduled run is reported and the schedule goes on: the next run
+                // resumes from the stage that failed.
+                tracing::error!("scheduled run failed: {error:#}");
+                eprintln!("error: scheduled run failed: {error:#}");
+            }
+            Err(error) => return Err(error),
+        }
+        if args.once || args.max_runs.is_some_and(|max| runs >= max) {
+            return Ok(());
+        }
+    }
+}
+
+/// One scheduled run.
+fn tick(args: &ScheduleArgs, request: &crate::pipeline::PipelineRequest) -> Result<()> {
+    let out = &args.run.out;
+    let mut plan = plan(&args.run);
+    let Some(report_path) = &args.drift_report else {
+        println!("schedule   full run");
+        return execute(request, out, &plan, "schedule");
+    };
+    let state_path = out.join(STATE_FILE);
+    let mut state: ScheduleState = std::fs::read(&state_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let drift = if report_path.is_file() {
+        let bytes = fs_err::read(report_path)?;
+        let report: serde_json::Value = serde_json::from_slice(&bytes)
+            .with_context(|| format!("`{}` is not a drift report", report_path.display()))?;
+        let sha = custseg_io::sha256_file(report_path)?;
+        let drifted = report["drift"]
+            .as_bool()
+            .with_context(|| format!("`{}` has no `drift` verdict", report_path.display()))?;
+        Some((
+            drifted,
+            sha,
+            report["reason"].as_str().unwrap_or("").to_owned(),
+        ))
+    } else {
+        tracing::warn!(path = %report_path.display(), "no drift report yet");
+        None
+    };
+    let retrain = match &drift {
+        Some((true, sha, reason)) if state.acted_on_drift_report.as_ref() != Some(sha) => {
+            println!("schedule   drift: {reason}; retraining");
+            plan.force.insert("train".to_owned());
+            state.acted_on_drift_report = Some(sha.clone());
+            true
+        }
+        Some((true, _, _)) => {
+            println!("schedule   this drift report was acted on already; data stages only");
+            false
+        }
+        Some((false, _, reason)) => {
+            println!("schedule   no drift ({reason}); data stages only");
+            false
+        }
+        None => {
+            println!(
+                "schedule   no drift report at `{}`; data stages only",
+                report_path.display()
+            );
+            false
+        }
+    };
+    if !retrain {
+        plan.until = Some(if request.clv { "clv" } else { "features" }.to_owned());
+    }
+    execute(request, out, &plan, "schedule")?;
+    if retrain {
+        let mut bytes = serde_json::to_vec_pretty(&state)?;
+        bytes.push(b'\n');
+        custseg_io::write_atomic(&state_path, &bytes)?;
+    }
+    Ok(())
+}

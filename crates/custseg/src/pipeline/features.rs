@@ -1,0 +1,66 @@
+//! Stage `features`: one row of features per customer.
+
+use custseg_dag::{BoxError, Stage, StageContext};
+use custseg_data::engine;
+use custseg_data::pipeline::{self, FeaturesRequest, paths};
+
+use super::{PipelineRequest, boxed, stage_version};
+
+/// Builds the customer feature table.
+pub struct Features {
+    request: FeaturesRequest,
+}
+
+impl Features {
+    /// The stage for `request`.
+    pub fn new(request: &PipelineRequest) -> Self {
+        Self {
+            request: request.features.clone(),
+        }
+    }
+}
+
+impl Stage for Features {
+    fn name(&self) -> &str {
+        "features"
+    }
+
+    fn description(&self) -> &str {
+        "RFM, diversity, shopping times, geography, cancellations and monthly trends per customer"
+    }
+
+    fn deps(&self) -> Vec<String> {
+        vec![paths::CLEAN.into()]
+    }
+
+    fn params(&self) -> serde_json::Value {
+        serde_json::json!({ "as_of": self.request.as_of })
+    }
+
+    fn outputs(&self) -> Vec<String> {
+        vec![
+            paths::FEATURES_PARQUET.into(),
+            paths::FEATURES_CSV.into(),
+            paths::FEATURES_META.into(),
+        ]
+    }
+
+    fn version(&self) -> String {
+        stage_version()
+    }
+
+    fn run(&self, context: &mut StageContext<'_>) -> Result<Vec<String>, BoxError> {
+        let clean = context.dep(paths::CLEAN);
+        let session = engine::session(&self.request.engine).map_err(|e| boxed(e.into()))?;
+        let shown = clean.display().to_string();
+        let built = crate::commands::runtime().map_err(boxed)?.block_on(async {
+            pipeline::register_clean(&session, &clean).await?;
+            pipeline::features_into(&session, &shown, self.request.as_of, context.staged()).await
+        });
+        let built = built.map_err(|e| boxed(e.into()))?;
+        Ok(vec![format!(
+            "{} customers (as of {})",
+            built.meta.customers, built.meta.as_of
+        )])
+    }
+}

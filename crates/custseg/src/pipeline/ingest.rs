@@ -1,0 +1,88 @@
+//! Stage `ingest`: the input, read into the canonical schema (`raw/`).
+
+use custseg_dag::{BoxError, Input, Retry, Stage, StageContext};
+use custseg_data::ingest::is_url;
+use custseg_data::pipeline::{self, FeaturesRequest, paths};
+
+use super::{PipelineRequest, boxed, stage_version};
+use crate::progress::TerminalProgress;
+
+/// Reads the transaction log.
+pub struct Ingest {
+    input: String,
+    request: FeaturesRequest,
+    quiet: bool,
+}
+
+impl Ingest {
+    /// The stage for `request`.
+    pub fn new(request: &PipelineRequest) -> Self {
+        Self {
+            input: request.input.clone(),
+            request: request.features.clone(),
+            quiet: request.quiet,
+        }
+    }
+}
+
+impl Stage for Ingest {
+    fn name(&self) -> &str {
+        "ingest"
+    }
+
+    fn description(&self) -> &str {
+        "read the transaction log (CSV, CSV.gz, xlsx, Parquet, zip, URL) into the canonical schema"
+    }
+
+    fn inputs(&self) -> Vec<Input> {
+        if is_url(&self.input) {
+            // The download is cached and checksummed by the ingest code itself.
+            vec![Input::Value {
+                name: "source".into(),
+                value: self.input.clone(),
+            }]
+        } else {
+            vec![Input::File {
+                name: "source".into(),
+                path: self.input.clone().into(),
+            }]
+        }
+    }
+
+    fn params(&self) -> serde_json::Value {
+        serde_json::json!({
+            "parse": self.request.ingest.parse_fingerprint(),
+            "sha256": self.request.ingest.sha256,
+        })
+    }
+
+    fn outputs(&self) -> Vec<String> {
+        vec![paths::RAW.into(), paths::INGEST.into()]
+    }
+
+    fn version(&self) -> String {
+        stage_version()
+    }
+
+    fn retry(&self) -> Retry {
+        if is_url(&self.input) {
+            Retry::NETWORK
+        } else {
+            Retry::NONE
+        }
+    }
+
+    fn run(&self, context: &mut StageContext<'_>) -> Result<Vec<String>, BoxError> {
+        let progress = TerminalProgress::new(self.quiet);
+        let record =
+            pipeline::stage_ingest(&self.input, &self.request, context.staged(), &progress)
+                .map_err(|e| boxed(e.into()))?;
+        Ok(vec![format!(
+            "{} rows from `{}` ({}, sha256 {}…)",
+            record.rows,
+            record.input.source,
+            record.input.format,
+            &record.input.sha256[..12.min(record.input.sha256.len())]
+        )])
+    }
+}

@@ -1,0 +1,155 @@
+//! Stage `register`: the new model becomes a version of the registered model, linked to this
+//! run; with `[registry] promote_to` it is promoted through the gate.
+
+use anyhow::Context;
+use custseg_dag::{BoxError, Retry, Stage, StageContext};
+use custseg_model::ModelFile;
+
+use super::evaluate::EVALUATION;
+use super::{PipelineRequest, boxed, stage_version};
+use crate::commands::model_stage::paths as model_paths;
+use crate::tracking::{RunRecorder, Store, Tracking, model_scores, promote};
+
+/// What the stage writes.
+pub const REGISTERED: &str = "model/registered.json";
+
+/// Registers the model.
+pub struct Register {
+    tracking: Tracking,
+    recorder: Option<RunRecorder>,
+}
+
+impl Register {
+    /// The stage for `request`, registering under the run `recorder` records.
+    pub fn new(request: &PipelineRequest, recorder: Option<RunRecorder>) -> Self {
+        Self {
+            tracking: request.tracking.clone(),
+            recorder,
+        }
+    }
+}
+
+impl Stage for Register {
+    fn name(&self) -> &str {
+        "register"
+    }
+
+    fn description(&self) -> &str {
+        "register the model as a new version linked to its run; promote it through the gate"
+    }
+
+    fn deps(&self) -> Vec<String> {
+        vec![model_paths::MODEL.to_owned(), EVALUATION.to_owned()]
+    }
+
+    fn params(&self) -> serde_json::Value {
+        serde_json::json!({
+            "model": self.tracking.registry.model,
+            "register": self.tracking.registry.register && self.tracking.enabled,
+            "promote_to": self.tracking.registry.promote_to,
+            "store": match &self.tracking.store {
+                Store::Local(dir) => dir.display().to_string(),
+                Store::Mlflow(uri) => uri.clone(),
+            },
+        })
+    }
+
+    fn outputs(&self) -> Vec<String> {
+        vec![REGISTERED.to_owned()]
+    }
+
+    fn version(&self) -> String {
+        stage_version()
+    }
+
+    fn retry(&self) -> Retry {
+        match self.tracking.store {
+            Store::Mlflow(_) => Retry::NETWORK,
+            Store::Local(_) => Retry::NONE,
+        }
+    }
+
+    fn run(&self, context: &mut StageContext<'_>) -> Result<Vec<String>, BoxError> {
+        let settings = &self.tracking.registry;
+        let Some(recorder) = self.recorder.as_ref().filter(|_| settings.register) else {
+            let why = if settings.register {
+                "tracking is off (`[tracking] enabled = false`)"
+            } else {
+                "`[registry] register = false`"
+            };
+            let record = serde_json::json!({ "registered": false, "why": why });
+            context
+                .staged()
+                .write(REGISTERED, format!("{record:#}\n").as_bytes())
+                .map_err(|e| boxed(e.into()))?;
+            return Ok(vec![format!("not registered: {why}")]);
+        };
+        let path = context.dep(model_paths::MODEL);
+        let bytes = fs_err::read(&path).map_err(|e| boxed(e.into()))?;
+        let model = ModelFile::from_bytes(&bytes)
+            .with_context(|| format!("`{}`", path.display()))
+            .map_err(boxed)?;
+        // The version's source must lie inside its run's artifacts (MLflow checks it).
+        recorder
+            .artifact(&path, model_paths::MODEL)
+            .map_err(boxed)?;
+        let run_id = recorder.run_id().to_owned();
+        let registry = self.tracking.registry().map_err(boxed)?;
+        let description = format!(
+            "k = {} on {} customers; {}",
+            model.selection.k, model.training.customers, model.selection.reason
+        );
+        let version = registry
+            .create_version(
+                &settings.model,
+                &run_id,
+                &format!("runs:/{run_id}/model"),
+                &model_scores(&model),
+                &description,
+            )
+            .map_err(|e| boxed(e.into()))?;
+        let mut lines = vec![format!(
+            "{} version {} (run {run_id}) in {}",
+            settings.model,
+            version.version,
+            registry.location()
+        )];
+        let promotion = match &settings.promote_to {
+            Some(alias) => {
+                let promotion = promote(
+                    registry.as_ref(),
+                    &settings.model,
+                    version.version,
+                    alias,
+                    false,
+                    "custseg run",
+                )
+                .map_err(boxed)?;
+                lines.push(match &promotion.event {
+                    Some(_) => format!("promoted to `{alias}`: {}", promotion.verdict.summary),
+                    None => format!("not promoted to `{alias}`: {}", promotion.verdict.summary),
+                });
+                Some(serde_json::json!({
+                    "alias": alias,
+                    "promoted": promotion.event.is_some(),
+                    "gate": promotion.verdict,
+                    "event": promotion.event,
+                }))
+            }
+            None => None,
+        };
+        let record = serde_json::json!({
+            "registered": true,
+            "model": settings.model,
+            "version": version.version,
+            "run_id": run_id,
+            "source": version.source,
+            "promotion": promotion,
+        });
+        context
+            .staged()
+            .write(REGISTERED, format!("{record:#}\n").as_bytes())
+            .map_err(|e| boxed(e.into()))?;
+        Ok(lines)
+    }
+}
