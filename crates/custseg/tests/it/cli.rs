@@ -163,7 +163,7 @@ fn run_on_the_demo_dataset_is_the_readme_main_job() {
     let output = custseg(dir.path(), &["run", "--demo", "--out", "out"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("rows       30000 raw"), "{stdout}");
+    assert!(stdout.contains("30000 raw = "), "{stdout}");
     assert!(
         stdout.contains("search     18 candidates; k = "),
         "{stdout}"

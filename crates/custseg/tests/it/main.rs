@@ -6,6 +6,7 @@
 
 mod cli;
 mod model;
+mod pipeline;
 mod predict;
 mod report;
 mod serve;

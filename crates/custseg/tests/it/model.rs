@@ -113,7 +113,10 @@ fn run_on_the_real_data_segments_every_customer_and_predict_agrees() {
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("customers  4362"), "{stdout}");
+    assert!(
+        stdout.contains("4362 customers (as of 2011-12-09)"),
+        "{stdout}"
+    );
 
     // Every customer has a segment; sizes add up; RFM scores in range.
     let segments = read_segments(&dir.path().join("out/segments/customer_segments.parquet"));
