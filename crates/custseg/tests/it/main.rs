@@ -10,3 +10,4 @@ mod pipeline;
 mod predict;
 mod report;
 mod serve;
+mod tracking;
