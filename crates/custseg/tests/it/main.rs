@@ -4,7 +4,9 @@
     reason = "test helpers fail loudly on broken fixtures"
 )]
 
+mod airflow;
 mod cli;
+mod mlflow;
 mod model;
 mod pipeline;
 mod predict;

@@ -1,0 +1,343 @@
+//! Tracking and the registry against a real `mlflow server` (MLflow 3.17, SQLite store,
+//! artifact proxy), started here on 127.0.0.1; what custseg logged is read back with MLflow's
+//! own Python client. `.ci/run` installs MLflow into `.venvs/mlflow`; without it this test
+//! fails naming the install command: it never skips.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::cli::text;
+use crate::report::workspace;
+
+/// The MLflow virtualenv: `CUSTSEG_MLFLOW_VENV`, else `.venvs/mlflow` in the workspace.
+fn venv() -> PathBuf {
+    let venv = std::env::var_os("CUSTSEG_MLFLOW_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join(".venvs/mlflow"));
+    assert!(
+        venv.join("bin/mlflow").is_file(),
+        "MLflow is not installed at `{}`: run `bash .ci/install-test-deps` (it pip-installs mlflow==3.17.2 there), or point CUSTSEG_MLFLOW_VENV at a virtualenv that has it",
+        venv.display()
+    );
+    venv
+}
+
+/// A running `mlflow server`, stopped (its whole process group) on drop.
+pub struct MlflowServer {
+    child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    _store: tempfile::TempDir,
+}
+
+impl MlflowServer {
+    /// Starts a lean server (1 worker, no job runner) on a free port with a temporary SQLite
+    /// store and artifact folder, and waits for `/health`.
+    pub fn start() -> Self {
+        let venv = venv();
+        let store = tempfile::tempdir().unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = std::fs::File::create(store.path().join("server.log")).unwrap();
+        let mut command = Command::new(venv.join("bin/mlflow"));
+        command
+            .args([
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--workers",
+                "1",
+            ])
+            .arg("--backend-store-uri")
+            .arg(format!(
+                "sqlite:///{}",
+                store.path().join("mlflow.db").display()
+            ))
+            .arg("--artifacts-destination")
+            .arg(store.path().join("artifacts"))
+            .arg("--serve-artifacts")
+            .env("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+            .stdout(Stdio::null())
+            .stderr(log);
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command.spawn().unwrap();
+        let server = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _store: store,
+        };
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(2)))
+            .build()
+            .into();
+        let started = Instant::now();
+        loop {
+            if let Ok(mut response) = agent.get(&format!("{}/health", server.url)).call()
+                && response
+                    .body_mut()
+                    .read_to_string()
+                    .unwrap_or_default()
+                    .trim()
+                    == "OK"
+            {
+                return server;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(90),
+                "mlflow server did not answer /health within 90 s: {}",
+                std::fs::read_to_string(server._store.path().join("server.log"))
+                    .unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
+impl Drop for MlflowServer {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn custseg_with(dir: &Path, uri: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_custseg"))
+        .args(args)
+        .current_dir(dir)
+        .env("MLFLOW_TRACKING_URI", uri)
+        .env_remove("MLFLOW_EXPERIMENT_NAME")
+        .env_remove("CUSTSEG_CONFIG")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+fn read_back(uri: &str, run: &str) -> serde_json::Value {
+    let script = workspace().join("crates/custseg/tests/mlflow/read_back.py");
+    let output = Command::new(venv().join("bin/python"))
+        .arg(script)
+        .args([uri, run, "customer-segments"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn run_id(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("tracked    run "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no tracked run in {stdout}"))
+        .to_owned()
+}
+
+#[test]
+fn runs_and_registered_models_read_back_through_mlflow_itself() {
+    let server = MlflowServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("custseg.toml"),
+        "[model.search]\nn_init = 2\nstability_bootstraps = 3\n",
+    )
+    .unwrap();
+    let demo = custseg_with(
+        dir.path(),
+        &server.url,
+        &[
+            "-q",
+            "demo-data",
+            "--rows",
+            "30000",
+            "--out",
+            "demo.parquet",
+        ],
+    );
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    let args = [
+        "-q",
+        "run",
+        "--input",
+        "demo.parquet",
+        "--out",
+        "out",
+        "--skip-report",
+        "--promote-to",
+        "production",
+    ];
+    let output = custseg_with(dir.path(), &server.url, &args);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let run = run_id(&stdout);
+    assert!(
+        stdout.contains(&format!("tracked    run {run} in {}", server.url)),
+        "{stdout}"
+    );
+
+    let logged = read_back(&server.url, &run);
+    assert_eq!(logged["status"], "FINISHED");
+    assert_eq!(logged["run_name"], "run demo.parquet");
+    assert_eq!(logged["params"]["model.search.k_max"], "10");
+    assert_eq!(logged["params"]["model.search.n_init"], "2");
+    assert_eq!(logged["params"]["input"], "demo.parquet");
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/model/model.json")).unwrap())
+            .unwrap();
+    let silhouette = model["metrics"]["silhouette"]["mean"].as_f64().unwrap();
+    assert!((logged["metrics"]["silhouette"].as_f64().unwrap() - silhouette).abs() < 1e-12);
+    assert_eq!(
+        logged["search_steps"],
+        serde_json::json!((0..18).collect::<Vec<_>>())
+    );
+    let quality: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("out/reports/quality.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(logged["tags"]["data_sha256"], quality["input"]["sha256"]);
+    assert_eq!(logged["tags"]["mlflow.source.name"], "custseg run");
+    assert!(logged["tags"]["host"].is_string());
+    for artifact in [
+        "model/model.json",
+        "reports/quality.json",
+        "segments/profiles.json",
+        "custseg.lock",
+    ] {
+        assert!(
+            logged["artifacts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == artifact),
+            "{artifact}: {}",
+            logged["artifacts"]
+        );
+    }
+    assert_eq!(logged["production"]["version"], "1");
+    assert_eq!(logged["production"]["run_id"], run.as_str());
+    assert_eq!(logged["production"]["source"], format!("runs:/{run}/model"));
+
+    // The artifact bytes through the server's proxy are the file custseg wrote.
+    let mut response = ureq::get(&format!(
+        "{}/api/2.0/mlflow-artifacts/artifacts/1/{run}/artifacts/model/model.json",
+        server.url
+    ))
+    .call()
+    .unwrap();
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_vec()
+        .unwrap();
+    assert_eq!(
+        bytes,
+        std::fs::read(dir.path().join("out/model/model.json")).unwrap()
+    );
+
+    // The same commands work on the MLflow backend: a worse model is registered but not
+    // promoted, forced by hand, rolled back, with the history kept on the server.
+    let worse = custseg_with(
+        dir.path(),
+        &server.url,
+        &[
+            "-q",
+            "run",
+            "--input",
+            "demo.parquet",
+            "--out",
+            "out",
+            "--skip-report",
+            "--promote-to",
+            "production",
+            "--k-min",
+            "9",
+            "--k-max",
+            "9",
+            "--select-k-min",
+            "9",
+            "--select-k-max",
+            "9",
+        ],
+    );
+    assert!(worse.status.success(), "{}", text(&worse.stderr));
+    let worse_stdout = text(&worse.stdout);
+    assert!(
+        worse_stdout.contains("not promoted to `production`: worse than the current model"),
+        "{worse_stdout}"
+    );
+    let promote = custseg_with(
+        dir.path(),
+        &server.url,
+        &["models", "promote", "customer-segments", "2", "--force"],
+    );
+    assert!(promote.status.success(), "{}", text(&promote.stderr));
+    let rollback = custseg_with(
+        dir.path(),
+        &server.url,
+        &["models", "rollback", "customer-segments"],
+    );
+    assert!(rollback.status.success(), "{}", text(&rollback.stderr));
+    assert_eq!(read_back(&server.url, &run)["production"]["version"], "1");
+    let shown = text(
+        &custseg_with(
+            dir.path(),
+            &server.url,
+            &["models", "show", "customer-segments"],
+        )
+        .stdout,
+    );
+    assert!(shown.contains("production   none -> 1"), "{shown}");
+    assert!(shown.contains("production   1 -> 2"), "{shown}");
+    assert!(shown.contains("production   2 -> 1"), "{shown}");
+    let listed = text(&custseg_with(dir.path(), &server.url, &["runs", "list"]).stdout);
+    assert!(listed.contains(&run), "{listed}");
+    let compared = custseg_with(
+        dir.path(),
+        &server.url,
+        &["runs", "compare", &run, &run_id(&worse_stdout)],
+    );
+    assert!(compared.status.success(), "{}", text(&compared.stderr));
+    assert!(
+        text(&compared.stdout).contains("* model.search.k_max"),
+        "{}",
+        text(&compared.stdout)
+    );
+}
+
+#[test]
+fn an_unreachable_server_is_a_clear_error_before_any_stage_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 9 on loopback: nothing listens there.
+    let output = custseg_with(
+        dir.path(),
+        "http://127.0.0.1:9",
+        &["-q", "run", "--demo", "--out", "out"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("cannot record the run in http://127.0.0.1:9"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the MLflow server at `http://127.0.0.1:9` cannot be reached"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists(), "no stage ran");
+}
