@@ -11,5 +11,6 @@ mod model;
 mod pipeline;
 mod predict;
 mod report;
+mod schedule;
 mod serve;
 mod tracking;
