@@ -409,3 +409,17 @@ fn until_runs_a_stage_and_what_it_reads_from_and_nothing_after() {
     );
     assert_eq!(pipeline.counts(), [1, 1, 0]);
 }
+
+#[test]
+fn the_staging_folder_of_a_killed_process_is_removed_when_the_next_runner_starts() {
+    let pipeline = Pipeline::new();
+    let stale = pipeline
+        .dir
+        .path()
+        .join(".custseg-staging-4242-0/model.json");
+    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    std::fs::write(&stale, b"half").unwrap();
+    let dag = pipeline.dag(true, 1, 0);
+    let _runner = Runner::new(&dag, pipeline.dir.path()).unwrap();
+    assert!(!stale.parent().unwrap().exists());
+}
