@@ -405,9 +405,11 @@ pub struct DriftArgs {
 }
 
 /// `custseg serve`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// The model file (`out/model/model.json`). A changed file is picked up without a restart.
+    /// The model file (`out/model/model.json`), or a registered model `NAME@ALIAS` /
+    /// `NAME@VERSION` (`customer-segments@production`), fetched from its run's artifacts. A
+    /// changed file, or an alias moved to another version, is picked up without a restart.
     #[arg(long)]
     pub model: PathBuf,
     /// Address to listen on. `AIP_HTTP_PORT` (set by Vertex AI) overrides it with `0.0.0.0:PORT`.

@@ -37,7 +37,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Predict(args) => predict::run(&args),
         Command::Clv(args) => clv::run(&args, settings, cli.quiet),
         Command::Report(args) => report::run(&args, &settings),
-        Command::Serve(args) => serve::run(&args),
+        Command::Serve(args) => serve::run(&args, &settings),
         Command::Monitor(command) => monitor::run(&command),
         Command::Config(command) => config::run(&command, &settings),
         Command::Bench(command) => bench::run(&command, &settings),

@@ -20,9 +20,66 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use sha2::{Digest, Sha256};
 
 use crate::cli::ServeArgs;
+use crate::settings::Settings;
+use crate::tracking::{Tracking, fetch, registry_reference, resolve};
+
+/// For `--model NAME@ALIAS`: fetches the version the alias names into the data directory,
+/// points `args.model` at it (and `--name` at NAME), and starts a thread that fetches the new
+/// version whenever the alias moves, so that the file watcher swaps it in.
+fn registry_model(
+    args: &mut ServeArgs,
+    settings: &Settings,
+) -> Result<Option<std::thread::JoinHandle<()>>> {
+    let shown = args.model.to_string_lossy().into_owned();
+    let Some((name, reference)) = registry_reference(&shown).filter(|_| !args.model.exists())
+    else {
+        return Ok(None);
+    };
+    let tracking = Tracking::resolve(&settings.tracking, &settings.registry);
+    let root = settings.ingest.data_dir.join("models");
+    let version =
+        resolve(&tracking, &name, &reference).with_context(|| format!("`--model {shown}`"))?;
+    let path =
+        fetch(&tracking, &name, version, &root).with_context(|| format!("`--model {shown}`"))?;
+    tracing::info!(model = %name, %reference, version, path = %path.display(), "serving a registered model");
+    args.model = path;
+    args.name.get_or_insert_with(|| name.clone());
+    if args.reload_interval_ms == 0 {
+        return Ok(None);
+    }
+    let interval = Duration::from_millis(args.reload_interval_ms);
+    let handle = std::thread::spawn(move || {
+        let mut current = version;
+        loop {
+            std::thread::sleep(interval);
+            match resolve(&tracking, &name, &reference) {
+                Ok(now) if now != current => match fetch(&tracking, &name, now, &root) {
+                    Ok(_) => {
+                        tracing::info!(model = %name, %reference, from = current, to = now, "the alias moved; fetched the new version");
+                        current = now;
+                    }
+                    Err(error) => tracing::warn!(
+                        error = format!("{error:#}"),
+                        "cannot fetch the new version; keeping the one served"
+                    ),
+                },
+                Ok(_) => {}
+                Err(error) => tracing::warn!(
+                    error = format!("{error:#}"),
+                    "cannot read the registry; keeping the model served"
+                ),
+            }
+        }
+    });
+    Ok(Some(handle))
+}
 
 /// Runs `custseg serve`.
-pub fn run(args: &ServeArgs) -> Result<()> {
+pub fn run(args: &ServeArgs, settings: &Settings) -> Result<()> {
+    let mut args = args.clone();
+    // Detached: it lives as long as the process.
+    let _follow = registry_model(&mut args, settings)?;
+    let args = &args;
     let clv_dir = args.clv.clone().or_else(|| {
         let beside = args.model.parent()?.parent()?.join("clv");
         beside.join("model.json").exists().then_some(beside)

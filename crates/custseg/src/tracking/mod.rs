@@ -1,10 +1,12 @@
 //! Where runs and registered models go, resolved once from the settings and the environment,
 //! and what a pipeline run records.
 
+mod fetch;
 mod promote;
 mod record;
 mod scores;
 
+pub use fetch::{fetch, registry_reference, resolve};
 pub use promote::{promote, rollback};
 pub use record::{RunRecorder, flatten_params};
 pub use scores::model_scores;

@@ -296,3 +296,54 @@ fn serves_swaps_the_model_under_load_without_a_failed_request_and_drains_on_sigt
         "{rest}"
     );
 }
+
+#[test]
+fn serves_a_registered_model_by_alias_and_follows_the_alias_when_it_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two runs with k = 4 then k = 5: versions 1 and 2 of customer-segments.
+    trained(dir.path(), "out", 4);
+    trained(dir.path(), "out", 5);
+    let alias = |version: &str| {
+        let output = custseg(
+            dir.path(),
+            &[
+                "models",
+                "alias",
+                "customer-segments",
+                "production",
+                version,
+            ],
+        );
+        assert!(output.status.success(), "{}", text(&output.stderr));
+    };
+    alias("1");
+    let server = start(dir.path(), "customer-segments@production");
+    let agent = new_agent();
+    let segments = || {
+        let (status, body) = get(&agent, &format!("{}/v1/model", server.url));
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["name"], "customer-segments");
+        body["segments"].as_array().unwrap().len()
+    };
+    assert_eq!(segments(), 4);
+    alias("2");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while segments() != 5 {
+        assert!(
+            Instant::now() < deadline,
+            "the served model did not follow the alias to version 2"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let missing = custseg(
+        dir.path(),
+        &["serve", "--model", "customer-segments@canary"],
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        text(&missing.stderr).contains("model `customer-segments` has no alias `canary`"),
+        "{}",
+        text(&missing.stderr)
+    );
+}
