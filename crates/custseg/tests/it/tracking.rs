@@ -155,6 +155,31 @@ fn every_run_is_recorded_with_params_metric_steps_tags_artifacts_and_status() {
     assert!(compared.contains("* model.search.k_max"), "{compared}");
     assert!(!compared.contains("model.search.k_min"), "{compared}");
 
+    // `custseg train` is a tracked run too.
+    let trained = run_id(&ok(
+        dir.path(),
+        &[
+            "-q",
+            "train",
+            "--features",
+            "out/features/customer_features.parquet",
+            "--out",
+            "trained",
+        ],
+    ));
+    let train_run = show(dir.path(), &trained);
+    assert_eq!(train_run["status"], "FINISHED");
+    assert_eq!(train_run["tags"]["custseg.command"], "train");
+    assert_eq!(train_run["params"]["model.search.n_init"], "2");
+    assert_eq!(
+        train_run["metrics"]["search.silhouette"]
+            .as_array()
+            .unwrap()
+            .len(),
+        18
+    );
+    assert!(train_run["tags"]["features_sha256"].is_string());
+
     // A failed run is recorded as failed, with its error.
     let failed = custseg(
         dir.path(),
