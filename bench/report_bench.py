@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -26,7 +27,8 @@ SHARED = ROOT.parent / "shared"
 
 def timed(argv: list[str]) -> tuple[float, str]:
     start = time.perf_counter()
-    result = subprocess.run(argv, capture_output=True, text=True)
+    # Tracked runs go to <cwd>/runs/: keep them out of the repository.
+    result = subprocess.run(argv, capture_output=True, text=True, cwd=tempfile.gettempdir())
     seconds = time.perf_counter() - start
     if result.returncode != 0:
         sys.exit(f"failed: {' '.join(argv)}\n{result.stderr}")
@@ -45,6 +47,9 @@ def main() -> None:
     timed(base + ["--out", str(work / "warm")])  # fills the parse cache
     without, with_report, stage = [], [], []
     for _ in range(args.runs):
+        # Fresh output directories: a re-run into the same one would skip every stage.
+        shutil.rmtree(work / "a", ignore_errors=True)
+        shutil.rmtree(work / "b", ignore_errors=True)
         without.append(timed(base + ["--out", str(work / "a"), "--skip-report"])[0])
         seconds, stdout = timed(base + ["--out", str(work / "b")])
         with_report.append(seconds)
