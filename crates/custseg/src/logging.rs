@@ -1,6 +1,22 @@
 //! The tracing subscriber: logs to stderr, data to stdout.
 
+use std::io::Write;
+
 use tracing_subscriber::EnvFilter;
+
+/// Stderr that lifts the progress bars while a log line is written, so neither tears the other.
+struct BelowTheBars;
+
+impl Write for BelowTheBars {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        crate::progress::suspend(|| std::io::stderr().write_all(bytes))?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
 
 /// Installs the subscriber; `RUST_LOG` wins over the flags.
 pub fn init(verbose: u8, quiet: bool) {
@@ -13,7 +29,7 @@ pub fn init(verbose: u8, quiet: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| BelowTheBars)
         .with_target(false)
         .compact()
         .init();

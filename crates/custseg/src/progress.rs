@@ -1,11 +1,34 @@
 //! Progress bars on a terminal; nothing otherwise.
+//!
+//! Every bar belongs to one [`MultiProgress`] on stderr, so a pipeline stage's bar and the bars
+//! of the work inside it (bytes read, model fits) draw together; lines for people go through
+//! [`say!`], which lifts the bars while it prints.
 
 use std::io::IsTerminal;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use custseg_data::Progress;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+/// The bars of this process.
+fn bars() -> &'static MultiProgress {
+    static BARS: OnceLock<MultiProgress> = OnceLock::new();
+    BARS.get_or_init(MultiProgress::new)
+}
+
+/// Runs `print` with the bars lifted off the terminal, so its output is not torn by them.
+pub fn suspend<R>(print: impl FnOnce() -> R) -> R {
+    bars().suspend(print)
+}
+
+/// `println!` that does not tear the progress bars.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::progress::suspend(|| println!($($arg)*))
+    };
+}
+pub(crate) use say;
 
 /// Shows library progress as indicatif bars when stderr is a terminal.
 pub struct TerminalProgress {
@@ -42,6 +65,7 @@ impl TerminalProgress {
                 .progress_chars("=> "),
         );
         bar.set_prefix(label.to_owned());
+        let bar = bars().add(bar);
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
     }

@@ -337,12 +337,12 @@ pub fn print_summary(outcome: &ClvOutcome) {
     let number = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
     let p = &model["bg_nbd"]["params"];
     let g = &model["gamma_gamma"];
-    println!(
+    crate::progress::say!(
         "customers  {} ({} with a repeat purchase)",
         outcome.summaries.len(),
         model["repeat_customers"]
     );
-    println!(
+    crate::progress::say!(
         "BG/NBD     r {:.4}, alpha {:.4}, a {:.4}, b {:.4}; log-likelihood {:.2}; {}",
         number(&p["r"]),
         number(&p["alpha"]),
@@ -355,7 +355,7 @@ pub fn print_summary(outcome: &ClvOutcome) {
             "NOT converged"
         }
     );
-    println!(
+    crate::progress::say!(
         "Gamma-Gamma p {:.4}, q {:.4}, gamma {:.4} on {} customers ({} excluded: no repeat purchase or no spend); corr(frequency, monetary) {:.3}",
         number(&g["params"]["p"]),
         number(&g["params"]["q"]),
@@ -366,7 +366,7 @@ pub fn print_summary(outcome: &ClvOutcome) {
     );
     let total: f64 = outcome.predictions.iter().map(|p| p.clv).sum();
     let options = outcome.request.options;
-    println!(
+    crate::progress::say!(
         "CLV        {} months, {:.1} % per month: total {:.0}, mean {:.2}",
         options.horizon_months,
         100.0 * options.discount_rate,
@@ -375,7 +375,7 @@ pub fn print_summary(outcome: &ClvOutcome) {
     );
     let pareto = &model["pareto_nbd"]["params"];
     if pareto.is_object() {
-        println!(
+        crate::progress::say!(
             "Pareto/NBD r {:.4}, alpha {:.4}, s {:.4}, beta {:.4}; log-likelihood {:.2}; {}",
             number(&pareto["r"]),
             number(&pareto["alpha"]),
@@ -391,7 +391,7 @@ pub fn print_summary(outcome: &ClvOutcome) {
     }
     if let Some(models) = model["holdout"]["models"].as_object() {
         for (name, errors) in models {
-            println!(
+            crate::progress::say!(
                 "holdout    {name}: MAE {:.3}, RMSE {:.3}, predicted {:.0} vs actual {:.0} purchases",
                 number(&errors["mae"]),
                 number(&errors["rmse"]),
@@ -400,12 +400,12 @@ pub fn print_summary(outcome: &ClvOutcome) {
             );
         }
     }
-    println!(
+    crate::progress::say!(
         "purchases  {}",
         model["model_choice"]["reason"].as_str().unwrap_or("")
     );
     for warning in &outcome.warnings {
-        println!("warning    {warning}");
+        crate::progress::say!("warning    {warning}");
     }
 }
 

@@ -200,26 +200,28 @@ pub fn stage_model(
 /// Prints what training found.
 pub fn print_summary(outcome: &TrainOutcome) {
     let model = &outcome.model;
-    println!(
+    crate::progress::say!(
         "model      {} customers, {} outliers flagged; PCA {} components ({:.1} % of variance)",
         model.training.customers,
         model.training.outliers,
         model.pca.n_components(),
         100.0 * model.pca.explained_variance_ratio.iter().sum::<f64>()
     );
-    println!(
+    crate::progress::say!(
         "search     {} candidates; {}",
         outcome.candidates.len(),
         model.selection.reason
     );
     if let Some(stability) = &model.metrics.stability {
-        println!(
+        crate::progress::say!(
             "stability  adjusted Rand index {:.3} mean, {:.3} min over {} bootstrap refits",
-            stability.mean_ari, stability.min_ari, stability.bootstraps
+            stability.mean_ari,
+            stability.min_ari,
+            stability.bootstraps
         );
     }
     for profile in &outcome.profiles {
-        println!(
+        crate::progress::say!(
             "  {:>2} {:<36} {:>6} customers {:>5.1} % {:>5.1} % of revenue",
             profile.cluster,
             profile.name,
@@ -233,5 +235,5 @@ pub fn print_summary(outcome: &TrainOutcome) {
         .iter()
         .map(|t| format!("{} {:.3}s", t.step, t.seconds))
         .collect();
-    println!("time       {}", timings.join(", "));
+    crate::progress::say!("time       {}", timings.join(", "));
 }

@@ -90,7 +90,7 @@ pub fn run(args: &ReportArgs, settings: &Settings) -> Result<()> {
 
 /// Prints what the report stage did.
 pub fn print_summary(outcome: &ReportOutcome) {
-    println!(
+    crate::progress::say!(
         "report     {} sections ({}), {} charts{}, {:.3}s",
         outcome.sections.len(),
         outcome.sections.join(", "),

@@ -10,6 +10,7 @@ use custseg_data::pipeline::FeaturesRequest;
 use super::demo_data::demo_input;
 use crate::cli::{ReportFormat, RunArgs};
 use crate::pipeline::{self, PipelineRequest};
+use crate::progress::{TerminalProgress, say};
 use crate::settings::{Settings, parse_bytes};
 use crate::tracking::{RunRecorder, Tracking, flatten_params};
 
@@ -103,9 +104,21 @@ pub fn execute(
     );
     let recorder = RunRecorder::start(&request.tracking, command, &run_name, params)?;
     let dag = pipeline::build(request, recorder.clone())?;
+    // On a terminal, a spinner per stage while it runs, beside the bars of the work inside it.
+    let progress = TerminalProgress::new(request.quiet);
+    let mut spinner: Option<indicatif::ProgressBar> = None;
+    let mut observe = |outcome: &StageOutcome| {
+        if let Some(bar) = spinner.take() {
+            bar.finish_and_clear();
+        }
+        print_stage(outcome);
+        if outcome.status == StageStatus::Started {
+            spinner = Some(progress.bar(&outcome.stage, None, "stage"));
+        }
+    };
     let outcome = Runner::new(&dag, out)
         .map_err(anyhow::Error::from)
-        .and_then(|runner| Ok(runner.run(plan, &mut print_stage)?));
+        .and_then(|runner| Ok(runner.run(plan, &mut observe)?));
     let result = match outcome {
         Ok(report) => finish(&report, out, recorder.as_ref()),
         Err(error) => Err(error),
@@ -114,7 +127,7 @@ pub fn execute(
         let location = recorder.location();
         let id = recorder.run_id().to_owned();
         recorder.finish(&result)?;
-        println!("tracked    run {id} in {location}");
+        say!("tracked    run {id} in {location}");
     }
     result
 }
@@ -127,7 +140,7 @@ fn finish(report: &RunReport, out: &std::path::Path, recorder: Option<&RunRecord
         .filter(|s| s.status == StageStatus::Skipped)
         .map(|s| s.stage.as_str())
         .collect();
-    println!(
+    say!(
         "pipeline   {} ran, {} skipped as unchanged{}",
         ran.len(),
         skipped.len(),
@@ -169,27 +182,29 @@ fn finish(report: &RunReport, out: &std::path::Path, recorder: Option<&RunRecord
 fn print_stage(outcome: &StageOutcome) {
     match outcome.status {
         StageStatus::Started => {
-            println!(
+            say!(
                 "stage      {:<9} running: {}",
-                outcome.stage, outcome.reason
+                outcome.stage,
+                outcome.reason
             );
         }
         StageStatus::Skipped => {
-            println!(
+            say!(
                 "stage      {:<9} skipped: {}",
-                outcome.stage, outcome.reason
+                outcome.stage,
+                outcome.reason
             );
         }
         StageStatus::Ran => {
             for line in &outcome.lines {
-                println!("           {line}");
+                say!("           {line}");
             }
             let retried = if outcome.attempts > 1 {
                 format!(" after {} attempts", outcome.attempts)
             } else {
                 String::new()
             };
-            println!(
+            say!(
                 "stage      {:<9} done in {:.3}s{retried}, wrote {} files",
                 outcome.stage,
                 outcome.seconds,
@@ -197,7 +212,7 @@ fn print_stage(outcome: &StageOutcome) {
             );
         }
         StageStatus::Failed => {
-            println!("stage      {:<9} FAILED: {}", outcome.stage, outcome.reason);
+            say!("stage      {:<9} FAILED: {}", outcome.stage, outcome.reason);
         }
     }
 }
