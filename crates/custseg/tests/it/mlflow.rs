@@ -305,6 +305,29 @@ fn runs_and_registered_models_read_back_through_mlflow_itself() {
     assert!(shown.contains("production   none -> 1"), "{shown}");
     assert!(shown.contains("production   1 -> 2"), "{shown}");
     assert!(shown.contains("production   2 -> 1"), "{shown}");
+    // What the server refuses comes back as a clear error.
+    let refused = custseg_with(
+        dir.path(),
+        &server.url,
+        &["models", "alias", "customer-segments", "canary", "99"],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("model `customer-segments` has no version 99"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let unknown = custseg_with(
+        dir.path(),
+        &server.url,
+        &["models", "show", "no-such-model"],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        text(&unknown.stderr).contains("no registered model `no-such-model`"),
+        "{}",
+        text(&unknown.stderr)
+    );
     let listed = text(&custseg_with(dir.path(), &server.url, &["runs", "list"]).stdout);
     assert!(listed.contains(&run), "{listed}");
     let compared = custseg_with(
