@@ -1,10 +1,13 @@
-//! The one place that builds the DataFusion session the plans run in.
+//! The one place that builds the DataFusion session the plans run in: local, or on a Ballista
+//! cluster (`df://host:port`). The plans never know which.
 
+use ballista::prelude::{SessionConfigExt, SessionContextExt};
+use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// `[engine]` settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,13 +18,30 @@ pub struct EngineOptions {
     /// Memory the engine may use, in bytes; beyond it, operators spill to disk.
     /// Default: no limit.
     pub memory_limit: Option<u64>,
+    /// A Ballista scheduler (`df://host:port`) to run the data stages' plans on instead of
+    /// this process. Default: none (local).
+    pub cluster: Option<String>,
 }
 
-/// A local session with these options.
-pub fn session(options: &EngineOptions) -> Result<SessionContext> {
+/// A session with these options: local, or connected to the Ballista scheduler of
+/// `options.cluster`.
+pub async fn session(options: &EngineOptions) -> Result<SessionContext> {
     let partitions = options
         .target_partitions
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    if let Some(url) = &options.cluster {
+        let config = SessionConfig::new_with_ballista()
+            .with_target_partitions(partitions)
+            .with_information_schema(false)
+            .with_ballista_job_name("custseg");
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .build();
+        check_reachable(url)?;
+        tracing::info!(scheduler = %url, "running the plans on a Ballista cluster");
+        return Ok(SessionContext::remote_with_state(url, state).await?);
+    }
     let config = SessionConfig::new()
         .with_target_partitions(partitions)
         .with_information_schema(false);
@@ -33,4 +53,35 @@ pub fn session(options: &EngineOptions) -> Result<SessionContext> {
         config,
         runtime.build_arc()?,
     ))
+}
+
+/// How long to wait for the scheduler's port before calling it unreachable.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Fails fast, with the address, when nothing answers at the scheduler's address (Ballista
+/// itself would only fail at the first query, with a transport error).
+fn check_reachable(url: &str) -> Result<()> {
+    use std::net::ToSocketAddrs;
+    let fail = |message: String| Error::Cluster {
+        url: url.to_owned(),
+        message,
+    };
+    let address = url
+        .strip_prefix("df://")
+        .ok_or_else(|| fail("expected `df://host:port`".to_owned()))?;
+    let addresses: Vec<_> = address
+        .to_socket_addrs()
+        .map_err(|e| fail(format!("cannot resolve `{address}`: {e}")))?
+        .collect();
+    let mut last = String::from("no address");
+    for socket in addresses {
+        match std::net::TcpStream::connect_timeout(&socket, CONNECT_TIMEOUT) {
+            Ok(_) => return Ok(()),
+            Err(error) => last = error.to_string(),
+        }
+    }
+    Err(fail(format!(
+        "{last}, waited up to {} s",
+        CONNECT_TIMEOUT.as_secs()
+    )))
 }

@@ -75,6 +75,16 @@ pub enum Error {
     /// A setting is invalid.
     #[error("invalid setting: {0}")]
     Config(String),
+    /// The Ballista scheduler of `--engine` cannot be reached.
+    #[error(
+        "the Ballista scheduler at `{url}` does not answer ({message}); start one with `custseg cluster scheduler`, or leave out `--engine` to run here"
+    )]
+    Cluster {
+        /// The `df://` URL.
+        url: String,
+        /// What failed.
+        message: String,
+    },
     /// A check the program makes on its own results failed.
     #[error("internal check failed: {0}")]
     Invariant(String),

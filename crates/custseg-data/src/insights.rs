@@ -7,7 +7,7 @@ use std::path::Path;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Float64Type, Int64Type};
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::prelude::SessionContext;
 
 use crate::engine::{self, EngineOptions};
 use crate::error::{Error, Result};
@@ -102,14 +102,8 @@ fn float(batch: &RecordBatch, column: usize, row: usize) -> Result<f64> {
 
 /// Reads `clean/transactions.parquet` and computes the report's business facts.
 pub async fn insights(clean_parquet: &Path, options: &EngineOptions) -> Result<Insights> {
-    let context = engine::session(options)?;
-    context
-        .register_parquet(
-            "clean_for_insights",
-            clean_parquet.to_string_lossy().as_ref(),
-            ParquetReadOptions::default(),
-        )
-        .await?;
+    let context = engine::session(options).await?;
+    crate::clean::register_parquet(&context, "clean_for_insights", clean_parquet).await?;
     let completed = format!("{STATUS} = 'completed'");
     let monthly = query(
         &context,

@@ -123,7 +123,7 @@ pub async fn stage_features(
     let (ingested, record) = ingest_input(input, request, progress)?;
     lap("ingest", &mut timings);
 
-    let context = engine::session(&request.engine)?;
+    let context = engine::session(&request.engine).await?;
     let report = clean_into(&context, &ingested.parsed, &record, request, staged).await?;
     lap("clean", &mut timings);
 

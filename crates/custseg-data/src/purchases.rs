@@ -5,7 +5,6 @@ use std::path::Path;
 
 use arrow::array::AsArray;
 use arrow::datatypes::{Float64Type, Int32Type, Int64Type};
-use datafusion::prelude::ParquetReadOptions;
 
 use crate::engine::{self, EngineOptions};
 use crate::error::Result;
@@ -28,14 +27,8 @@ pub async fn daily_purchases(
     clean_parquet: &Path,
     options: &EngineOptions,
 ) -> Result<Vec<DailyPurchase>> {
-    let context = engine::session(options)?;
-    context
-        .register_parquet(
-            "clean_for_clv",
-            clean_parquet.to_string_lossy().as_ref(),
-            ParquetReadOptions::default(),
-        )
-        .await?;
+    let context = engine::session(options).await?;
+    crate::clean::register_parquet(&context, "clean_for_clv", clean_parquet).await?;
     let sql = format!(
         "SELECT \"CustomerID\" AS customer, \
                 arrow_cast(CAST(\"InvoiceDate\" AS DATE), 'Int32') AS day, \

@@ -40,6 +40,9 @@ pub enum Command {
     Dag(Box<DagArgs>),
     /// Run the pipeline on a cron schedule in the foreground, retraining when drift says so.
     Schedule(Box<ScheduleArgs>),
+    /// A Ballista cluster: its scheduler and executors, started from this binary.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Tracked runs: list, show, compare.
     #[command(subcommand)]
     Runs(RunsCommand),
@@ -103,6 +106,10 @@ pub struct FeaturesArgs {
     /// Memory the query engine may use before spilling, e.g. `4GiB` or `512MB`.
     #[arg(long)]
     pub memory_limit: Option<String>,
+    /// Run the data stages' plans on a Ballista cluster: `df://host:port` of its scheduler
+    /// (also `[engine] cluster`). Default: in this process.
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub engine: Option<String>,
 }
 
 /// `custseg train`.
@@ -157,6 +164,46 @@ pub struct ScheduleArgs {
     /// The pipeline: the same arguments as `custseg run`.
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+/// `custseg cluster`.
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Ballista's scheduler (cluster state in memory), until stopped.
+    Scheduler(SchedulerArgs),
+    /// A Ballista executor joining a scheduler, until stopped.
+    Executor(ExecutorArgs),
+}
+
+/// `custseg cluster scheduler`.
+#[derive(Debug, Args)]
+pub struct SchedulerArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:50050")]
+    pub bind: std::net::SocketAddr,
+}
+
+/// `custseg cluster executor`.
+#[derive(Debug, Args)]
+pub struct ExecutorArgs {
+    /// The scheduler, `host:port`.
+    #[arg(long, default_value = "127.0.0.1:50050")]
+    pub scheduler: String,
+    /// Address of the executor's data (Flight) service.
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    pub bind: std::net::SocketAddr,
+    /// Port of the executor's gRPC service. Default: the data port + 1.
+    #[arg(long)]
+    pub grpc_port: Option<u16>,
+    /// Tasks run at once.
+    #[arg(long, default_value_t = 1)]
+    pub concurrency: usize,
+    /// Where shuffle files go. Default: a temporary directory.
+    #[arg(long)]
+    pub work_dir: Option<String>,
+    /// Seconds to keep trying to reach the scheduler.
+    #[arg(long, default_value_t = 30)]
+    pub connect_timeout: u16,
 }
 
 /// `custseg runs`.
@@ -316,6 +363,10 @@ pub struct RunArgs {
     /// Memory the query engine may use before spilling, e.g. `4GiB` or `512MB`.
     #[arg(long)]
     pub memory_limit: Option<String>,
+    /// Run the data stages' plans on a Ballista cluster: `df://host:port` of its scheduler
+    /// (also `[engine] cluster`). Default: in this process.
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub engine: Option<String>,
     /// A previous model file (see `custseg train --previous`).
     #[arg(long)]
     pub previous: Option<PathBuf>,

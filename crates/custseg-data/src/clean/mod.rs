@@ -162,7 +162,8 @@ fn status_step(rows: u64, flagged: u64, config: &CleanConfig) -> StepReport {
     }
 }
 
-/// Registers a Parquet file as a table.
+/// Registers a Parquet file as a table, by its absolute path: on a Ballista cluster the
+/// executors, whose working directory is not ours, read it.
 pub(crate) async fn register_parquet(
     context: &SessionContext,
     name: &str,
@@ -171,6 +172,7 @@ pub(crate) async fn register_parquet(
     if context.table_exist(name)? {
         context.deregister_table(name)?;
     }
+    let path = std::fs::canonicalize(path).map_err(|source| Error::io(path, source))?;
     let path_text = path
         .to_str()
         .ok_or_else(|| Error::Config(format!("path `{}` is not valid UTF-8", path.display())))?;

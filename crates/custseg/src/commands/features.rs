@@ -12,6 +12,14 @@ pub fn run(args: &FeaturesArgs, mut settings: Settings, quiet: bool) -> Result<(
     if let Some(limit) = &args.memory_limit {
         settings.engine.memory_limit = Some(parse_bytes(limit)?);
     }
+    if let Some(url) = &args.engine {
+        settings.engine.cluster = Some(url.clone());
+    }
+    if let Some(url) = &settings.engine.cluster
+        && !url.starts_with("df://")
+    {
+        anyhow::bail!("`--engine {url}`: expected the Ballista scheduler as `df://host:port`");
+    }
     let input = match &args.input {
         Some(input) => input.clone(),
         None => demo_input(&settings.demo, &settings.ingest.data_dir, quiet)?,

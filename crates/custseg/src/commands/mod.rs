@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 mod bench;
+mod cluster;
 pub(crate) mod clv;
 mod config;
 mod dag;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Run(args) => run::run(&args, settings, cli.quiet),
         Command::Dag(args) => dag::run(&args, settings),
         Command::Schedule(args) => schedule::run(&args, settings, cli.quiet),
+        Command::Cluster(command) => cluster::run(&command),
         Command::Runs(command) => runs::run(&command, &settings),
         Command::Models(command) => models::run(&command, &settings),
         Command::Predict(args) => predict::run(&args),

@@ -28,6 +28,14 @@ pub fn pipeline_request(
     if let Some(limit) = &args.memory_limit {
         settings.engine.memory_limit = Some(parse_bytes(limit)?);
     }
+    if let Some(url) = &args.engine {
+        settings.engine.cluster = Some(url.clone());
+    }
+    if let Some(url) = &settings.engine.cluster
+        && !url.starts_with("df://")
+    {
+        anyhow::bail!("`--engine {url}`: expected the Ballista scheduler as `df://host:port`");
+    }
     if let Some(alias) = &args.promote_to {
         settings.registry.promote_to = Some(alias.clone());
     }

@@ -166,7 +166,7 @@ pub fn run(args: &ServeArgs, settings: &Settings) -> Result<()> {
             ));
         }
         axum::serve(listener, router(Arc::clone(&state)))
-            .with_graceful_shutdown(shutdown())
+            .with_graceful_shutdown(shutdown_signal())
             .await
             .context("the server failed")?;
         state.close_log();
@@ -181,7 +181,7 @@ pub fn run(args: &ServeArgs, settings: &Settings) -> Result<()> {
     })
 }
 
-async fn shutdown() {
+pub(crate) async fn shutdown_signal() {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut signal) => {

@@ -53,16 +53,12 @@ impl Stage for Clean {
         let record: IngestRecord =
             pipeline::read_record(&context.dep(paths::INGEST)).map_err(|e| boxed(e.into()))?;
         let raw = context.dep(paths::RAW);
-        let session = engine::session(&self.request.engine).map_err(|e| boxed(e.into()))?;
-        let report = crate::commands::runtime()
-            .map_err(boxed)?
-            .block_on(pipeline::clean_into(
-                &session,
-                &raw,
-                &record,
-                &self.request,
-                context.staged(),
-            ))
+        let runtime = crate::commands::runtime().map_err(boxed)?;
+        let report = runtime
+            .block_on(async {
+                let session = engine::session(&self.request.engine).await?;
+                pipeline::clean_into(&session, &raw, &record, &self.request, context.staged()).await
+            })
             .map_err(|e| boxed(e.into()))?;
         let mut lines = vec![format!(
             "{} raw = {} clean + {} quarantined",

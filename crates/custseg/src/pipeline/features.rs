@@ -51,9 +51,9 @@ impl Stage for Features {
 
     fn run(&self, context: &mut StageContext<'_>) -> Result<Vec<String>, BoxError> {
         let clean = context.dep(paths::CLEAN);
-        let session = engine::session(&self.request.engine).map_err(|e| boxed(e.into()))?;
         let shown = clean.display().to_string();
         let built = crate::commands::runtime().map_err(boxed)?.block_on(async {
+            let session = engine::session(&self.request.engine).await?;
             pipeline::register_clean(&session, &clean).await?;
             pipeline::features_into(&session, &shown, self.request.as_of, context.staged()).await
         });

@@ -6,6 +6,7 @@
 
 mod airflow;
 mod cli;
+mod cluster;
 mod mlflow;
 mod model;
 mod pipeline;

@@ -1,0 +1,95 @@
+//! A Ballista cluster from the custseg binary: `custseg cluster scheduler` and
+//! `custseg cluster executor` start Ballista's own scheduler and executor processes (the
+//! `ballista-scheduler` and `ballista-executor` crates as libraries, with their process
+//! configs), not a protocol of ours. The client side (`--engine df://host:port`) is in
+//! `custseg-data/src/engine.rs`, the one place that builds a session.
+//!
+//! This crate knows nothing about customers and holds no plans: the data stages' SQL uses only
+//! DataFusion's built-in functions, so stock Ballista binaries run it too.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::config::SchedulerConfig;
+use ballista_scheduler::scheduler_process::start_server;
+
+/// Errors of starting or running a cluster process.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Ballista refused the configuration or stopped with an error.
+    #[error("ballista {role}: {message}")]
+    Ballista {
+        /// `scheduler` or `executor`.
+        role: &'static str,
+        /// What Ballista said.
+        message: String,
+    },
+}
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Runs a Ballista scheduler (in-memory cluster state) listening on `bind` until the process
+/// is stopped.
+pub async fn run_scheduler(bind: SocketAddr) -> Result<()> {
+    let config = SchedulerConfig::default()
+        .with_hostname(bind.ip().to_string())
+        .with_port(bind.port());
+    let cluster = BallistaCluster::new_from_config(&config)
+        .await
+        .map_err(|e| Error::Ballista {
+            role: "scheduler",
+            message: e.to_string(),
+        })?;
+    tracing::info!(%bind, "ballista scheduler starting");
+    start_server(cluster, bind, Arc::new(config))
+        .await
+        .map_err(|e| Error::Ballista {
+            role: "scheduler",
+            message: e.to_string(),
+        })
+}
+
+/// Where an executor listens and which scheduler it joins.
+#[derive(Debug, Clone)]
+pub struct ExecutorOptions {
+    /// The scheduler's host.
+    pub scheduler_host: String,
+    /// The scheduler's port.
+    pub scheduler_port: u16,
+    /// The address the executor's Flight service binds to (its data port).
+    pub bind: SocketAddr,
+    /// The port of the executor's gRPC service (the scheduler pushes tasks to it).
+    pub grpc_port: u16,
+    /// Tasks run at once.
+    pub concurrency: usize,
+    /// Where shuffle files go. Default: a temporary directory.
+    pub work_dir: Option<String>,
+    /// Seconds to keep trying to reach the scheduler before giving up.
+    pub scheduler_connect_timeout_seconds: u16,
+}
+
+/// Runs a Ballista executor until the process is stopped.
+pub async fn run_executor(options: ExecutorOptions) -> Result<()> {
+    let config = ExecutorProcessConfig {
+        bind_host: options.bind.ip().to_string(),
+        port: options.bind.port(),
+        grpc_port: options.grpc_port,
+        scheduler_host: options.scheduler_host.clone(),
+        scheduler_port: options.scheduler_port,
+        scheduler_connect_timeout_seconds: options.scheduler_connect_timeout_seconds,
+        vcores: options.concurrency.max(1),
+        work_dir: options.work_dir.clone(),
+        print_thread_info: false,
+        ..ExecutorProcessConfig::default()
+    };
+    tracing::info!(bind = %options.bind, scheduler = %format!("{}:{}", options.scheduler_host, options.scheduler_port), "ballista executor starting");
+    start_executor_process(Arc::new(config))
+        .await
+        .map_err(|e| Error::Ballista {
+            role: "executor",
+            message: e.to_string(),
+        })
+}

@@ -1,0 +1,287 @@
+//! The data stages on a Ballista cluster: a scheduler and two executors started from this
+//! binary as separate processes on 127.0.0.1, `features --engine df://...` against the same
+//! run in this process, and a scheduler that does not answer.
+
+use std::collections::BTreeMap;
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::DataType;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::cli::{custseg, text};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A cluster process, killed when dropped.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(dir: &Path, args: &[&str]) -> Process {
+    Process(
+        Command::new(env!("CARGO_BIN_EXE_custseg"))
+            .args(args)
+            .current_dir(dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+fn wait_for(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "nothing listens on port {port} after 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Column name -> values as text (integers, strings exactly; floats as f64 bits for later).
+type Table = BTreeMap<String, Vec<Option<Value>>>;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Value {
+    Exact(String),
+    Float(f64),
+}
+
+fn read_table(path: &Path) -> Table {
+    let file = std::fs::File::open(path).unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut table = Table::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+            let values = table.entry(field.name().clone()).or_default();
+            for i in 0..column.len() {
+                if column.is_null(i) {
+                    values.push(None);
+                    continue;
+                }
+                values.push(Some(match field.data_type() {
+                    DataType::Float64 => Value::Float(
+                        column
+                            .as_primitive::<arrow::datatypes::Float64Type>()
+                            .value(i),
+                    ),
+                    _ => Value::Exact(
+                        arrow::util::display::array_value_to_string(column, i).unwrap(),
+                    ),
+                }));
+            }
+        }
+    }
+    table
+}
+
+#[test]
+fn features_on_a_two_executor_cluster_equal_the_local_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = custseg(
+        dir.path(),
+        &[
+            "-q",
+            "demo-data",
+            "--rows",
+            "2000000",
+            "--seed",
+            "11",
+            "--out",
+            "demo.parquet",
+        ],
+    );
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+
+    let scheduler_port = free_port();
+    let scheduler_bind = format!("127.0.0.1:{scheduler_port}");
+    let _scheduler = spawn(
+        dir.path(),
+        &["cluster", "scheduler", "--bind", &scheduler_bind],
+    );
+    wait_for(scheduler_port);
+    let mut executors = Vec::new();
+    for n in 0..2 {
+        let (data, grpc) = (free_port(), free_port());
+        let work = dir.path().join(format!("executor-{n}"));
+        std::fs::create_dir_all(&work).unwrap();
+        executors.push(spawn(
+            dir.path(),
+            &[
+                "cluster",
+                "executor",
+                "--scheduler",
+                &scheduler_bind,
+                "--bind",
+                &format!("127.0.0.1:{data}"),
+                "--grpc-port",
+                &grpc.to_string(),
+                "--concurrency",
+                "1",
+                "--work-dir",
+                work.to_str().unwrap(),
+            ],
+        ));
+        wait_for(data);
+    }
+    // Executors register with their first heartbeat.
+    std::thread::sleep(Duration::from_secs(2));
+
+    let local = custseg(
+        dir.path(),
+        &[
+            "-q",
+            "features",
+            "--input",
+            "demo.parquet",
+            "--out",
+            "local",
+        ],
+    );
+    assert!(local.status.success(), "{}", text(&local.stderr));
+    let engine = format!("df://{scheduler_bind}");
+    let distributed = custseg(
+        dir.path(),
+        &[
+            "-q",
+            "features",
+            "--input",
+            "demo.parquet",
+            "--out",
+            "cluster",
+            "--engine",
+            &engine,
+        ],
+    );
+    assert!(
+        distributed.status.success(),
+        "{}",
+        text(&distributed.stderr)
+    );
+
+    let quality = |out: &str| -> serde_json::Value {
+        serde_json::from_slice(
+            &std::fs::read(dir.path().join(out).join("reports/quality.json")).unwrap(),
+        )
+        .unwrap()
+    };
+    let (q_local, q_cluster) = (quality("local"), quality("cluster"));
+    for key in [
+        "raw_rows",
+        "clean_rows",
+        "quarantined_rows",
+        "steps",
+        "duplicates",
+    ] {
+        assert_eq!(q_local[key], q_cluster[key], "{key}");
+    }
+    assert_eq!(q_local["raw_rows"], 2_000_000);
+
+    let a = read_table(&dir.path().join("local/features/customer_features.parquet"));
+    let b = read_table(
+        &dir.path()
+            .join("cluster/features/customer_features.parquet"),
+    );
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    let customers = a["CustomerID"].len();
+    assert!(customers > 10_000, "{customers} customers");
+    assert_eq!(a["CustomerID"], b["CustomerID"]);
+    for (column, values) in &a {
+        let other = &b[column];
+        assert_eq!(values.len(), other.len(), "{column}");
+        for (i, (x, y)) in values.iter().zip(other).enumerate() {
+            match (x, y) {
+                (Some(Value::Float(x)), Some(Value::Float(y))) => {
+                    let scale = x.abs().max(y.abs()).max(f64::MIN_POSITIVE);
+                    assert!(
+                        (x - y).abs() <= 1e-9 * scale || (x.is_nan() && y.is_nan()),
+                        "{column} row {i}: {x} vs {y}"
+                    );
+                }
+                _ => assert_eq!(x, y, "{column} row {i}"),
+            }
+        }
+    }
+    drop(executors);
+}
+
+#[test]
+fn a_scheduler_that_does_not_answer_is_a_clear_error_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = custseg(
+        dir.path(),
+        &["-q", "demo-data", "--rows", "2000", "--out", "demo.parquet"],
+    );
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    let port = free_port();
+    let started = Instant::now();
+    let output = custseg(
+        dir.path(),
+        &[
+            "-q",
+            "features",
+            "--input",
+            "demo.parquet",
+            "--out",
+            "out",
+            "--engine",
+            &format!("df://127.0.0.1:{port}"),
+        ],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "the Ballista scheduler at `df://127.0.0.1:{port}` does not answer (Connection refused"
+        )),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out/features").exists());
+
+    let bad = custseg(
+        dir.path(),
+        &[
+            "-q",
+            "features",
+            "--input",
+            "demo.parquet",
+            "--out",
+            "out",
+            "--engine",
+            "http://x:1",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        text(&bad.stderr).contains("expected the Ballista scheduler as `df://host:port`"),
+        "{}",
+        text(&bad.stderr)
+    );
+}
