@@ -31,12 +31,34 @@ pub enum Error {
 /// Result with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// How a scheduler notices that an executor is gone.
+#[derive(Debug, Clone, Copy)]
+pub struct SchedulerOptions {
+    /// An executor without a heartbeat for this long is dead, and its tasks run elsewhere.
+    /// Ballista's default: 180.
+    pub executor_timeout_seconds: u64,
+    /// How often to look for dead executors. Ballista's default: 15.
+    pub expire_check_seconds: u64,
+}
+
+impl Default for SchedulerOptions {
+    fn default() -> Self {
+        Self {
+            executor_timeout_seconds: 180,
+            expire_check_seconds: 15,
+        }
+    }
+}
+
 /// Runs a Ballista scheduler (in-memory cluster state) listening on `bind` until the process
 /// is stopped.
-pub async fn run_scheduler(bind: SocketAddr) -> Result<()> {
-    let config = SchedulerConfig::default()
+pub async fn run_scheduler(bind: SocketAddr, options: SchedulerOptions) -> Result<()> {
+    let mut config = SchedulerConfig::default()
         .with_hostname(bind.ip().to_string())
         .with_port(bind.port());
+    config.executor_timeout_seconds = options.executor_timeout_seconds;
+    config.expire_dead_executor_interval_seconds = options.expire_check_seconds;
+    config.no_executors_grace_period_seconds = options.executor_timeout_seconds;
     let cluster = BallistaCluster::new_from_config(&config)
         .await
         .map_err(|e| Error::Ballista {
@@ -69,6 +91,8 @@ pub struct ExecutorOptions {
     pub work_dir: Option<String>,
     /// Seconds to keep trying to reach the scheduler before giving up.
     pub scheduler_connect_timeout_seconds: u16,
+    /// Seconds between heartbeats to the scheduler (Ballista's default: 60).
+    pub heartbeat_seconds: u64,
 }
 
 /// Runs a Ballista executor until the process is stopped.
@@ -83,6 +107,7 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<()> {
         vcores: options.concurrency.max(1),
         work_dir: options.work_dir.clone(),
         print_thread_info: false,
+        executor_heartbeat_interval_seconds: options.heartbeat_seconds.max(1),
         ..ExecutorProcessConfig::default()
     };
     tracing::info!(bind = %options.bind, scheduler = %format!("{}:{}", options.scheduler_host, options.scheduler_port), "ballista executor starting");

@@ -181,6 +181,12 @@ pub struct SchedulerArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:50050")]
     pub bind: std::net::SocketAddr,
+    /// An executor silent for this many seconds is dead; its tasks are run again elsewhere.
+    #[arg(long, default_value_t = 180)]
+    pub executor_timeout: u64,
+    /// How often, in seconds, to look for dead executors.
+    #[arg(long, default_value_t = 15)]
+    pub expire_check: u64,
 }
 
 /// `custseg cluster executor`.
@@ -204,6 +210,10 @@ pub struct ExecutorArgs {
     /// Seconds to keep trying to reach the scheduler.
     #[arg(long, default_value_t = 30)]
     pub connect_timeout: u16,
+    /// Seconds between heartbeats to the scheduler (keep it well under the scheduler's
+    /// `--executor-timeout`).
+    #[arg(long, default_value_t = 60)]
+    pub heartbeat: u64,
 }
 
 /// `custseg runs`.

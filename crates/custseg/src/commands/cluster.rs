@@ -16,7 +16,14 @@ pub fn run(command: &ClusterCommand) -> Result<()> {
             match command {
                 ClusterCommand::Scheduler(args) => {
                     println!("scheduler  listening on {}", args.bind);
-                    custseg_cluster::run_scheduler(args.bind).await
+                    custseg_cluster::run_scheduler(
+                        args.bind,
+                        custseg_cluster::SchedulerOptions {
+                            executor_timeout_seconds: args.executor_timeout,
+                            expire_check_seconds: args.expire_check,
+                        },
+                    )
+                    .await
                 }
                 ClusterCommand::Executor(args) => {
                     let (host, port) = args.scheduler.rsplit_once(':').with_context(|| {
@@ -34,6 +41,7 @@ pub fn run(command: &ClusterCommand) -> Result<()> {
                         concurrency: args.concurrency,
                         work_dir: args.work_dir.clone(),
                         scheduler_connect_timeout_seconds: args.connect_timeout,
+                        heartbeat_seconds: args.heartbeat,
                     })
                     .await
                 }

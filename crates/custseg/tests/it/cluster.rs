@@ -97,8 +97,34 @@ fn read_table(path: &Path) -> Table {
     table
 }
 
+/// Same customers, counts and integer features; floating-point features equal to 1e-9 relative.
+fn assert_same_features(local: &Path, cluster: &Path) {
+    let a = read_table(local);
+    let b = read_table(cluster);
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    let customers = a["CustomerID"].len();
+    assert!(customers > 10_000, "{customers} customers");
+    assert_eq!(a["CustomerID"], b["CustomerID"]);
+    for (column, values) in &a {
+        let other = &b[column];
+        assert_eq!(values.len(), other.len(), "{column}");
+        for (i, (x, y)) in values.iter().zip(other).enumerate() {
+            match (x, y) {
+                (Some(Value::Float(x)), Some(Value::Float(y))) => {
+                    let scale = x.abs().max(y.abs()).max(f64::MIN_POSITIVE);
+                    assert!(
+                        (x - y).abs() <= 1e-9 * scale || (x.is_nan() && y.is_nan()),
+                        "{column} row {i}: {x} vs {y}"
+                    );
+                }
+                _ => assert_eq!(x, y, "{column} row {i}"),
+            }
+        }
+    }
+}
+
 #[test]
-fn features_on_a_two_executor_cluster_equal_the_local_run() {
+fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_dies() {
     let dir = tempfile::tempdir().unwrap();
     let demo = custseg(
         dir.path(),
@@ -117,9 +143,19 @@ fn features_on_a_two_executor_cluster_equal_the_local_run() {
 
     let scheduler_port = free_port();
     let scheduler_bind = format!("127.0.0.1:{scheduler_port}");
+    // Quick to notice a lost executor, for the fault half of the test.
     let _scheduler = spawn(
         dir.path(),
-        &["cluster", "scheduler", "--bind", &scheduler_bind],
+        &[
+            "cluster",
+            "scheduler",
+            "--bind",
+            &scheduler_bind,
+            "--executor-timeout",
+            "6",
+            "--expire-check",
+            "2",
+        ],
     );
     wait_for(scheduler_port);
     let mut executors = Vec::new();
@@ -142,12 +178,14 @@ fn features_on_a_two_executor_cluster_equal_the_local_run() {
                 "1",
                 "--work-dir",
                 work.to_str().unwrap(),
+                "--heartbeat",
+                "2",
             ],
         ));
         wait_for(data);
     }
     // Executors register with their first heartbeat.
-    std::thread::sleep(Duration::from_secs(2));
+    std::thread::sleep(Duration::from_secs(3));
 
     let local = custseg(
         dir.path(),
@@ -198,32 +236,89 @@ fn features_on_a_two_executor_cluster_equal_the_local_run() {
         assert_eq!(q_local[key], q_cluster[key], "{key}");
     }
     assert_eq!(q_local["raw_rows"], 2_000_000);
+    let local_features = dir.path().join("local/features/customer_features.parquet");
+    let cluster_features = dir
+        .path()
+        .join("cluster/features/customer_features.parquet");
+    assert_same_features(&local_features, &cluster_features);
 
-    let a = read_table(&dir.path().join("local/features/customer_features.parquet"));
-    let b = read_table(
-        &dir.path()
-            .join("cluster/features/customer_features.parquet"),
+    // Fault: the second executor is killed while the run's jobs execute. Ballista marks it
+    // dead after the scheduler's executor timeout and runs the lost tasks on the other, so the
+    // run completes with the same result; were it to fail instead, `cluster/` stays untouched.
+    let before: Vec<(&str, Vec<u8>)> =
+        ["reports/quality.json", "features/customer_features.parquet"]
+            .into_iter()
+            .map(|f| {
+                (
+                    f,
+                    std::fs::read(dir.path().join("cluster").join(f)).unwrap(),
+                )
+            })
+            .collect();
+    let job_folders = |n: usize| -> usize {
+        std::fs::read_dir(dir.path().join(format!("executor-{n}")))
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| !e.file_name().to_string_lossy().starts_with("datafusion-"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let jobs_before = job_folders(1);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_custseg"))
+        .args([
+            "-q",
+            "features",
+            "--input",
+            "demo.parquet",
+            "--out",
+            "cluster",
+            "--engine",
+            &engine,
+        ])
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kill it once it has run a task of this run (a new job folder), 1.5 s later.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while executors.len() == 2 && Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+        if job_folders(1) > jobs_before {
+            std::thread::sleep(Duration::from_millis(1500));
+            executors.pop();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        executors.len(),
+        1,
+        "the second executor never received work of the run"
     );
-    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
-    let customers = a["CustomerID"].len();
-    assert!(customers > 10_000, "{customers} customers");
-    assert_eq!(a["CustomerID"], b["CustomerID"]);
-    for (column, values) in &a {
-        let other = &b[column];
-        assert_eq!(values.len(), other.len(), "{column}");
-        for (i, (x, y)) in values.iter().zip(other).enumerate() {
-            match (x, y) {
-                (Some(Value::Float(x)), Some(Value::Float(y))) => {
-                    let scale = x.abs().max(y.abs()).max(f64::MIN_POSITIVE);
-                    assert!(
-                        (x - y).abs() <= 1e-9 * scale || (x.is_nan() && y.is_nan()),
-                        "{column} row {i}: {x} vs {y}"
-                    );
-                }
-                _ => assert_eq!(x, y, "{column} row {i}"),
-            }
+    let output = child.wait_with_output().unwrap();
+    if output.status.success() {
+        assert_same_features(&local_features, &cluster_features);
+    } else {
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains("was left as it was"), "{stderr}");
+        for (file, bytes) in &before {
+            assert_eq!(
+                &std::fs::read(dir.path().join("cluster").join(file)).unwrap(),
+                bytes,
+                "{file}"
+            );
         }
     }
+    // Which of the two happened, for the record.
+    eprintln!(
+        "after killing an executor the run {}",
+        if output.status.success() {
+            "completed"
+        } else {
+            "failed cleanly"
+        }
+    );
     drop(executors);
 }
 
