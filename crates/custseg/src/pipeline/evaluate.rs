@@ -3,14 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Context;
 use custseg_dag::{BoxError, Retry, Stage, StageContext};
-use custseg_model::ModelFile;
 use custseg_track::gate::{self, GATED_METRICS, TOLERANCE};
 
-use super::{PipelineRequest, boxed, stage_version};
+use super::{PipelineRequest, boxed, read_model, stage_version};
 use crate::commands::model_stage::paths as model_paths;
-use crate::tracking::{Store, Tracking, model_scores};
+use crate::tracking::{Tracking, model_scores};
 
 /// The evaluation file.
 pub const EVALUATION: &str = "model/evaluation.json";
@@ -81,18 +79,12 @@ impl Stage for Evaluate {
     }
 
     fn retry(&self) -> Retry {
-        match self.tracking.store {
-            Store::Mlflow(_) => Retry::NETWORK,
-            Store::Local(_) => Retry::NONE,
-        }
+        self.tracking.retry()
     }
 
     fn run(&self, context: &mut StageContext<'_>) -> Result<Vec<String>, BoxError> {
         let path = context.dep(model_paths::MODEL);
-        let bytes = fs_err::read(&path).map_err(|e| boxed(e.into()))?;
-        let model = ModelFile::from_bytes(&bytes)
-            .with_context(|| format!("`{}`", path.display()))
-            .map_err(boxed)?;
+        let model = read_model(&path)?;
         let scores = model_scores(&model);
         let alias = self
             .tracking

@@ -51,6 +51,15 @@ pub(crate) fn boxed(error: anyhow::Error) -> BoxError {
     format!("{error:#}").into()
 }
 
+/// Reads the model file a train stage committed.
+pub(crate) fn read_model(path: &std::path::Path) -> Result<custseg_model::ModelFile, BoxError> {
+    use anyhow::Context;
+    let bytes = fs_err::read(path).map_err(|e| boxed(e.into()))?;
+    custseg_model::ModelFile::from_bytes(&bytes)
+        .with_context(|| format!("`{}`", path.display()))
+        .map_err(boxed)
+}
+
 /// The pipeline's stages for `request`, in a DAG; `recorder` is the run new models are
 /// registered under.
 pub fn build(request: &PipelineRequest, recorder: Option<RunRecorder>) -> Result<Dag> {

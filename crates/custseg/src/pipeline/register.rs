@@ -1,12 +1,10 @@
 //! Stage `register`: the new model becomes a version of the registered model, linked to this
 //! run; with `[registry] promote_to` it is promoted through the gate.
 
-use anyhow::Context;
 use custseg_dag::{BoxError, Retry, Stage, StageContext};
-use custseg_model::ModelFile;
 
 use super::evaluate::EVALUATION;
-use super::{PipelineRequest, boxed, stage_version};
+use super::{PipelineRequest, boxed, read_model, stage_version};
 use crate::commands::model_stage::paths as model_paths;
 use crate::tracking::{RunRecorder, Store, Tracking, model_scores, promote};
 
@@ -63,10 +61,7 @@ impl Stage for Register {
     }
 
     fn retry(&self) -> Retry {
-        match self.tracking.store {
-            Store::Mlflow(_) => Retry::NETWORK,
-            Store::Local(_) => Retry::NONE,
-        }
+        self.tracking.retry()
     }
 
     fn run(&self, context: &mut StageContext<'_>) -> Result<Vec<String>, BoxError> {
@@ -85,10 +80,7 @@ impl Stage for Register {
             return Ok(vec![format!("not registered: {why}")]);
         };
         let path = context.dep(model_paths::MODEL);
-        let bytes = fs_err::read(&path).map_err(|e| boxed(e.into()))?;
-        let model = ModelFile::from_bytes(&bytes)
-            .with_context(|| format!("`{}`", path.display()))
-            .map_err(boxed)?;
+        let model = read_model(&path)?;
         // The version's source must lie inside its run's artifacts (MLflow checks it).
         recorder
             .artifact(&path, model_paths::MODEL)

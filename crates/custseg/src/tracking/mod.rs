@@ -74,6 +74,15 @@ impl Tracking {
         })
     }
 
+    /// How often a stage that talks to the store is attempted: with backoff on MLflow, once
+    /// on local files.
+    pub fn retry(&self) -> custseg_dag::Retry {
+        match self.store {
+            Store::Mlflow(_) => custseg_dag::Retry::NETWORK,
+            Store::Local(_) => custseg_dag::Retry::NONE,
+        }
+    }
+
     /// The registry of the store.
     pub fn registry(&self) -> Result<Box<dyn Registry>> {
         Ok(match &self.store {

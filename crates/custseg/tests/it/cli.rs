@@ -16,6 +16,16 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The id of the tracked run a `custseg run` or `train` printed (`tracked    run <id> in ...`).
+pub fn tracked_run(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("tracked    run "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no tracked run in {stdout}"))
+        .to_owned()
+}
+
 #[test]
 fn demo_data_is_deterministic_and_feeds_features() {
     let dir = tempfile::tempdir().unwrap();

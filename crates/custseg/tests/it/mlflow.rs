@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::cli::text;
+use crate::cli::{text, tracked_run};
 use crate::report::workspace;
 
 /// The MLflow virtualenv: `CUSTSEG_MLFLOW_VENV`, else `.venvs/mlflow` in the workspace.
@@ -139,15 +139,6 @@ fn read_back(uri: &str, run: &str) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-fn run_id(stdout: &str) -> String {
-    stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("tracked    run "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no tracked run in {stdout}"))
-        .to_owned()
-}
-
 #[test]
 fn runs_and_registered_models_read_back_through_mlflow_itself() {
     let server = MlflowServer::start();
@@ -184,7 +175,7 @@ fn runs_and_registered_models_read_back_through_mlflow_itself() {
     let output = custseg_with(dir.path(), &server.url, &args);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
-    let run = run_id(&stdout);
+    let run = tracked_run(&stdout);
     assert!(
         stdout.contains(&format!("tracked    run {run} in {}", server.url)),
         "{stdout}"
@@ -333,7 +324,7 @@ fn runs_and_registered_models_read_back_through_mlflow_itself() {
     let compared = custseg_with(
         dir.path(),
         &server.url,
-        &["runs", "compare", &run, &run_id(&worse_stdout)],
+        &["runs", "compare", &run, &tracked_run(&worse_stdout)],
     );
     assert!(compared.status.success(), "{}", text(&compared.stderr));
     assert!(

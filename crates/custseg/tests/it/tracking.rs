@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::cli::{custseg, text};
+use crate::cli::{custseg, text, tracked_run};
 
 fn ok(dir: &Path, args: &[&str]) -> String {
     let output = custseg(dir, args);
@@ -13,16 +13,6 @@ fn ok(dir: &Path, args: &[&str]) -> String {
         text(&output.stderr)
     );
     text(&output.stdout)
-}
-
-/// The run id `custseg run` printed.
-fn run_id(stdout: &str) -> String {
-    stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("tracked    run "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no tracked run in {stdout}"))
-        .to_owned()
 }
 
 fn show(dir: &Path, run: &str) -> serde_json::Value {
@@ -48,7 +38,7 @@ fn every_run_is_recorded_with_params_metric_steps_tags_artifacts_and_status() {
             "demo.parquet",
         ],
     );
-    let first = run_id(&ok(
+    let first = tracked_run(&ok(
         dir.path(),
         &[
             "-q",
@@ -60,7 +50,7 @@ fn every_run_is_recorded_with_params_metric_steps_tags_artifacts_and_status() {
             "--skip-report",
         ],
     ));
-    let second = run_id(&ok(
+    let second = tracked_run(&ok(
         dir.path(),
         &[
             "-q",
@@ -156,7 +146,7 @@ fn every_run_is_recorded_with_params_metric_steps_tags_artifacts_and_status() {
     assert!(!compared.contains("model.search.k_min"), "{compared}");
 
     // `custseg train` is a tracked run too.
-    let trained = run_id(&ok(
+    let trained = tracked_run(&ok(
         dir.path(),
         &[
             "-q",
@@ -194,7 +184,7 @@ fn every_run_is_recorded_with_params_metric_steps_tags_artifacts_and_status() {
         ],
     );
     assert_eq!(failed.status.code(), Some(1));
-    let failed_id = run_id(&text(&failed.stdout));
+    let failed_id = tracked_run(&text(&failed.stdout));
     let failed_run = show(dir.path(), &failed_id);
     assert_eq!(failed_run["status"], "FAILED");
     assert!(
