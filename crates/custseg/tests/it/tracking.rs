@@ -391,4 +391,35 @@ fn the_registry_versions_runs_promotes_through_the_gate_and_rolls_back() {
         by_hand.contains("registered other-name version 1 from run"),
         "{by_hand}"
     );
+
+    // Four processes registering at once get four different versions.
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_custseg"))
+                .args(["models", "register", "other-name", "--run", run])
+                .current_dir(dir.path())
+                .env_remove("CUSTSEG_CONFIG")
+                .env_remove("MLFLOW_TRACKING_URI")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut versions: Vec<u32> = children
+        .into_iter()
+        .map(|child| {
+            let output = child.wait_with_output().unwrap();
+            assert!(output.status.success(), "{}", text(&output.stderr));
+            // "registered other-name version N from run R"
+            text(&output.stdout)
+                .split_whitespace()
+                .nth(3)
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    versions.sort_unstable();
+    assert_eq!(versions, [2, 3, 4, 5]);
 }
