@@ -75,6 +75,14 @@ pub enum Error {
     /// A setting is invalid.
     #[error("invalid setting: {0}")]
     Config(String),
+    /// A query needed more memory than `--memory-limit` allows, in an operator that cannot spill.
+    #[error("the query engine needs more than its memory limit of {} (`--memory-limit` / `[engine] memory_limit`): raise the limit or leave it out; the engine said: {message}", human_bytes(*limit))]
+    MemoryLimit {
+        /// The limit, in bytes.
+        limit: u64,
+        /// The first line of what DataFusion said.
+        message: String,
+    },
     /// The Ballista scheduler of `--engine` cannot be reached.
     #[error(
         "the Ballista scheduler at `{url}` does not answer ({message}); start one with `custseg cluster scheduler`, or leave out `--engine` to run here"
@@ -135,4 +143,34 @@ pub(crate) fn quoted<S: AsRef<str>>(names: &[S]) -> String {
         .map(|name| format!("`{}`", name.as_ref()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+impl Error {
+    /// A DataFusion "resources exhausted" under a memory limit, said as the limit being too
+    /// small; any other error as it is.
+    pub fn name_the_limit(self, limit: Option<u64>) -> Error {
+        match (self, limit) {
+            (Error::DataFusion(error), Some(limit))
+                if error.to_string().contains("Resources exhausted") =>
+            {
+                let text = error.to_string();
+                Error::MemoryLimit {
+                    limit,
+                    message: text.lines().next().unwrap_or_default().to_owned(),
+                }
+            }
+            (other, _) => other,
+        }
+    }
 }

@@ -124,10 +124,15 @@ pub async fn stage_features(
     lap("ingest", &mut timings);
 
     let context = engine::session(&request.engine).await?;
-    let report = clean_into(&context, &ingested.parsed, &record, request, staged).await?;
+    let limit = request.engine.memory_limit;
+    let report = clean_into(&context, &ingested.parsed, &record, request, staged)
+        .await
+        .map_err(|e| e.name_the_limit(limit))?;
     lap("clean", &mut timings);
 
-    let built = features_into(&context, input, request.as_of, staged).await?;
+    let built = features_into(&context, input, request.as_of, staged)
+        .await
+        .map_err(|e| e.name_the_limit(limit))?;
     lap("features", &mut timings);
     Ok(FeaturesOutcome {
         report,

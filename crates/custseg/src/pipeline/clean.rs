@@ -59,7 +59,7 @@ impl Stage for Clean {
                 let session = engine::session(&self.request.engine).await?;
                 pipeline::clean_into(&session, &raw, &record, &self.request, context.staged()).await
             })
-            .map_err(|e| boxed(e.into()))?;
+            .map_err(|e| boxed(e.name_the_limit(self.request.engine.memory_limit).into()))?;
         let mut lines = vec![format!(
             "{} raw = {} clean + {} quarantined",
             report.raw_rows, report.clean_rows, report.quarantined_rows

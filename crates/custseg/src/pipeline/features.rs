@@ -57,7 +57,8 @@ impl Stage for Features {
             pipeline::register_clean(&session, &clean).await?;
             pipeline::features_into(&session, &shown, self.request.as_of, context.staged()).await
         });
-        let built = built.map_err(|e| boxed(e.into()))?;
+        let built =
+            built.map_err(|e| boxed(e.name_the_limit(self.request.engine.memory_limit).into()))?;
         Ok(vec![format!(
             "{} customers (as of {})",
             built.meta.customers, built.meta.as_of

@@ -313,3 +313,43 @@ fn clv_scores_every_customer_and_refuses_bad_settings() {
         assert_eq!(written, 0, "{argv:?} wrote output");
     }
 }
+
+#[test]
+fn a_memory_limit_too_small_to_finish_is_named_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = custseg(
+        dir.path(),
+        &[
+            "-q",
+            "demo-data",
+            "--rows",
+            "50000",
+            "--out",
+            "demo.parquet",
+        ],
+    );
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    let output = custseg(
+        dir.path(),
+        &[
+            "-q",
+            "features",
+            "--input",
+            "demo.parquet",
+            "--out",
+            "out",
+            "--memory-limit",
+            "64KiB",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(
+            "the query engine needs more than its memory limit of 64.0 KiB (`--memory-limit`"
+        ),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out/features").exists());
+    assert!(!dir.path().join("out/reports").exists());
+}
