@@ -42,9 +42,16 @@ pub async fn session(options: &EngineOptions) -> Result<SessionContext> {
         tracing::info!(scheduler = %url, "running the plans on a Ballista cluster");
         return Ok(SessionContext::remote_with_state(url, state).await?);
     }
-    let config = SessionConfig::new()
+    let mut config = SessionConfig::new()
         .with_target_partitions(partitions)
         .with_information_schema(false);
+    // The engine cannot estimate the size of an aggregate's result, so by default it
+    // repartitions both sides of a join on it, which loses the probe side's order. The
+    // joins of these plans put the smaller table on the build side (the repeated rows of
+    // the duplicate check, the customer tables), so collecting it is the right choice.
+    let optimizer = &mut config.options_mut().optimizer;
+    optimizer.hash_join_single_partition_threshold = usize::MAX;
+    optimizer.hash_join_single_partition_threshold_rows = usize::MAX;
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(limit) = options.memory_limit {
         runtime = runtime.with_memory_limit(usize::try_from(limit).unwrap_or(usize::MAX), 1.0);

@@ -28,9 +28,10 @@ pub(crate) use split::output_properties;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::prelude::{ParquetReadOptions, SessionContext, col};
 
 use crate::error::{Error, Result};
+use crate::schema::SOURCE_ROW;
 
 /// Table names the cleaning stage registers.
 pub const RAW_TABLE: &str = "raw_transactions";
@@ -176,8 +177,10 @@ pub(crate) async fn register_parquet(
     let path_text = path
         .to_str()
         .ok_or_else(|| Error::Config(format!("path `{}` is not valid UTF-8", path.display())))?;
-    context
-        .register_parquet(name, path_text, ParquetReadOptions::default())
-        .await?;
+    // Every table this crate writes is in `source_row` order; saying so lets the engine
+    // keep that order through streaming operators instead of sorting again.
+    let options = ParquetReadOptions::default()
+        .file_sort_order(vec![vec![col(SOURCE_ROW).sort(true, false)]]);
+    context.register_parquet(name, path_text, options).await?;
     Ok(())
 }

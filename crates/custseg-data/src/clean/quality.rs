@@ -40,6 +40,9 @@ pub struct InputReport {
     pub format: String,
     /// Archive member read, for a zip.
     pub member: Option<String>,
+    /// Files read, for a directory input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<u64>,
     /// SHA-256 of the input file.
     pub sha256: String,
     /// Timestamp format used.

@@ -62,6 +62,9 @@ fn quality_report_adds_up() {
     // Description, then 5,225 exact duplicates
     assert_eq!(report.steps[0].dropped, 135_080);
     assert_eq!(report.steps[1].dropped, 5_225);
+    // pandas' `df.duplicated().sum()` on the raw file (all columns read as text), rows
+    // without a CustomerID included: NULLs compare equal
+    assert_eq!(report.duplicates, 5_268);
     let written: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run.out.join("reports/quality.json")).unwrap())
             .unwrap();
