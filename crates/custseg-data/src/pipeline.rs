@@ -166,6 +166,7 @@ pub fn ingest_input(
             source: ingested.input.clone(),
             format: ingested.format.name().to_owned(),
             member: ingested.member.clone(),
+            files: ingested.files,
             sha256: ingested.sha256.clone(),
             date_format: ingested.outcome.date_format.clone(),
             encoding: ingested.outcome.encoding.clone(),

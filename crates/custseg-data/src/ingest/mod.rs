@@ -11,6 +11,7 @@ mod cells;
 mod columns;
 mod csv_reader;
 pub mod dates;
+mod directory;
 mod download;
 mod format;
 mod options;
@@ -60,6 +61,8 @@ pub struct Ingested {
     pub format: Format,
     /// The archive member read, for a zip.
     pub member: Option<String>,
+    /// The number of files read, for a directory.
+    pub files: Option<u64>,
     /// SHA-256 of the local file.
     pub sha256: String,
     /// The canonical Parquet file.
@@ -73,26 +76,24 @@ pub struct Ingested {
 
 /// Reads `input` (a path or an http(s) URL) into the canonical schema.
 pub fn ingest(input: &str, options: &IngestOptions, progress: &dyn Progress) -> Result<Ingested> {
-    let local_path = if is_url(input) {
-        download::fetch(input, options, progress)?
-    } else {
-        let path = PathBuf::from(input);
-        if !path.is_file() {
-            return Err(Error::in_file(
-                input,
-                if path.exists() {
-                    "is not a file"
-                } else {
-                    "no such file"
-                },
-            ));
-        }
-        path
-    };
+    let source = locate(input, options, progress)?;
+    let local_path = source.path().to_path_buf();
     let shown = display_name(input, &local_path);
-    let format = format::detect_file(&local_path, &shown)?;
-    let sha256 = custseg_io::sha256_file(&local_path)?;
+    let (format, sha256) = match &source {
+        Source::File(path) => {
+            let format = format::detect_file(path, &shown)?;
+            (format, custseg_io::sha256_file(path)?)
+        }
+        Source::Directory(root, listing) => {
+            listing.check_schemas()?;
+            (listing.format, listing.sha256(root)?)
+        }
+    };
     download::check_pin(&local_path, &sha256, options)?;
+    let files = match &source {
+        Source::File(_) => None,
+        Source::Directory(_, listing) => Some(listing.files.len() as u64),
+    };
     let key = cache::key(&sha256, options);
     if options.cache
         && let Some((parsed, record)) = cache::lookup(&options.data_dir, &key)?
@@ -103,6 +104,7 @@ pub fn ingest(input: &str, options: &IngestOptions, progress: &dyn Progress) -> 
             local_path,
             format,
             member: record.member,
+            files,
             sha256,
             parsed,
             from_cache: true,
@@ -117,13 +119,24 @@ pub fn ingest(input: &str, options: &IngestOptions, progress: &dyn Progress) -> 
             tempfile::tempdir().map_err(|source| Error::io(std::env::temp_dir(), source))?;
         (temporary.path().to_path_buf(), Some(temporary))
     };
-    let (parsed, outcome, member) = cache::write(&directory, &key, |sink| {
-        read_any(&local_path, &shown, format, options, progress, sink)
+    let (parsed, outcome, member) = cache::write(&directory, &key, |sink| match &source {
+        Source::File(path) => read_any(path, &shown, format, options, progress, sink),
+        Source::Directory(_, listing) => directory::read_all(
+            listing,
+            options,
+            progress,
+            sink,
+            |file, shown, options, sink| {
+                read_member_file(file, shown, listing.format, options, sink)
+            },
+        )
+        .map(|outcome| (outcome, None)),
     })?;
     tracing::info!(
         input,
         rows = outcome.rows,
         format = format.name(),
+        files,
         "parsed input"
     );
     Ok(Ingested {
@@ -131,12 +144,76 @@ pub fn ingest(input: &str, options: &IngestOptions, progress: &dyn Progress) -> 
         local_path,
         format,
         member,
+        files,
         sha256,
         parsed,
         from_cache: false,
         outcome,
         _temporary: temporary,
     })
+}
+
+/// Where an input's bytes are.
+enum Source {
+    /// One local file (a download, for a URL).
+    File(PathBuf),
+    /// A directory of Parquet or CSV files.
+    Directory(PathBuf, directory::DirectoryListing),
+}
+
+impl Source {
+    fn path(&self) -> &Path {
+        match self {
+            Source::File(path) | Source::Directory(path, _) => path,
+        }
+    }
+}
+
+fn locate(input: &str, options: &IngestOptions, progress: &dyn Progress) -> Result<Source> {
+    if is_url(input) {
+        return Ok(Source::File(download::fetch(input, options, progress)?));
+    }
+    let path = PathBuf::from(input);
+    if path.is_dir() {
+        let listing = directory::list(&path)?;
+        Ok(Source::Directory(path, listing))
+    } else if path.is_file() {
+        Ok(Source::File(path))
+    } else {
+        Err(Error::in_file(
+            input,
+            if path.exists() {
+                "is neither a file nor a directory"
+            } else {
+                "no such file or directory"
+            },
+        ))
+    }
+}
+
+/// Reads one file of a directory input (Parquet, CSV or CSV.gz), without progress of its own.
+fn read_member_file(
+    path: &Path,
+    shown: &str,
+    format: Format,
+    options: &IngestOptions,
+    sink: &mut Sink<'_>,
+) -> Result<ReadOutcome> {
+    let file = std::fs::File::open(path).map_err(|source| Error::io(path, source))?;
+    match format {
+        Format::Parquet => parquet_reader::read_parquet(
+            parquet_reader::ParquetInput::File(file),
+            shown,
+            options,
+            sink,
+        ),
+        Format::Csv => csv_reader::read_csv(file, shown, false, options, sink),
+        Format::CsvGz => csv_reader::read_csv_gz(file, shown, options, sink),
+        other => Err(Error::Invariant(format!(
+            "a directory input cannot hold {}",
+            other.name()
+        ))),
+    }
 }
 
 fn display_name(input: &str, local_path: &Path) -> String {

@@ -233,7 +233,7 @@ fn xlsx_without_the_named_sheet() {
 fn missing_file() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("nope.csv").to_string_lossy().into_owned();
-    assert!(fails(&input, dir.path(), None).ends_with("nope.csv`: no such file"));
+    assert!(fails(&input, dir.path(), None).ends_with("nope.csv`: no such file or directory"));
 }
 
 #[test]
