@@ -22,4 +22,4 @@ pub use bgnbd_process::{SimulatedCustomer, simulate_bgnbd};
 pub use error::{Error, Result};
 pub use generator::{DemoSpec, Generator, Line};
 pub use matrix::gaussian_blobs;
-pub use writer::{OutputFormat, write_demo};
+pub use writer::{OutputFormat, write_demo, write_demo_partitioned};

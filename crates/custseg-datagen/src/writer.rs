@@ -44,6 +44,15 @@ impl OutputFormat {
             )))
         }
     }
+
+    /// The file extension of this format, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutputFormat::Parquet => "parquet",
+            OutputFormat::Csv => "csv",
+            OutputFormat::CsvGz => "csv.gz",
+        }
+    }
 }
 
 const BATCH: usize = 64 * 1024;
@@ -128,14 +137,14 @@ fn csv_line(out: &mut impl Write, line: &Line) -> std::io::Result<()> {
 
 fn write_csv<W: Write>(
     mut out: W,
-    generator: Generator,
+    lines: &mut dyn Iterator<Item = Line>,
     progress: &mut dyn FnMut(u64),
 ) -> std::io::Result<(W, u64)> {
     out.write_all(
         b"InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n",
     )?;
     let mut written = 0u64;
-    for line in generator {
+    for line in lines {
         csv_line(&mut out, &line)?;
         written += 1;
         if written.is_multiple_of(BATCH as u64) {
@@ -149,7 +158,96 @@ fn write_csv<W: Write>(
 /// with the rows written so far. The file appears only when complete.
 pub fn write_demo(spec: &DemoSpec, path: &Path, progress: &mut dyn FnMut(u64)) -> Result<u64> {
     let format = OutputFormat::for_path(path)?;
-    let generator = Generator::new(spec)?;
+    let mut generator = Generator::new(spec)?;
+    let parent = parent_of(path)?;
+    let temporary = parent.join(format!(
+        ".{}.partial-{}",
+        file_name(path),
+        std::process::id()
+    ));
+    let written = write_file(format, &temporary, &mut generator, progress, 0);
+    let written = match written {
+        Ok(written) => written,
+        Err(error) => {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(error);
+        }
+    };
+    progress(written);
+    rename(&temporary, path)?;
+    Ok(written)
+}
+
+/// Generates `spec` into the directory `directory` as `partitions` files
+/// `part-00000.<ext>`, ... of (nearly) equal row counts. Read in name order, the parts hold
+/// exactly the rows, in the same order, of the single file `write_demo` writes for the same
+/// spec. The directory appears (or replaces an earlier one) only when every part is written.
+pub fn write_demo_partitioned(
+    spec: &DemoSpec,
+    directory: &Path,
+    partitions: u64,
+    format: OutputFormat,
+    progress: &mut dyn FnMut(u64),
+) -> Result<u64> {
+    if partitions == 0 || partitions > spec.rows {
+        return Err(Error::Spec(format!(
+            "`partitions` must be between 1 and the number of rows ({}), not {partitions}",
+            spec.rows
+        )));
+    }
+    let mut generator = Generator::new(spec)?;
+    let parent = parent_of(directory)?;
+    let staging = parent.join(format!(
+        ".{}.partial-{}",
+        file_name(directory),
+        std::process::id()
+    ));
+    let result = (|| -> Result<u64> {
+        let _ = std::fs::remove_dir_all(&staging);
+        std::fs::create_dir_all(&staging).map_err(|source| Error::Io {
+            path: staging.clone(),
+            source,
+        })?;
+        let mut written = 0u64;
+        for part in 0..partitions {
+            let rows = spec.rows / partitions + u64::from(part < spec.rows % partitions);
+            let path = staging.join(format!("part-{part:05}.{}", format.extension()));
+            let mut lines = generator.by_ref().take(rows as usize);
+            written += write_file(format, &path, &mut lines, progress, written)?;
+        }
+        Ok(written)
+    })();
+    let written = match result {
+        Ok(written) => written,
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(error);
+        }
+    };
+    progress(written);
+    if directory.exists() {
+        let old = parent.join(format!(
+            ".{}.old-{}",
+            file_name(directory),
+            std::process::id()
+        ));
+        rename(directory, &old)?;
+        rename(&staging, directory)?;
+        let _ = std::fs::remove_dir_all(&old);
+    } else {
+        rename(&staging, directory)?;
+    }
+    Ok(written)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The folder `path` is in, created if missing.
+fn parent_of(path: &Path) -> Result<std::path::PathBuf> {
     let parent = path
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
@@ -158,79 +256,160 @@ pub fn write_demo(spec: &DemoSpec, path: &Path, progress: &mut dyn FnMut(u64)) -
         path: parent.to_path_buf(),
         source,
     })?;
-    let temporary = parent.join(format!(
-        ".{}.partial-{}",
-        path.file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let io = |source| Error::Io {
-        path: temporary.clone(),
+    Ok(parent.to_path_buf())
+}
+
+fn rename(from: &Path, to: &Path) -> Result<()> {
+    std::fs::rename(from, to).map_err(|source| Error::Io {
+        path: to.to_path_buf(),
         source,
-    };
-    let file = std::fs::File::create(&temporary).map_err(io)?;
-    let mut written = 0u64;
-    let result = (|| -> Result<()> {
-        match format {
-            OutputFormat::Parquet => {
-                let properties = WriterProperties::builder()
-                    .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
-                    .build();
-                let mut writer = ArrowWriter::try_new(file, schema(), Some(properties))?;
-                let mut chunk = Vec::with_capacity(BATCH);
-                for line in generator {
-                    chunk.push(line);
-                    if chunk.len() == BATCH {
-                        writer.write(&batch(&chunk)?)?;
-                        written += chunk.len() as u64;
-                        progress(written);
-                        chunk.clear();
-                    }
-                }
-                if !chunk.is_empty() {
-                    writer.write(&batch(&chunk)?)?;
-                    written += chunk.len() as u64;
-                }
-                writer.close()?;
-            }
-            OutputFormat::Csv => {
-                written = write_csv(
-                    std::io::BufWriter::with_capacity(1 << 20, file),
-                    generator,
-                    progress,
-                )
-                .and_then(|(out, rows)| {
-                    out.into_inner()
-                        .map(|_| rows)
-                        .map_err(|error| error.into_error())
-                })
-                .map_err(io)?;
-            }
-            OutputFormat::CsvGz => {
-                let encoder = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
-                written = write_csv(
-                    std::io::BufWriter::with_capacity(1 << 20, encoder),
-                    generator,
-                    progress,
-                )
-                .and_then(|(out, rows)| {
-                    let encoder = out.into_inner().map_err(|error| error.into_error())?;
-                    encoder.finish().map(|_| rows)
-                })
-                .map_err(io)?;
-            }
-        }
-        Ok(())
-    })();
-    if let Err(error) = result {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(error);
-    }
-    progress(written);
-    std::fs::rename(&temporary, path).map_err(|source| Error::Io {
+    })
+}
+
+/// Writes `lines` to `path` in `format`; `progress` gets `base` plus the rows written.
+fn write_file(
+    format: OutputFormat,
+    path: &Path,
+    lines: &mut dyn Iterator<Item = Line>,
+    progress: &mut dyn FnMut(u64),
+    base: u64,
+) -> Result<u64> {
+    let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let file = std::fs::File::create(path).map_err(io)?;
+    let mut report = |rows: u64| progress(base + rows);
+    let written = match format {
+        OutputFormat::Parquet => {
+            let properties = WriterProperties::builder()
+                .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
+                .build();
+            let mut writer = ArrowWriter::try_new(file, schema(), Some(properties))?;
+            let mut written = 0u64;
+            let mut chunk = Vec::with_capacity(BATCH);
+            for line in lines {
+                chunk.push(line);
+                if chunk.len() == BATCH {
+                    writer.write(&batch(&chunk)?)?;
+                    written += chunk.len() as u64;
+                    report(written);
+                    chunk.clear();
+                }
+            }
+            if !chunk.is_empty() {
+                writer.write(&batch(&chunk)?)?;
+                written += chunk.len() as u64;
+            }
+            writer.close()?;
+            written
+        }
+        OutputFormat::Csv => write_csv(
+            std::io::BufWriter::with_capacity(1 << 20, file),
+            lines,
+            &mut report,
+        )
+        .and_then(|(out, rows)| {
+            out.into_inner()
+                .map(|_| rows)
+                .map_err(|error| error.into_error())
+        })
+        .map_err(io)?,
+        OutputFormat::CsvGz => {
+            let encoder = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+            write_csv(
+                std::io::BufWriter::with_capacity(1 << 20, encoder),
+                lines,
+                &mut report,
+            )
+            .and_then(|(out, rows)| {
+                let encoder = out.into_inner().map_err(|error| error.into_error())?;
+                encoder.finish().map(|_| rows)
+            })
+            .map_err(io)?
+        }
+    };
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csv_body(path: &Path) -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn parts_in_name_order_hold_the_single_file_rows() {
+        let spec = DemoSpec {
+            rows: 10_007,
+            seed: 3,
+            ..DemoSpec::default()
+        };
+        let directory = tempfile::tempdir().unwrap();
+        let single = directory.path().join("single.csv");
+        write_demo(&spec, &single, &mut |_| {}).unwrap();
+        let parts = directory.path().join("parts");
+        let written =
+            write_demo_partitioned(&spec, &parts, 4, OutputFormat::Csv, &mut |_| {}).unwrap();
+        assert_eq!(written, 10_007);
+        let mut names: Vec<String> = std::fs::read_dir(&parts)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "part-00000.csv",
+                "part-00001.csv",
+                "part-00002.csv",
+                "part-00003.csv"
+            ]
+        );
+        let sizes: Vec<usize> = names
+            .iter()
+            .map(|name| csv_body(&parts.join(name)).len())
+            .collect();
+        assert_eq!(sizes, [2502, 2502, 2502, 2501]);
+        let joined: Vec<String> = names
+            .iter()
+            .flat_map(|name| csv_body(&parts.join(name)))
+            .collect();
+        assert_eq!(joined, csv_body(&single));
+
+        // writing again replaces the directory, leaving no staging folder behind
+        write_demo_partitioned(&spec, &parts, 2, OutputFormat::Csv, &mut |_| {}).unwrap();
+        assert_eq!(std::fs::read_dir(&parts).unwrap().count(), 2);
+        let leftovers: Vec<_> = std::fs::read_dir(directory.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .filter(|name| name.to_string_lossy().starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn more_partitions_than_rows_is_refused() {
+        let spec = DemoSpec {
+            rows: 3,
+            ..DemoSpec::default()
+        };
+        let directory = tempfile::tempdir().unwrap();
+        let error = write_demo_partitioned(
+            &spec,
+            &directory.path().join("parts"),
+            4,
+            OutputFormat::Parquet,
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("partitions"), "{error}");
+    }
 }

@@ -316,6 +316,37 @@ mod tests {
         assert!(error.contains("`Invoice,StockCode`"), "{error}");
     }
 
+    fn write_parquet(path: &Path, quantity: arrow::array::ArrayRef) {
+        let batch = RecordBatch::try_from_iter([("Quantity", quantity)]).unwrap();
+        let file = std::fs::File::create(path).unwrap();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+    }
+
+    #[test]
+    fn parquet_column_types_must_agree() {
+        let directory = tempfile::tempdir().unwrap();
+        write_parquet(
+            &directory.path().join("a.parquet"),
+            Arc::new(Int64Array::from(vec![1, 2])),
+        );
+        write_parquet(
+            &directory.path().join("b.parquet"),
+            Arc::new(arrow::array::StringArray::from(vec!["3"])),
+        );
+        let error = list(directory.path())
+            .unwrap()
+            .check_schemas()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("b.parquet`: has a different schema from `")
+                && error.contains("its column `Quantity` is Utf8 where the first file's is Int64"),
+            "{error}"
+        );
+    }
+
     #[test]
     fn mixed_formats_are_refused() {
         let directory = tempfile::tempdir().unwrap();

@@ -1,7 +1,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use custseg_datagen::DemoSpec;
+use custseg_datagen::{DemoSpec, OutputFormat};
 
 use crate::cli::DemoDataArgs;
 use crate::progress::TerminalProgress;
@@ -15,9 +15,39 @@ pub fn run(args: &DemoDataArgs, settings: &Settings, quiet: bool) -> Result<()> 
         seed: args.seed.unwrap_or(settings.demo.seed),
         ..DemoSpec::default()
     };
-    let rows = generate(&spec, &args.out, quiet)?;
-    println!("wrote {rows} rows to {}", args.out.display());
+    let rows = match args.partitions {
+        None => generate(&spec, &args.out, quiet)?,
+        Some(partitions) => generate_partitioned(&spec, args, partitions, quiet)?,
+    };
+    match args.partitions {
+        None => println!("wrote {rows} rows to {}", args.out.display()),
+        Some(partitions) => println!(
+            "wrote {rows} rows to {} ({partitions} files)",
+            args.out.display()
+        ),
+    }
     Ok(())
+}
+
+fn generate_partitioned(
+    spec: &DemoSpec,
+    args: &DemoDataArgs,
+    partitions: u64,
+    quiet: bool,
+) -> Result<u64> {
+    let format = OutputFormat::for_path(Path::new(&format!("part.{}", args.format)))
+        .with_context(|| format!("`--format {}`", args.format))?;
+    let progress = TerminalProgress::new(quiet);
+    let bar = progress.bar("generate", Some(spec.rows), "rows");
+    let _span =
+        tracing::info_span!("demo_data", rows = spec.rows, seed = spec.seed, partitions).entered();
+    let rows =
+        custseg_datagen::write_demo_partitioned(spec, &args.out, partitions, format, &mut |rows| {
+            bar.set_position(rows)
+        })
+        .with_context(|| format!("writing demo data to `{}`", args.out.display()))?;
+    bar.finish_and_clear();
+    Ok(rows)
 }
 
 /// Writes the demo log for `spec` to `path`, with a progress bar.

@@ -57,15 +57,15 @@ fn wait_for(port: u16) {
 }
 
 /// Column name -> values as text (integers, strings exactly; floats as f64 bits for later).
-type Table = BTreeMap<String, Vec<Option<Value>>>;
+pub type Table = BTreeMap<String, Vec<Option<Value>>>;
 
 #[derive(Debug, Clone, PartialEq)]
-enum Value {
+pub enum Value {
     Exact(String),
     Float(f64),
 }
 
-fn read_table(path: &Path) -> Table {
+pub fn read_table(path: &Path) -> Table {
     let file = std::fs::File::open(path).unwrap();
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .unwrap()

@@ -7,6 +7,7 @@
 mod airflow;
 mod cli;
 mod cluster;
+mod directory_input;
 mod mlflow;
 mod model;
 mod pipeline;
