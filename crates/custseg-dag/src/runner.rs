@@ -42,6 +42,8 @@ pub struct StageOutcome {
     pub attempts: u32,
     /// Wall time.
     pub seconds: f64,
+    /// The process's peak resident memory while the stage ran, in bytes (Linux only).
+    pub peak_rss_bytes: Option<u64>,
     /// What the stage reported.
     pub lines: Vec<String>,
     /// Output files written (final paths); empty unless it ran.
@@ -165,6 +167,7 @@ impl<'a> Runner<'a> {
                     reason: "unchanged".to_owned(),
                     attempts: 0,
                     seconds: 0.0,
+                    peak_rss_bytes: None,
                     lines: Vec::new(),
                     files: Vec::new(),
                 };
@@ -179,11 +182,15 @@ impl<'a> Runner<'a> {
                 reason: reason.clone(),
                 attempts: 0,
                 seconds: 0.0,
+                peak_rss_bytes: None,
                 lines: Vec::new(),
                 files: Vec::new(),
             });
             let clock = Instant::now();
-            match self.execute(stage.as_ref(), freshness, &mut lock) {
+            custseg_io::reset_peak_rss();
+            let executed = self.execute(stage.as_ref(), freshness, &mut lock);
+            let peak_rss_bytes = custseg_io::peak_rss_bytes();
+            match executed {
                 Ok((attempts, lines, files)) => {
                     let outcome = StageOutcome {
                         stage: name,
@@ -191,6 +198,7 @@ impl<'a> Runner<'a> {
                         reason,
                         attempts,
                         seconds: clock.elapsed().as_secs_f64(),
+                        peak_rss_bytes,
                         lines,
                         files,
                     };
@@ -205,6 +213,7 @@ impl<'a> Runner<'a> {
                         reason: error.to_string(),
                         attempts,
                         seconds: clock.elapsed().as_secs_f64(),
+                        peak_rss_bytes,
                         lines: Vec::new(),
                         files: Vec::new(),
                     };

@@ -3,6 +3,7 @@
 
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,20 @@ pub struct EngineOptions {
     /// A Ballista scheduler (`df://host:port`) to run the data stages' plans on instead of
     /// this process. Default: none (local).
     pub cluster: Option<String>,
+    /// Where spilling operators write their temporary files (local engine). The commands
+    /// default it to `.custseg-spill/` under the output directory; without it, the system's
+    /// temporary directory.
+    pub spill_dir: Option<std::path::PathBuf>,
+}
+
+/// The spill directory the commands use under an output directory.
+pub fn default_spill_dir(out: &std::path::Path) -> std::path::PathBuf {
+    out.join(".custseg-spill")
+}
+
+/// Removes `directory` if the engine left it empty (it removes its own files when done).
+pub fn remove_spill_dir(directory: &std::path::Path) {
+    let _ = std::fs::remove_dir(directory);
 }
 
 /// A session with these options: local, or connected to the Ballista scheduler of
@@ -55,6 +70,13 @@ pub async fn session(options: &EngineOptions) -> Result<SessionContext> {
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(limit) = options.memory_limit {
         runtime = runtime.with_memory_limit(usize::try_from(limit).unwrap_or(usize::MAX), 1.0);
+    }
+    if let Some(directory) = &options.spill_dir {
+        std::fs::create_dir_all(directory).map_err(|source| Error::io(directory, source))?;
+        runtime = runtime.with_disk_manager_builder(
+            DiskManagerBuilder::default()
+                .with_mode(DiskManagerMode::Directories(vec![directory.clone()])),
+        );
     }
     Ok(SessionContext::new_with_config_rt(
         config,

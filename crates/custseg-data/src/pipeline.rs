@@ -51,13 +51,64 @@ pub struct FeaturesRequest {
     pub as_of: Option<NaiveDate>,
 }
 
-/// Wall time of one stage.
+/// Wall time, throughput and memory of one stage.
 #[derive(Debug, Clone, Serialize)]
 pub struct StageTiming {
     /// Stage name.
     pub stage: &'static str,
     /// Seconds.
     pub seconds: f64,
+    /// Rows the stage read (raw rows for ingest and clean, clean rows for features).
+    pub rows: Option<u64>,
+    /// The process's peak resident memory during the stage, in bytes (Linux only). On a
+    /// cluster this is the client's; the executors report their own.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+impl StageTiming {
+    /// Rows per second, when the stage counts rows.
+    pub fn rows_per_second(&self) -> Option<f64> {
+        self.rows
+            .filter(|_| self.seconds > 0.0)
+            .map(|rows| rows as f64 / self.seconds)
+    }
+}
+
+/// Times one stage after another, with the peak memory of each.
+struct StageClock {
+    started: Instant,
+    timings: Vec<StageTiming>,
+}
+
+impl StageClock {
+    fn start() -> Self {
+        custseg_io::reset_peak_rss();
+        Self {
+            started: Instant::now(),
+            timings: Vec::new(),
+        }
+    }
+
+    /// Ends `stage`, which read `rows`, and starts the next.
+    fn lap(&mut self, stage: &'static str, rows: Option<u64>) {
+        let timing = StageTiming {
+            stage,
+            seconds: self.started.elapsed().as_secs_f64(),
+            rows,
+            peak_rss_bytes: custseg_io::peak_rss_bytes(),
+        };
+        tracing::info!(
+            stage,
+            seconds = timing.seconds,
+            rows,
+            rows_per_second = timing.rows_per_second(),
+            peak_rss_mib = timing.peak_rss_bytes.map(|bytes| bytes >> 20),
+            "stage finished"
+        );
+        self.timings.push(timing);
+        custseg_io::reset_peak_rss();
+        self.started = Instant::now();
+    }
 }
 
 /// What a `features` run produced.
@@ -87,12 +138,10 @@ pub async fn run_features(
 ) -> Result<FeaturesOutcome> {
     let mut staged = StagedOutput::new(out)?;
     let mut outcome = stage_features(input, &mut staged, request, progress).await?;
-    let clock = Instant::now();
+    let mut clock = StageClock::start();
     outcome.files = staged.commit()?;
-    outcome.timings.push(StageTiming {
-        stage: "write",
-        seconds: clock.elapsed().as_secs_f64(),
-    });
+    clock.lap("write", None);
+    outcome.timings.extend(clock.timings);
     Ok(outcome)
 }
 
@@ -105,35 +154,22 @@ pub async fn stage_features(
     request: &FeaturesRequest,
     progress: &dyn Progress,
 ) -> Result<FeaturesOutcome> {
-    let mut timings = Vec::new();
-    let mut clock = Instant::now();
-    let mut lap = |stage: &'static str, timings: &mut Vec<StageTiming>| {
-        timings.push(StageTiming {
-            stage,
-            seconds: clock.elapsed().as_secs_f64(),
-        });
-        tracing::debug!(
-            stage,
-            seconds = clock.elapsed().as_secs_f64(),
-            "stage finished"
-        );
-        clock = Instant::now();
-    };
-
+    let mut clock = StageClock::start();
     let (ingested, record) = ingest_input(input, request, progress)?;
-    lap("ingest", &mut timings);
+    clock.lap("ingest", Some(record.rows));
 
     let context = engine::session(&request.engine).await?;
     let limit = request.engine.memory_limit;
     let report = clean_into(&context, &ingested.parsed, &record, request, staged)
         .await
         .map_err(|e| e.name_the_limit(limit))?;
-    lap("clean", &mut timings);
+    clock.lap("clean", Some(report.raw_rows));
 
     let built = features_into(&context, input, request.as_of, staged)
         .await
         .map_err(|e| e.name_the_limit(limit))?;
-    lap("features", &mut timings);
+    clock.lap("features", Some(report.clean_rows));
+    let timings = clock.timings;
     Ok(FeaturesOutcome {
         report,
         customers: built.meta.customers,

@@ -80,9 +80,16 @@ pub struct DemoDataArgs {
     /// Random seed: the same seed writes the same file.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Output file: `.parquet`, `.csv` or `.csv.gz`.
+    /// Output file: `.parquet`, `.csv` or `.csv.gz`; with `--partitions`, a directory.
     #[arg(long)]
     pub out: PathBuf,
+    /// Write a directory of this many files (`part-00000.parquet`, ...) instead of one file;
+    /// read in name order they hold the rows of the single file.
+    #[arg(long)]
+    pub partitions: Option<u64>,
+    /// Format of the files of `--partitions`: `parquet`, `csv` or `csv.gz`.
+    #[arg(long, default_value = "parquet", requires = "partitions")]
+    pub format: String,
 }
 
 /// `custseg features`.
@@ -106,6 +113,9 @@ pub struct FeaturesArgs {
     /// Memory the query engine may use before spilling, e.g. `4GiB` or `512MB`.
     #[arg(long)]
     pub memory_limit: Option<String>,
+    /// Where spilling operators write temporary files. Default: `.custseg-spill/` under `--out`.
+    #[arg(long)]
+    pub spill_dir: Option<PathBuf>,
     /// Run the data stages' plans on a Ballista cluster: `df://host:port` of its scheduler
     /// (also `[engine] cluster`). Default: in this process.
     #[arg(long, value_name = "df://HOST:PORT")]
@@ -373,6 +383,9 @@ pub struct RunArgs {
     /// Memory the query engine may use before spilling, e.g. `4GiB` or `512MB`.
     #[arg(long)]
     pub memory_limit: Option<String>,
+    /// Where spilling operators write temporary files. Default: `.custseg-spill/` under `--out`.
+    #[arg(long)]
+    pub spill_dir: Option<PathBuf>,
     /// Run the data stages' plans on a Ballista cluster: `df://host:port` of its scheduler
     /// (also `[engine] cluster`). Default: in this process.
     #[arg(long, value_name = "df://HOST:PORT")]

@@ -28,6 +28,13 @@ pub fn pipeline_request(
     if let Some(limit) = &args.memory_limit {
         settings.engine.memory_limit = Some(parse_bytes(limit)?);
     }
+    if let Some(directory) = &args.spill_dir {
+        settings.engine.spill_dir = Some(directory.clone());
+    }
+    settings
+        .engine
+        .spill_dir
+        .get_or_insert_with(|| custseg_data::engine::default_spill_dir(&args.out));
     if let Some(url) = &args.engine {
         settings.engine.cluster = Some(url.clone());
     }
@@ -76,7 +83,11 @@ pub fn plan(args: &RunArgs) -> RunPlan {
 /// Runs `custseg run`.
 pub fn run(args: &RunArgs, settings: Settings, quiet: bool) -> Result<()> {
     let request = pipeline_request(args, settings, quiet, true)?;
-    execute(&request, &args.out, &plan(args), "run")
+    let result = execute(&request, &args.out, &plan(args), "run");
+    if let Some(directory) = &request.features.engine.spill_dir {
+        custseg_data::engine::remove_spill_dir(directory);
+    }
+    result
 }
 
 /// Runs the pipeline of `request` in `out` with `plan` as a tracked run of `command`;
@@ -164,11 +175,20 @@ fn finish(report: &RunReport, out: &std::path::Path, recorder: Option<&RunRecord
             .stages
             .iter()
             .filter(|s| s.status == StageStatus::Ran)
-            .map(|s| custseg_track::Metric {
-                key: format!("stage.{}.seconds", s.stage),
-                value: s.seconds,
-                step: 0,
-                timestamp,
+            .flat_map(|s| {
+                let seconds = custseg_track::Metric {
+                    key: format!("stage.{}.seconds", s.stage),
+                    value: s.seconds,
+                    step: 0,
+                    timestamp,
+                };
+                let memory = s.peak_rss_bytes.map(|bytes| custseg_track::Metric {
+                    key: format!("stage.{}.peak_rss_mib", s.stage),
+                    value: (bytes >> 20) as f64,
+                    step: 0,
+                    timestamp,
+                });
+                std::iter::once(seconds).chain(memory)
             })
             .collect();
         recorder.metrics(&metrics)?;
@@ -212,8 +232,12 @@ fn print_stage(outcome: &StageOutcome) {
             } else {
                 String::new()
             };
+            let memory = outcome
+                .peak_rss_bytes
+                .map(|bytes| format!(", peak RSS {} MiB", bytes >> 20))
+                .unwrap_or_default();
             say!(
-                "stage      {:<9} done in {:.3}s{retried}, wrote {} files",
+                "stage      {:<9} done in {:.3}s{retried}{memory}, wrote {} files",
                 outcome.stage,
                 outcome.seconds,
                 outcome.files.len()
