@@ -112,6 +112,9 @@ pub struct ModelConfig {
     pub pca: PcaConfig,
     /// The K-Means search and the selection rule.
     pub search: SearchConfig,
+    /// Inliers the search fits on at most; above it, a sample stratified by RFM cell
+    /// (seeded by `search.seed`). Every customer is assigned afterwards. Default: 200,000.
+    pub max_search_customers: usize,
     /// The RFM segment table (default: the built-in complete table, see `docs/segments.md`).
     pub rfm: RfmTable,
 }
@@ -124,6 +127,7 @@ impl Default for ModelConfig {
             scaling: ScalingKind::Standard,
             pca: PcaConfig::default(),
             search: SearchConfig::default(),
+            max_search_customers: 200_000,
             rfm: RfmTable::default(),
         }
     }
@@ -147,6 +151,12 @@ impl ModelConfig {
             self.outliers.params().check()?;
         }
         self.search.check_grid()?;
+        if self.max_search_customers <= self.search.k_max {
+            return Err(Error::Config(format!(
+                "`max_search_customers` ({}) must be above `search.k_max` ({})",
+                self.max_search_customers, self.search.k_max
+            )));
+        }
         self.rfm.check()?;
         Ok(())
     }

@@ -18,6 +18,7 @@ pub mod naming;
 pub mod predict;
 pub mod profile;
 pub mod rfm;
+pub mod search_sample;
 pub mod stats;
 pub mod table;
 pub mod train;

@@ -32,6 +32,10 @@ pub struct TrainingInfo {
     pub inliers: usize,
     /// Customers flagged by Isolation Forest.
     pub outliers: usize,
+    /// Inliers the K-Means search fitted on, when it fitted on a stratified sample of them
+    /// (see `max_search_customers`); scaling and PCA are fitted on all inliers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_customers: Option<usize>,
 }
 
 /// One segment as the model knows it.

@@ -17,6 +17,7 @@ use crate::model_file::{
 use crate::naming::name_segments;
 use crate::profile::{REVENUE_COLUMN, SegmentProfile, profiles};
 use crate::rfm::{self, RfmScore};
+use crate::search_sample;
 use crate::stats::FeatureStats;
 use crate::table::CustomerTable;
 
@@ -151,21 +152,32 @@ pub fn train_with_progress(
         "PCA fitted"
     );
 
-    // 4. The search.
+    // 4. The search, on a stratified sample of the inliers when there are too many.
+    let sample = search_sample(table, &inlier_rows, config);
+    let searched = sample.as_ref().map(|rows| reduced.select(Axis(0), rows));
     let SearchOutcome {
         candidates,
         chosen,
         model: kmeans,
         reason,
         stability,
-    } = search_with_progress(reduced.view(), &config.search, tick)?;
+    } = search_with_progress(
+        searched.as_ref().map_or(reduced.view(), |rows| rows.view()),
+        &config.search,
+        tick,
+    )?;
     lap("search", &mut timings);
     tracing::info!(k = kmeans.k(), %reason, "segments chosen");
+    // The table rows the search's labels belong to.
+    let searched_rows: Vec<usize> = match &sample {
+        Some(rows) => rows.iter().map(|&i| inlier_rows[i]).collect(),
+        None => inlier_rows.clone(),
+    };
 
     // Order segments by mean spend of their inliers, highest first (by size when spend is not
     // a column), so that segment 0 is the most valuable whatever order K-Means found them in.
     let k = kmeans.k();
-    let order = segment_order(table, &inlier_rows, &kmeans.labels, k);
+    let order = segment_order(table, &searched_rows, &kmeans.labels, k);
     let centroids: Vec<Vec<f64>> = order.iter().map(|&c| kmeans.centroids[c].clone()).collect();
 
     // 5. Assign every customer (outliers too) to its nearest centroid.
@@ -179,6 +191,7 @@ pub fn train_with_progress(
             customers: n,
             inliers: inlier_rows.len(),
             outliers: n - inlier_rows.len(),
+            search_customers: sample.as_ref().map(Vec::len),
         },
         outliers: forest,
         scaler,
@@ -368,4 +381,38 @@ fn keep_previous_identities(model: &mut ModelFile, previous: &ModelFile) -> Resu
         }
     }
     Ok(())
+}
+
+/// Positions (into `inlier_rows`) of the stratified sample the search fits on, or `None`
+/// when every inlier fits. Strata are RFM cells when the table has the RFM columns, else one.
+fn search_sample(
+    table: &CustomerTable,
+    inlier_rows: &[usize],
+    config: &ModelConfig,
+) -> Option<Vec<usize>> {
+    if inlier_rows.len() <= config.max_search_customers {
+        return None;
+    }
+    let columns: Option<Vec<&[f64]>> = RFM_COLUMNS.iter().map(|c| table.column(c)).collect();
+    let strata: Vec<u16> = match columns {
+        Some(columns) => {
+            let scores = rfm::score(columns[0], columns[1], columns[2]);
+            inlier_rows
+                .iter()
+                .map(|&row| {
+                    let score = scores[row];
+                    search_sample::rfm_stratum(score.r, score.f, score.m)
+                })
+                .collect()
+        }
+        None => vec![0; inlier_rows.len()],
+    };
+    let sample =
+        search_sample::stratified_sample(&strata, config.max_search_customers, config.search.seed);
+    tracing::info!(
+        inliers = inlier_rows.len(),
+        searched = sample.len(),
+        "the search fits on a sample stratified by RFM cell; every customer is assigned after"
+    );
+    Some(sample)
 }

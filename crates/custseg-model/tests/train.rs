@@ -228,3 +228,39 @@ fn predict_names_missing_unknown_and_non_finite_inputs() {
     );
     assert!(error.contains("Total_Spend"), "{error}");
 }
+
+#[test]
+fn a_search_on_a_stratified_sample_assigns_everyone_as_the_full_search_does() {
+    let table = synthetic_customers(2);
+    let full = train(&table, &quick_config(), None, None).unwrap();
+    assert_eq!(full.model.training.search_customers, None);
+    let mut config = quick_config();
+    config.max_search_customers = 300;
+    let sampled = train(&table, &config, None, None).unwrap();
+    let training = &sampled.model.training;
+    let searched = training.search_customers.unwrap();
+    // about 300 of some 760 inliers (each RFM cell rounds its share, and keeps at least one)
+    assert!(
+        (280..=340).contains(&searched),
+        "{searched} of {}",
+        training.inliers
+    );
+    assert_eq!(training.inliers, full.model.training.inliers);
+    // every customer is still assigned, and the segments agree with the full search's
+    assert_eq!(sampled.customers.len(), table.len());
+    assert_eq!(sampled.model.k(), full.model.k());
+    let labels = |outcome: &custseg_model::train::TrainOutcome| -> Vec<usize> {
+        outcome.customers.iter().map(|c| c.cluster).collect()
+    };
+    let agreement =
+        custseg_ml::metrics::adjusted_rand_index(&labels(&full), &labels(&sampled)).unwrap();
+    assert!(agreement > 0.9, "ARI {agreement}");
+    let sizes: usize = sampled.profiles.iter().map(|p| p.size).sum();
+    assert_eq!(sizes, table.len());
+    // the sample is part of the model file, so a reader knows what the scores describe
+    let json = serde_json::to_value(&sampled.model).unwrap();
+    assert_eq!(json["training"]["search_customers"], searched);
+    // and a limit at or below k_max is refused
+    config.max_search_customers = config.search.k_max;
+    assert!(train(&table, &config, None, None).is_err());
+}
