@@ -97,7 +97,7 @@ impl StageClock {
             rows,
             peak_rss_bytes: custseg_io::peak_rss_bytes(),
         };
-        tracing::info!(
+        tracing::debug!(
             stage,
             seconds = timing.seconds,
             rows,

@@ -11,13 +11,15 @@ use super::family::{FeatureContext, FeatureFamily};
 pub struct Behaviour;
 
 /// The most frequent value of `expression` per customer, ties to the smallest value.
+///
+/// An ordered `first_value` aggregate keeps the best row per customer as it goes, where a
+/// `row_number()` window would sort the whole customer-by-value table first (and at 100M
+/// rows, under a memory limit, spill and merge it).
 pub(crate) fn mode_sql(expression: &str, alias: &str) -> String {
     format!(
-        "SELECT customer_id, {alias} FROM ( \
-           SELECT customer_id, {alias}, \
-             row_number() OVER (PARTITION BY customer_id ORDER BY lines DESC, {alias} ASC) AS position \
-           FROM (SELECT customer_id, {expression} AS {alias}, count(*) AS lines FROM tx GROUP BY 1, 2)) \
-         WHERE position = 1"
+        "SELECT customer_id, first_value({alias} ORDER BY lines DESC, {alias} ASC) AS {alias} \
+         FROM (SELECT customer_id, {expression} AS {alias}, count(*) AS lines FROM tx GROUP BY 1, 2) \
+         GROUP BY customer_id"
     )
 }
 

@@ -97,7 +97,7 @@ pub fn run(args: &FeaturesArgs, mut settings: Settings, quiet: bool) -> Result<(
     Ok(())
 }
 
-/// `clean      16.433 s   608,530 rows/s   peak RSS 3,912 MiB`.
+/// `clean        16.433 s     608,530 rows/s   peak RSS   3,912 MiB`.
 fn stage_line(timing: &pipeline::StageTiming) -> String {
     let rate = timing
         .rows_per_second()
@@ -108,7 +108,7 @@ fn stage_line(timing: &pipeline::StageTiming) -> String {
         .map(|bytes| format!("   peak RSS {:>7} MiB", thousands(bytes >> 20)))
         .unwrap_or_default();
     format!(
-        "{:<10} {:>8.3} s{rate:>18}{memory}",
+        "{:<10} {:>8.3} s {rate:>19}{memory}",
         timing.stage, timing.seconds
     )
 }
@@ -139,7 +139,7 @@ mod tests {
         };
         assert_eq!(
             stage_line(&timing),
-            "clean         2.000 s    617,284 rows/s   peak RSS   3,912 MiB"
+            "clean         2.000 s     617,284 rows/s   peak RSS   3,912 MiB"
         );
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1_000), "1,000");
