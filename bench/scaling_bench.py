@@ -38,8 +38,9 @@ def binary() -> Path:
     return target / "release" / "custseg"
 
 
-def run_with_rss(argv: list[str], cwd: Path) -> tuple[float, float, str]:
-    """Runs argv in cwd; returns (wall seconds, peak RSS in MiB of that child, stdout)."""
+def run_with_rss(argv: list[str], cwd: Path) -> tuple[float, float, str, str | None]:
+    """Runs argv in cwd; returns (wall seconds, peak RSS in MiB of that child, stdout, the
+    error line when it failed)."""
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
         # Popen does not reap the child until asked, so wait4 gets its resource usage
@@ -49,9 +50,11 @@ def run_with_rss(argv: list[str], cwd: Path) -> tuple[float, float, str]:
         wall = time.perf_counter() - start
         out_file.seek(0)
         err_file.seek(0)
+        error = None
         if process.returncode != 0:
-            sys.exit(f"failed: {' '.join(argv)}\n{err_file.read()}")
-        return wall, usage.ru_maxrss / 1024, out_file.read()
+            lines = [line for line in err_file.read().splitlines() if line.startswith("error")]
+            error = lines[-1] if lines else f"exit code {process.returncode}"
+        return wall, usage.ru_maxrss / 1024, out_file.read(), error
 
 
 def free_port() -> int:
@@ -223,9 +226,17 @@ def main() -> None:
     parser.add_argument("--cluster-max-rows", type=int, default=10_000_000,
                         help="largest log also run on the cluster (0: no cluster runs)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "custseg-scaling")
-    parser.add_argument("--out-dir", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "docs" / "scaling")
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--summarise", type=Path, help="only rewrite the summary from a scaling.json")
     args = parser.parse_args()
+    if args.summarise:
+        results = json.loads(args.summarise.read_text())
+        for result in results:
+            peaks = [s["peak_rss_mib"] for s in result["stages"].values() if s["peak_rss_mib"]]
+            result["client_peak_rss_mib"] = max([result["client_peak_rss_mib"]] + peaks)
+        summarise(results, args)
+        return
 
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "--bin", "custseg"], cwd=ROOT, check=True)
@@ -250,27 +261,37 @@ def main() -> None:
                     else:
                         argv += ["--engine", cluster.url]
                         cluster.reset_memory()
-                    wall, rss, stdout = run_with_rss(argv, args.work)
+                    wall, rss, stdout, error = run_with_rss(argv, args.work)
+                    found = stages(stdout)
+                    # the process's peak is wait4's, or a stage's when that is higher (a build
+                    # that resets the kernel's peak between stages would lower wait4's figure)
+                    rss = max([rss] + [s["peak_rss_mib"] for s in found.values() if s["peak_rss_mib"]])
                     executors = cluster.executor_peaks() if engine == "cluster" else []
-                    quality = json.loads((out / "reports" / "quality.json").read_text())
-                    if quality["raw_rows"] != rows:
-                        sys.exit(f"{engine} run read {quality['raw_rows']} rows, expected {rows}")
                     result = {
                         "rows": rows, "engine": engine, "run": run, "partitions": partitions,
                         "wall_s": wall, "rows_per_second": rows / wall, "client_peak_rss_mib": rss,
-                        "executor_peak_rss_mib": executors, "stages": stages(stdout),
-                        "clean_rows": quality["clean_rows"],
+                        "executor_peak_rss_mib": executors, "stages": found, "error": error,
                     }
+                    if error is None:
+                        quality = json.loads((out / "reports" / "quality.json").read_text())
+                        if quality["raw_rows"] != rows:
+                            sys.exit(f"{engine} run read {quality['raw_rows']} rows, expected {rows}")
+                        result["clean_rows"] = quality["clean_rows"]
                     print(json.dumps(result), file=sys.stderr)
                     results.append(result)
     finally:
         if cluster:
             cluster.stop()
 
+    summarise(results, args)
+
+
+def summarise(results: list[dict], args) -> None:
+    """Writes scaling.md, scaling.json and scaling.svg from the runs' results, and prints the table."""
     best = {}
-    for result in results:
+    for result in sorted(results, key=lambda r: r["error"] is None):
         key = (result["rows"], result["engine"])
-        if key not in best or result["wall_s"] < best[key]["wall_s"]:
+        if key not in best or best[key]["error"] or result["wall_s"] < best[key]["wall_s"]:
             best[key] = result
     ordered = [best[key] for key in sorted(best)]
     lines = [
@@ -283,10 +304,15 @@ def main() -> None:
     for r in ordered:
         stage_times = " / ".join(f"{r['stages'][s]['seconds']:.1f}" if s in r["stages"] else "-" for s in ("ingest", "clean", "features"))
         executors = ", ".join(f"{m:.0f}" for m in r["executor_peak_rss_mib"] if m is not None) or ""
+        if r["error"]:
+            lines.append(f"| {r['rows']:,} | {r['engine']} | {r['partitions']} | failed after {r['wall_s']:.0f} s | | "
+                         f"{r['client_peak_rss_mib']:.0f} | {executors} | {r['error'][:160]} |")
+            continue
         lines.append(f"| {r['rows']:,} | {r['engine']} | {r['partitions']} | {r['wall_s']:.2f} | {r['rows_per_second']:,.0f} | "
                      f"{r['client_peak_rss_mib']:.0f} | {executors} | {stage_times} |")
-    local = {r["rows"]: r for r in ordered if r["engine"] == "local"}
-    clustered = {r["rows"]: r for r in ordered if r["engine"] == "cluster"}
+    ok = [r for r in ordered if not r["error"]]
+    local = {r["rows"]: r for r in ok if r["engine"] == "local"}
+    clustered = {r["rows"]: r for r in ok if r["engine"] == "cluster"}
     lines.append("")
     sizes = sorted(local)
     for small, large in zip(sizes, sizes[1:]):
@@ -299,7 +325,8 @@ def main() -> None:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     (args.out_dir / "scaling.md").write_text(table)
     (args.out_dir / "scaling.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out_dir / "scaling.svg").write_text(svg_chart(ordered))
+    if ok:
+        (args.out_dir / "scaling.svg").write_text(svg_chart(ok))
     print(table)
 
 

@@ -187,9 +187,9 @@ impl<'a> Runner<'a> {
                 files: Vec::new(),
             });
             let clock = Instant::now();
-            custseg_io::reset_peak_rss();
+            let memory = custseg_io::PhaseMemory::start();
             let executed = self.execute(stage.as_ref(), freshness, &mut lock);
-            let peak_rss_bytes = custseg_io::peak_rss_bytes();
+            let peak_rss_bytes = memory.finish();
             match executed {
                 Ok((attempts, lines, files)) => {
                     let outcome = StageOutcome {

@@ -77,25 +77,27 @@ impl StageTiming {
 /// Times one stage after another, with the peak memory of each.
 struct StageClock {
     started: Instant,
+    memory: custseg_io::PhaseMemory,
     timings: Vec<StageTiming>,
 }
 
 impl StageClock {
     fn start() -> Self {
-        custseg_io::reset_peak_rss();
         Self {
             started: Instant::now(),
+            memory: custseg_io::PhaseMemory::start(),
             timings: Vec::new(),
         }
     }
 
     /// Ends `stage`, which read `rows`, and starts the next.
     fn lap(&mut self, stage: &'static str, rows: Option<u64>) {
+        let memory = std::mem::replace(&mut self.memory, custseg_io::PhaseMemory::start());
         let timing = StageTiming {
             stage,
             seconds: self.started.elapsed().as_secs_f64(),
             rows,
-            peak_rss_bytes: custseg_io::peak_rss_bytes(),
+            peak_rss_bytes: memory.finish(),
         };
         tracing::debug!(
             stage,
@@ -106,7 +108,6 @@ impl StageClock {
             "stage finished"
         );
         self.timings.push(timing);
-        custseg_io::reset_peak_rss();
         self.started = Instant::now();
     }
 }
@@ -311,7 +312,9 @@ pub async fn features_into(
                 )
             })?,
     };
-    let table = features::build(context, CLEAN_TABLE, as_of).await?;
+    let scratch = staged.scratch_dir("feature-families")?;
+    let table = features::build(context, CLEAN_TABLE, as_of, &scratch).await?;
+    std::fs::remove_dir_all(&scratch).map_err(|source| Error::io(&scratch, source))?;
     let customers: usize = table.iter().map(RecordBatch::num_rows).sum();
     write_parquet(&staged.path(paths::FEATURES_PARQUET)?, &table)?;
     write_csv(&staged.path(paths::FEATURES_CSV)?, &table)?;

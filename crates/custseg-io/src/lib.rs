@@ -11,5 +11,5 @@ mod staged;
 
 pub use error::{Error, Result};
 pub use hash::{ContentHasher, sha256_file};
-pub use peak_memory::{peak_rss_bytes, reset_peak_rss};
+pub use peak_memory::PhaseMemory;
 pub use staged::{StagedOutput, write_atomic};

@@ -74,6 +74,14 @@ impl StagedOutput {
         }
     }
 
+    /// A directory for intermediate files that are never committed (created; removed with
+    /// the staging directory if the caller does not remove it first).
+    pub fn scratch_dir(&self, name: &str) -> Result<PathBuf> {
+        let directory = self.staging.join(".scratch").join(name);
+        std::fs::create_dir_all(&directory).at(&directory)?;
+        Ok(directory)
+    }
+
     /// The files staged so far, relative to the destination, in the order first staged.
     pub fn staged_files(&self) -> &[PathBuf] {
         &self.files

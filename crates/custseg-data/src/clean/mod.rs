@@ -163,12 +163,35 @@ fn status_step(rows: u64, flagged: u64, config: &CleanConfig) -> StepReport {
     }
 }
 
-/// Registers a Parquet file as a table, by its absolute path: on a Ballista cluster the
-/// executors, whose working directory is not ours, read it.
+/// Registers a Parquet file this crate wrote in `source_row` order as a table, by its
+/// absolute path: on a Ballista cluster the executors, whose working directory is not ours,
+/// read it.
 pub(crate) async fn register_parquet(
     context: &SessionContext,
     name: &str,
     path: &Path,
+) -> Result<()> {
+    // Saying the file is sorted lets the engine keep that order through streaming
+    // operators instead of sorting again.
+    let options = ParquetReadOptions::default()
+        .file_sort_order(vec![vec![col(SOURCE_ROW).sort(true, false)]]);
+    register_with(context, name, path, options).await
+}
+
+/// Registers a Parquet file without a known order (see [`register_parquet`]).
+pub(crate) async fn register_parquet_unordered(
+    context: &SessionContext,
+    name: &str,
+    path: &Path,
+) -> Result<()> {
+    register_with(context, name, path, ParquetReadOptions::default()).await
+}
+
+async fn register_with(
+    context: &SessionContext,
+    name: &str,
+    path: &Path,
+    options: ParquetReadOptions<'_>,
 ) -> Result<()> {
     if context.table_exist(name)? {
         context.deregister_table(name)?;
@@ -177,10 +200,6 @@ pub(crate) async fn register_parquet(
     let path_text = path
         .to_str()
         .ok_or_else(|| Error::Config(format!("path `{}` is not valid UTF-8", path.display())))?;
-    // Every table this crate writes is in `source_row` order; saying so lets the engine
-    // keep that order through streaming operators instead of sorting again.
-    let options = ParquetReadOptions::default()
-        .file_sort_order(vec![vec![col(SOURCE_ROW).sort(true, false)]]);
     context.register_parquet(name, path_text, options).await?;
     Ok(())
 }

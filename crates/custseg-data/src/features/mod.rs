@@ -20,6 +20,8 @@ pub use rfm::Rfm;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int32Type;
 use chrono::NaiveDate;
+use std::path::Path;
+
 use datafusion::prelude::SessionContext;
 
 use crate::error::{Error, Result};
@@ -82,9 +84,23 @@ pub fn tx_view_sql(clean_table: &str) -> String {
     )
 }
 
-/// The whole feature statement: one row per customer, sorted by CustomerID, the
-/// fifteen features then [`EXTRA_COLUMNS`].
-pub fn features_sql(clean_table: &str, context: &FeatureContext) -> Result<String> {
+/// One family's query as a statement of its own over `clean_table`.
+pub fn family_sql(
+    clean_table: &str,
+    family: &dyn FeatureFamily,
+    context: &FeatureContext,
+) -> String {
+    format!(
+        "WITH tx AS ({}) {}",
+        tx_view_sql(clean_table),
+        family.query(context)
+    )
+}
+
+/// The statement joining the families' results, registered as tables named after the
+/// families: one row per customer, sorted by CustomerID, the fifteen features then
+/// [`EXTRA_COLUMNS`].
+pub fn join_sql() -> Result<String> {
     let families = families();
     let mut outputs: Vec<(&'static str, String)> = families
         .iter()
@@ -99,13 +115,6 @@ pub fn features_sql(clean_table: &str, context: &FeatureContext) -> Result<Strin
         let (_, expression) = outputs.swap_remove(position);
         select.push(format!("{expression} AS \"{name}\""));
     }
-    let ctes: Vec<String> = std::iter::once(format!("tx AS ({})", tx_view_sql(clean_table)))
-        .chain(
-            families
-                .iter()
-                .map(|family| format!("{} AS ({})", family.name(), family.query(context))),
-        )
-        .collect();
     let joins: String = families
         .iter()
         .filter(|family| family.name() != "rfm")
@@ -117,8 +126,7 @@ pub fn features_sql(clean_table: &str, context: &FeatureContext) -> Result<Strin
         })
         .collect();
     Ok(format!(
-        "WITH {} SELECT {} FROM rfm{joins} ORDER BY rfm.customer_id",
-        ctes.join(", "),
+        "SELECT {} FROM rfm{joins} ORDER BY rfm.customer_id",
         select.join(", ")
     ))
 }
@@ -152,16 +160,50 @@ pub async fn last_date(context: &SessionContext, clean_table: &str) -> Result<Op
 }
 
 /// Computes the feature table from the registered cleaned transactions.
+///
+/// Each family runs as a statement of its own and its customer-level result is kept in a
+/// Parquet file under `scratch` (by absolute path, so cluster executors read it too); then
+/// one statement joins them. One statement for everything would run every family's
+/// aggregates, sorts and joins at once, and at 100M rows under a memory limit they starve
+/// each other (a sort that cannot reserve memory to merge fails even though it could spill).
 pub async fn build(
     context: &SessionContext,
     clean_table: &str,
     as_of: NaiveDate,
+    scratch: &Path,
 ) -> Result<Vec<RecordBatch>> {
-    let sql = features_sql(
-        clean_table,
-        &FeatureContext {
-            as_of_day: day_number(as_of),
-        },
-    )?;
-    Ok(context.sql(&sql).await?.collect().await?)
+    let feature_context = FeatureContext {
+        as_of_day: day_number(as_of),
+    };
+    for family in families() {
+        let batches = context
+            .sql(&family_sql(clean_table, family.as_ref(), &feature_context))
+            .await?
+            .collect()
+            .await?;
+        let path = scratch.join(format!("{}.parquet", family.name()));
+        write_batches(&path, &batches)?;
+        crate::clean::register_parquet_unordered(context, family.name(), &path).await?;
+    }
+    let table = context.sql(&join_sql()?).await?.collect().await?;
+    for family in families() {
+        context.deregister_table(family.name())?;
+    }
+    Ok(table)
+}
+
+fn write_batches(path: &Path, batches: &[RecordBatch]) -> Result<()> {
+    let Some(first) = batches.first() else {
+        return Err(Error::Invariant(format!(
+            "a feature query returned no batches for `{}`",
+            path.display()
+        )));
+    };
+    let file = std::fs::File::create(path).map_err(|source| Error::io(path, source))?;
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, first.schema(), None)?;
+    for batch in batches {
+        writer.write(batch)?;
+    }
+    writer.close()?;
+    Ok(())
 }
