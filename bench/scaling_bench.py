@@ -14,7 +14,8 @@ Writes a Markdown table and a log-log chart (SVG, drawn here without plotting li
 
 Usage:
   CARGO_TARGET_DIR=~/.cache/custseg-release python3 bench/scaling_bench.py \
-      [--rows 1000000 10000000 100000000] [--runs 1] [--cluster-max-rows 10000000]
+      [--rows 1000000 10000000 100000000] [--runs 1] [--cluster-max-rows 10000000] [--engines local cluster]
+  python3 bench/scaling_bench.py --summarise docs/scaling/scaling.json other/scaling.json   # merge runs
 """
 from __future__ import annotations
 
@@ -169,7 +170,7 @@ def demo_log(custseg: Path, work: Path, rows: int, partitions: int) -> Path:
 def svg_chart(results: list[dict]) -> str:
     """A log-log chart of wall time against rows, one line per engine, with a linear guide."""
     import math
-    width, height, margin = 640, 420, 70
+    width, height, margin = 680, 420, 70
     xs = [r["rows"] for r in results]
     ys = [r["wall_s"] for r in results]
     x_lo, x_hi = math.log10(min(xs)) - 0.2, math.log10(max(xs)) + 0.2
@@ -207,12 +208,12 @@ def svg_chart(results: list[dict]) -> str:
     legend_y = margin - 30
     parts.append(f'<text x="{margin}" y="{legend_y - 12}" font-size="14">custseg features: wall time against rows (log-log)</text>')
     for n, (engine, colour) in enumerate(colours.items()):
-        x = margin + n * 150
+        x = margin + n * 190
         parts.append(f'<line x1="{x}" x2="{x + 24}" y1="{legend_y + 6}" y2="{legend_y + 6}" stroke="{colour}" stroke-width="2"/>')
         label = "local, --memory-limit" if engine == "local" else "loopback cluster, 2 executors"
         parts.append(f'<text x="{x + 30}" y="{legend_y + 10}">{label}</text>')
-    parts.append(f'<line x1="{margin + 330}" x2="{margin + 354}" y1="{legend_y + 6}" y2="{legend_y + 6}" stroke="#999" stroke-dasharray="4 4"/>')
-    parts.append(f'<text x="{margin + 360}" y="{legend_y + 10}">linear in rows</text>')
+    parts.append(f'<line x1="{margin + 420}" x2="{margin + 444}" y1="{legend_y + 6}" y2="{legend_y + 6}" stroke="#999" stroke-dasharray="4 4"/>')
+    parts.append(f'<text x="{margin + 450}" y="{legend_y + 10}">linear in rows</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
@@ -228,10 +229,11 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "custseg-scaling")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "docs" / "scaling")
     parser.add_argument("--no-build", action="store_true")
-    parser.add_argument("--summarise", type=Path, help="only rewrite the summary from a scaling.json")
+    parser.add_argument("--engines", nargs="+", default=["local", "cluster"], choices=["local", "cluster"])
+    parser.add_argument("--summarise", type=Path, nargs="+", help="only rewrite the summary from scaling.json files")
     args = parser.parse_args()
     if args.summarise:
-        results = json.loads(args.summarise.read_text())
+        results = [result for path in args.summarise for result in json.loads(path.read_text())]
         for result in results:
             peaks = [s["peak_rss_mib"] for s in result["stages"].values() if s["peak_rss_mib"]]
             result["client_peak_rss_mib"] = max([result["client_peak_rss_mib"]] + peaks)
@@ -243,14 +245,15 @@ def main() -> None:
     custseg = binary()
     args.work.mkdir(parents=True, exist_ok=True)
     cluster = None
-    if args.cluster_max_rows and any(rows <= args.cluster_max_rows for rows in args.rows):
+    if "cluster" in args.engines and args.cluster_max_rows and any(rows <= args.cluster_max_rows for rows in args.rows):
         cluster = Cluster(custseg, args.work)
     results = []
     try:
         for rows in args.rows:
             partitions = args.partitions or min(32, max(2, rows // 3_000_000))
             log = demo_log(custseg, args.work, rows, partitions)
-            engines = ["local"] + (["cluster"] if cluster and rows <= args.cluster_max_rows else [])
+            engines = [engine for engine in args.engines
+                       if engine == "local" or (cluster and rows <= args.cluster_max_rows)]
             for engine in engines:
                 for run in range(args.runs):
                     out = args.work / f"out-{engine}"
