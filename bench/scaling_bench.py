@@ -309,7 +309,7 @@ def summarise(results: list[dict], args) -> None:
         executors = ", ".join(f"{m:.0f}" for m in r["executor_peak_rss_mib"] if m is not None) or ""
         if r["error"]:
             lines.append(f"| {r['rows']:,} | {r['engine']} | {r['partitions']} | failed after {r['wall_s']:.0f} s | | "
-                         f"{r['client_peak_rss_mib']:.0f} | {executors} | {r['error'][:160]} |")
+                         f"{r['client_peak_rss_mib']:.0f} | {executors} | …{r['error'][-150:]} |")
             continue
         lines.append(f"| {r['rows']:,} | {r['engine']} | {r['partitions']} | {r['wall_s']:.2f} | {r['rows_per_second']:,.0f} | "
                      f"{r['client_peak_rss_mib']:.0f} | {executors} | {stage_times} |")

@@ -304,16 +304,21 @@ mod tests {
         let listing = list(directory.path()).unwrap();
         listing.check_schemas().unwrap();
         std::fs::write(directory.path().join("c.csv"), "Invoice,StockCode\n5,6\n").unwrap();
-        let error = list(directory.path())
-            .unwrap()
-            .check_schemas()
-            .unwrap_err()
-            .to_string();
+        let error = schema_error(directory.path());
         assert!(
             error.contains("c.csv") && error.contains("a.csv"),
             "{error}"
         );
         assert!(error.contains("`Invoice,StockCode`"), "{error}");
+    }
+
+    /// The schema check's error for the files in `directory`.
+    fn schema_error(directory: &Path) -> String {
+        list(directory)
+            .unwrap()
+            .check_schemas()
+            .unwrap_err()
+            .to_string()
     }
 
     fn write_parquet(path: &Path, quantity: arrow::array::ArrayRef) {
@@ -335,11 +340,7 @@ mod tests {
             &directory.path().join("b.parquet"),
             Arc::new(arrow::array::StringArray::from(vec!["3"])),
         );
-        let error = list(directory.path())
-            .unwrap()
-            .check_schemas()
-            .unwrap_err()
-            .to_string();
+        let error = schema_error(directory.path());
         assert!(
             error.contains("b.parquet`: has a different schema from `")
                 && error.contains("its column `Quantity` is Utf8 where the first file's is Int64"),
