@@ -93,6 +93,9 @@ pub struct ExecutorOptions {
     pub scheduler_connect_timeout_seconds: u16,
     /// Seconds between heartbeats to the scheduler (Ballista's default: 60).
     pub heartbeat_seconds: u64,
+    /// Bytes the executor's tasks may hold together before spilling (Ballista gives each
+    /// task slot an equal share of a fair spill pool). Default: Ballista's automatic pool.
+    pub memory_limit: Option<u64>,
 }
 
 /// Runs a Ballista executor until the process is stopped.
@@ -108,6 +111,7 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<()> {
         work_dir: options.work_dir.clone(),
         print_thread_info: false,
         executor_heartbeat_interval_seconds: options.heartbeat_seconds.max(1),
+        memory_pool_size: options.memory_limit,
         ..ExecutorProcessConfig::default()
     };
     tracing::info!(bind = %options.bind, scheduler = %format!("{}:{}", options.scheduler_host, options.scheduler_port), "ballista executor starting");

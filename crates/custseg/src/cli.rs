@@ -224,6 +224,11 @@ pub struct ExecutorArgs {
     /// `--executor-timeout`).
     #[arg(long, default_value_t = 60)]
     pub heartbeat: u64,
+    /// Memory this executor's tasks may use together before spilling, e.g. `2GiB` (shared
+    /// evenly by its `--concurrency` task slots). Default: Ballista's, a share of the
+    /// machine's memory.
+    #[arg(long)]
+    pub memory_limit: Option<String>,
 }
 
 /// `custseg runs`.

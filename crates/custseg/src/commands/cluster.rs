@@ -32,6 +32,11 @@ pub fn run(command: &ClusterCommand) -> Result<()> {
                     let port: u16 = port
                         .parse()
                         .with_context(|| format!("`--scheduler {}`: bad port", args.scheduler))?;
+                    let memory_limit = args
+                        .memory_limit
+                        .as_deref()
+                        .map(crate::settings::parse_bytes)
+                        .transpose()?;
                     println!("executor   {} joining {}", args.bind, args.scheduler);
                     custseg_cluster::run_executor(custseg_cluster::ExecutorOptions {
                         scheduler_host: host.to_owned(),
@@ -42,6 +47,7 @@ pub fn run(command: &ClusterCommand) -> Result<()> {
                         work_dir: args.work_dir.clone(),
                         scheduler_connect_timeout_seconds: args.connect_timeout,
                         heartbeat_seconds: args.heartbeat,
+                        memory_limit,
                     })
                     .await
                 }

@@ -139,7 +139,7 @@ mod tests {
         };
         assert_eq!(
             stage_line(&timing),
-            "clean         2.000 s     617,284 rows/s   peak RSS   3,912 MiB"
+            "clean         2.000 s      617,284 rows/s   peak RSS   3,912 MiB"
         );
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1_000), "1,000");

@@ -180,6 +180,8 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
                 work.to_str().unwrap(),
                 "--heartbeat",
                 "2",
+                "--memory-limit",
+                "512MiB",
             ],
         ));
         wait_for(data);
