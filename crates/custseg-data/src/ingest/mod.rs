@@ -29,8 +29,8 @@ pub use download::is_url;
 pub use format::Format;
 pub use options::{Encoding, IngestOptions};
 
-use crate::Progress;
 use crate::error::{Error, Result};
+use crate::{NoProgress, Progress};
 
 /// Receives canonical batches as a reader produces them.
 pub(crate) type Sink<'a> = dyn FnMut(RecordBatch) -> Result<()> + 'a;
@@ -127,7 +127,9 @@ pub fn ingest(input: &str, options: &IngestOptions, progress: &dyn Progress) -> 
             progress,
             sink,
             |file, shown, options, sink| {
-                read_member_file(file, shown, listing.format, options, sink)
+                // each file without a bar of its own: the directory's bar counts files
+                read_any(file, shown, listing.format, options, &NoProgress, sink)
+                    .map(|(outcome, _)| outcome)
             },
         )
         .map(|outcome| (outcome, None)),
@@ -188,31 +190,6 @@ fn locate(input: &str, options: &IngestOptions, progress: &dyn Progress) -> Resu
                 "no such file or directory"
             },
         ))
-    }
-}
-
-/// Reads one file of a directory input (Parquet, CSV or CSV.gz), without progress of its own.
-fn read_member_file(
-    path: &Path,
-    shown: &str,
-    format: Format,
-    options: &IngestOptions,
-    sink: &mut Sink<'_>,
-) -> Result<ReadOutcome> {
-    let file = std::fs::File::open(path).map_err(|source| Error::io(path, source))?;
-    match format {
-        Format::Parquet => parquet_reader::read_parquet(
-            parquet_reader::ParquetInput::File(file),
-            shown,
-            options,
-            sink,
-        ),
-        Format::Csv => csv_reader::read_csv(file, shown, false, options, sink),
-        Format::CsvGz => csv_reader::read_csv_gz(file, shown, options, sink),
-        other => Err(Error::Invariant(format!(
-            "a directory input cannot hold {}",
-            other.name()
-        ))),
     }
 }
 
