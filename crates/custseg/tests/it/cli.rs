@@ -12,6 +12,21 @@ pub fn custseg(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `custseg -q demo-data ARGS...`, which must succeed.
+pub fn demo_data(dir: &Path, args: &[&str]) {
+    let mut all = vec!["-q", "demo-data"];
+    all.extend_from_slice(args);
+    let output = custseg(dir, &all);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
+/// `custseg -q features --input INPUT --out OUT EXTRA...`.
+pub fn features(dir: &Path, input: &str, out: &str, extra: &[&str]) -> Output {
+    let mut all = vec!["-q", "features", "--input", input, "--out", out];
+    all.extend_from_slice(extra);
+    custseg(dir, &all)
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -317,30 +332,12 @@ fn clv_scores_every_customer_and_refuses_bad_settings() {
 #[test]
 fn a_memory_limit_too_small_to_finish_is_named_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = custseg(
+    demo_data(dir.path(), &["--rows", "50000", "--out", "demo.parquet"]);
+    let output = features(
         dir.path(),
-        &[
-            "-q",
-            "demo-data",
-            "--rows",
-            "50000",
-            "--out",
-            "demo.parquet",
-        ],
-    );
-    assert!(demo.status.success(), "{}", text(&demo.stderr));
-    let output = custseg(
-        dir.path(),
-        &[
-            "-q",
-            "features",
-            "--input",
-            "demo.parquet",
-            "--out",
-            "out",
-            "--memory-limit",
-            "64KiB",
-        ],
+        "demo.parquet",
+        "out",
+        &["--memory-limit", "64KiB"],
     );
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);

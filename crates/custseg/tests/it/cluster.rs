@@ -12,7 +12,7 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::DataType;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::cli::{custseg, text};
+use crate::cli::{custseg, demo_data, features, text};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -327,26 +327,11 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
 #[test]
 fn a_scheduler_that_does_not_answer_is_a_clear_error_not_a_hang() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = custseg(
-        dir.path(),
-        &["-q", "demo-data", "--rows", "2000", "--out", "demo.parquet"],
-    );
-    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    demo_data(dir.path(), &["--rows", "2000", "--out", "demo.parquet"]);
     let port = free_port();
     let started = Instant::now();
-    let output = custseg(
-        dir.path(),
-        &[
-            "-q",
-            "features",
-            "--input",
-            "demo.parquet",
-            "--out",
-            "out",
-            "--engine",
-            &format!("df://127.0.0.1:{port}"),
-        ],
-    );
+    let engine = format!("df://127.0.0.1:{port}");
+    let output = features(dir.path(), "demo.parquet", "out", &["--engine", &engine]);
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "took {:?}",
@@ -362,18 +347,11 @@ fn a_scheduler_that_does_not_answer_is_a_clear_error_not_a_hang() {
     );
     assert!(!dir.path().join("out/features").exists());
 
-    let bad = custseg(
+    let bad = features(
         dir.path(),
-        &[
-            "-q",
-            "features",
-            "--input",
-            "demo.parquet",
-            "--out",
-            "out",
-            "--engine",
-            "http://x:1",
-        ],
+        "demo.parquet",
+        "out",
+        &["--engine", "http://x:1"],
     );
     assert_eq!(bad.status.code(), Some(1));
     assert!(

@@ -3,29 +3,17 @@
 
 use std::path::Path;
 
-use crate::cli::{custseg, text};
+use crate::cli::{demo_data, features, text};
 use crate::cluster::read_table;
 
 fn demo(dir: &Path, args: &[&str]) {
-    let mut all = vec!["-q", "demo-data", "--rows", "30000", "--seed", "5"];
+    let mut all = vec!["--rows", "30000", "--seed", "5"];
     all.extend_from_slice(args);
-    let output = custseg(dir, &all);
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    demo_data(dir, &all);
 }
 
-fn features(dir: &Path, input: &str, out: &str) -> std::process::Output {
-    custseg(
-        dir,
-        &[
-            "-q",
-            "features",
-            "--input",
-            input,
-            "--out",
-            out,
-            "--no-cache",
-        ],
-    )
+fn uncached_features(dir: &Path, input: &str, out: &str) -> std::process::Output {
+    features(dir, input, out, &["--no-cache"])
 }
 
 /// `out` is absent or empty: a failed run leaves no files.
@@ -56,9 +44,9 @@ fn a_partitioned_log_gives_the_single_files_outputs_row_for_row() {
     .unwrap();
     std::fs::write(parts.join("_SUCCESS"), b"").unwrap();
 
-    let single = features(dir.path(), "single.parquet", "out-single");
+    let single = uncached_features(dir.path(), "single.parquet", "out-single");
     assert!(single.status.success(), "{}", text(&single.stderr));
-    let split = features(dir.path(), "parts", "out-parts");
+    let split = uncached_features(dir.path(), "parts", "out-parts");
     assert!(split.status.success(), "{}", text(&split.stderr));
 
     assert!(
@@ -105,7 +93,7 @@ fn files_of_different_schemas_are_named_and_nothing_is_written() {
         mixed.join("b.csv"),
     )
     .unwrap();
-    let output = features(dir.path(), "mixed", "out");
+    let output = uncached_features(dir.path(), "mixed", "out");
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
     let stderr = text(&output.stderr);
     assert!(
@@ -127,7 +115,7 @@ fn files_of_different_schemas_are_named_and_nothing_is_written() {
         second.replacen("CustomerID", "Customer ID", 1),
     )
     .unwrap();
-    let output = features(dir.path(), "renamed", "out");
+    let output = uncached_features(dir.path(), "renamed", "out");
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
     let stderr = text(&output.stderr);
     assert!(
@@ -143,7 +131,7 @@ fn an_empty_directory_is_an_error_not_an_empty_result() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("empty/.hidden")).unwrap();
     std::fs::write(dir.path().join("empty/_SUCCESS"), b"").unwrap();
-    let output = features(dir.path(), "empty", "out");
+    let output = uncached_features(dir.path(), "empty", "out");
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
     assert!(
