@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use arrow::record_batch::RecordBatch;
 use custseg_io::ContentHasher;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -58,6 +59,39 @@ pub(crate) fn lookup(data_dir: &Path, key: &str) -> Result<Option<(PathBuf, Cach
     }
 }
 
+/// Batches read but not yet written, at most: enough to keep both threads busy.
+const WRITE_QUEUE: usize = 4;
+
+/// Runs `read` on this thread while `writer` encodes its batches on another, so that
+/// decoding the input and encoding the cache file share the cores.
+fn read_while_writing(
+    read: impl FnOnce(&mut Sink<'_>) -> Result<(ReadOutcome, Option<String>)>,
+    mut writer: ArrowWriter<std::fs::File>,
+) -> Result<(ReadOutcome, Option<String>)> {
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<RecordBatch>(WRITE_QUEUE);
+        let writing = scope.spawn(move || -> Result<()> {
+            for batch in receiver {
+                writer.write(&batch)?;
+            }
+            writer.close()?;
+            Ok(())
+        });
+        let read = read(&mut |batch| {
+            sender
+                .send(batch)
+                .map_err(|_| Error::Invariant("the cache writer stopped".to_owned()))
+        });
+        drop(sender);
+        let written = writing
+            .join()
+            .map_err(|_| Error::Invariant("the cache writer panicked".to_owned()))?;
+        // A failed write stops the reader with a bare "stopped": report the cause.
+        written?;
+        read
+    })
+}
+
 /// Runs `read`, writing its batches to a temporary file that becomes the cache
 /// entry (Parquet first, then its record) only when the read succeeded.
 pub(crate) fn write(
@@ -79,12 +113,8 @@ pub(crate) fn write(
     let file = temporary
         .reopen()
         .map_err(|source| Error::io(temporary.path(), source))?;
-    let mut writer = ArrowWriter::try_new(file, Arc::clone(&canonical_schema()), Some(properties))?;
-    let (outcome, member) = read(&mut |batch| {
-        writer.write(&batch)?;
-        Ok(())
-    })?;
-    writer.close()?;
+    let writer = ArrowWriter::try_new(file, Arc::clone(&canonical_schema()), Some(properties))?;
+    let (outcome, member) = read_while_writing(read, writer)?;
     temporary
         .persist(&parquet_path)
         .map_err(|error| Error::io(&parquet_path, error.error))?;

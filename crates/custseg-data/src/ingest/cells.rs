@@ -272,7 +272,8 @@ impl CanonicalBuilder {
 }
 
 /// A float that is a whole number, within the range where `f64` is exact.
-fn float_to_whole(value: f64) -> Option<i64> {
+/// `value` as an integer when it is whole and exactly representable.
+pub(crate) fn float_to_whole(value: f64) -> Option<i64> {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
     (value.is_finite() && value.fract() == 0.0 && value.abs() <= EXACT).then_some(value as i64)
 }

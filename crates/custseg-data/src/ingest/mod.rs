@@ -9,6 +9,7 @@ mod archive;
 mod cache;
 mod cells;
 mod columns;
+mod columnwise;
 mod csv_reader;
 pub mod dates;
 mod directory;
