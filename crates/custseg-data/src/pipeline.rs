@@ -1,7 +1,6 @@
 //! `custseg features`: ingest -> clean -> features, written atomically.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::record_batch::RecordBatch;
@@ -243,14 +242,17 @@ pub async fn clean_into(
 ) -> Result<QualityReport> {
     let clean_path = staged.path(paths::CLEAN)?;
     let quarantine_path = staged.path(paths::QUARANTINE)?;
+    let scratch = staged.scratch_dir("clean")?;
     let summary = clean::clean(
         context,
         parsed,
         &request.clean,
         &clean_path,
         &quarantine_path,
+        &scratch,
     )
     .await?;
+    std::fs::remove_dir_all(&scratch).map_err(|source| Error::io(&scratch, source))?;
     let report = QualityReport {
         input: record.input.clone(),
         raw_rows: summary.counts.total,
@@ -353,12 +355,17 @@ pub fn write_parquet(path: &Path, batches: &[RecordBatch]) -> Result<()> {
             path.display()
         )));
     };
+    write_parquet_with_schema(path, first.schema(), batches)
+}
+
+/// Writes batches of `schema` (none, for an empty table) to a Parquet file.
+pub fn write_parquet_with_schema(
+    path: &Path,
+    schema: arrow::datatypes::SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<()> {
     let file = std::fs::File::create(path).map_err(|source| Error::io(path, source))?;
-    let mut writer = ArrowWriter::try_new(
-        file,
-        Arc::clone(&first.schema()),
-        Some(clean::output_properties()),
-    )?;
+    let mut writer = ArrowWriter::try_new(file, schema, Some(clean::output_properties()))?;
     for batch in batches {
         writer.write(batch)?;
     }

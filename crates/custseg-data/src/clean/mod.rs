@@ -13,7 +13,7 @@ mod split;
 mod stock_code;
 
 pub use config::{CleanConfig, ServiceDescriptionConfig, StockCodeConfig};
-pub use duplicates::Duplicates;
+pub use duplicates::{DUPLICATE_ROWS_TABLE, Duplicates};
 pub use invalid_price::InvalidPrice;
 pub use missing_values::MissingValues;
 pub use plan::annotate_sql;
@@ -59,13 +59,15 @@ pub struct CleanSummary {
 
 /// Cleans the canonical Parquet file `parsed`, writing `clean_path` and
 /// `quarantine_path`, and registers both (as [`CLEAN_TABLE`] and
-/// [`QUARANTINE_TABLE`]) in `context` for the stages that follow.
+/// [`QUARANTINE_TABLE`]) in `context` for the stages that follow. Intermediate tables go
+/// under `scratch`, which the caller removes.
 pub async fn clean(
     context: &SessionContext,
     parsed: &Path,
     config: &CleanConfig,
     clean_path: &Path,
     quarantine_path: &Path,
+    scratch: &Path,
 ) -> Result<CleanSummary> {
     let rules = config.build()?;
     let clock = std::time::Instant::now();
@@ -80,6 +82,8 @@ pub async fn clean(
     let (raw, nulls) =
         profile::raw_profile(context, RAW_TABLE, &config.cancellation_prefix).await?;
     lap("raw profile");
+    duplicates::find_duplicates(context, RAW_TABLE, raw.rows, scratch).await?;
+    lap("duplicates");
 
     let annotated = context
         .sql(&annotate_sql(
@@ -89,6 +93,7 @@ pub async fn clean(
         ))
         .await?;
     let counts = split::split(annotated, clean_path, quarantine_path).await?;
+    context.deregister_table(DUPLICATE_ROWS_TABLE)?;
     lap("annotate and split");
 
     register_parquet(context, QUARANTINE_TABLE, quarantine_path).await?;

@@ -182,7 +182,7 @@ pub async fn build(
             .collect()
             .await?;
         let path = scratch.join(format!("{}.parquet", family.name()));
-        write_batches(&path, &batches)?;
+        crate::pipeline::write_parquet(&path, &batches)?;
         crate::clean::register_parquet_unordered(context, family.name(), &path).await?;
     }
     let table = context.sql(&join_sql()?).await?.collect().await?;
@@ -190,20 +190,4 @@ pub async fn build(
         context.deregister_table(family.name())?;
     }
     Ok(table)
-}
-
-fn write_batches(path: &Path, batches: &[RecordBatch]) -> Result<()> {
-    let Some(first) = batches.first() else {
-        return Err(Error::Invariant(format!(
-            "a feature query returned no batches for `{}`",
-            path.display()
-        )));
-    };
-    let file = std::fs::File::create(path).map_err(|source| Error::io(path, source))?;
-    let mut writer = parquet::arrow::ArrowWriter::try_new(file, first.schema(), None)?;
-    for batch in batches {
-        writer.write(batch)?;
-    }
-    writer.close()?;
-    Ok(())
 }
