@@ -12,6 +12,7 @@
 //! rows, so the same plans can run on a Ballista cluster. This crate knows nothing
 //! of models, serving or reports.
 
+mod background_writer;
 pub mod clean;
 pub mod engine;
 mod error;

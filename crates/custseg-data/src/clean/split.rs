@@ -14,6 +14,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use super::plan::{CLEAN_DESCRIPTION, IS_DUPLICATE};
+use crate::background_writer::BackgroundWriter;
 use crate::error::{Error, Result};
 use crate::schema::{LINE_TOTAL, RULE, RawColumn, SOURCE_ROW, STATUS, canonical_schema};
 
@@ -79,26 +80,43 @@ fn column(batch: &RecordBatch, name: &str) -> Result<ArrayRef> {
 }
 
 /// Executes `annotated` once and writes its kept rows to `clean_path` and its
-/// dropped rows to `quarantine_path`.
+/// dropped rows to `quarantine_path`, each file encoded on a thread of its own.
 pub async fn split(
     annotated: DataFrame,
     clean_path: &Path,
     quarantine_path: &Path,
 ) -> Result<SplitCounts> {
+    let create = |path: &Path, schema: &SchemaRef| -> Result<BackgroundWriter> {
+        let file = std::fs::File::create(path).map_err(|source| Error::io(path, source))?;
+        let writer = ArrowWriter::try_new(file, Arc::clone(schema), Some(output_properties()))?;
+        Ok(BackgroundWriter::spawn(writer))
+    };
+    let clean_writer = create(clean_path, &clean_schema())?;
+    let quarantine_writer = create(quarantine_path, &quarantine_schema())?;
+    let streamed = stream_into(annotated, &clean_writer, &quarantine_writer).await;
+    let clean_written = clean_writer.finish();
+    let quarantine_written = quarantine_writer.finish();
+    // A writer's own error says more than the "stopped" the stream saw.
+    clean_written?;
+    quarantine_written?;
+    streamed
+}
+
+/// Sends each batch's kept rows to `clean` and its dropped rows to `quarantine`.
+async fn stream_into(
+    annotated: DataFrame,
+    clean: &BackgroundWriter,
+    quarantine: &BackgroundWriter,
+) -> Result<SplitCounts> {
     let clean_schema = clean_schema();
     let quarantine_schema = quarantine_schema();
-    let create =
-        |path: &Path| std::fs::File::create(path).map_err(|source| Error::io(path, source));
-    let mut clean_writer = ArrowWriter::try_new(
-        create(clean_path)?,
-        Arc::clone(&clean_schema),
-        Some(output_properties()),
-    )?;
-    let mut quarantine_writer = ArrowWriter::try_new(
-        create(quarantine_path)?,
-        Arc::clone(&quarantine_schema),
-        Some(output_properties()),
-    )?;
+    let dropped_schema = Arc::new(Schema::new(
+        quarantine_schema
+            .fields()
+            .iter()
+            .map(|field| field.as_ref().clone().with_nullable(true))
+            .collect::<Vec<_>>(),
+    ));
     let mut counts = SplitCounts::default();
     let mut stream = annotated.execute_stream().await?;
     while let Some(batch) = stream.next().await {
@@ -121,26 +139,17 @@ pub async fn split(
         let kept = RecordBatch::try_new(Arc::clone(&clean_schema), kept_columns)?;
         let kept = filter_record_batch(&kept, &is_null(rule.as_ref())?)?;
         counts.clean += kept.num_rows() as u64;
-        clean_writer.write(&kept)?;
+        clean.write(kept)?;
 
         let mut dropped_columns = raw;
         dropped_columns.push(rule.clone());
-        let dropped_schema = Arc::new(Schema::new(
-            quarantine_schema
-                .fields()
-                .iter()
-                .map(|field| field.as_ref().clone().with_nullable(true))
-                .collect::<Vec<_>>(),
-        ));
-        let dropped = RecordBatch::try_new(dropped_schema, dropped_columns)?;
+        let dropped = RecordBatch::try_new(Arc::clone(&dropped_schema), dropped_columns)?;
         let dropped = filter_record_batch(&dropped, &is_not_null(rule.as_ref())?)?;
         counts.quarantined += dropped.num_rows() as u64;
         let dropped =
             RecordBatch::try_new(Arc::clone(&quarantine_schema), dropped.columns().to_vec())?;
-        quarantine_writer.write(&dropped)?;
+        quarantine.write(dropped)?;
         debug_assert!(rule.len() == batch.num_rows());
     }
-    clean_writer.close()?;
-    quarantine_writer.close()?;
     Ok(counts)
 }

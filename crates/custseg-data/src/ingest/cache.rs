@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::record_batch::RecordBatch;
 use custseg_io::ContentHasher;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -12,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::options::IngestOptions;
 use super::{ReadOutcome, Sink};
+use crate::background_writer::BackgroundWriter;
 use crate::error::{Error, Result};
 use crate::schema::{CANONICAL_SCHEMA_VERSION, canonical_schema};
 
@@ -59,37 +59,17 @@ pub(crate) fn lookup(data_dir: &Path, key: &str) -> Result<Option<(PathBuf, Cach
     }
 }
 
-/// Batches read but not yet written, at most: enough to keep both threads busy.
-const WRITE_QUEUE: usize = 4;
-
 /// Runs `read` on this thread while `writer` encodes its batches on another, so that
 /// decoding the input and encoding the cache file share the cores.
 fn read_while_writing(
     read: impl FnOnce(&mut Sink<'_>) -> Result<(ReadOutcome, Option<String>)>,
-    mut writer: ArrowWriter<std::fs::File>,
+    writer: ArrowWriter<std::fs::File>,
 ) -> Result<(ReadOutcome, Option<String>)> {
-    std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<RecordBatch>(WRITE_QUEUE);
-        let writing = scope.spawn(move || -> Result<()> {
-            for batch in receiver {
-                writer.write(&batch)?;
-            }
-            writer.close()?;
-            Ok(())
-        });
-        let read = read(&mut |batch| {
-            sender
-                .send(batch)
-                .map_err(|_| Error::Invariant("the cache writer stopped".to_owned()))
-        });
-        drop(sender);
-        let written = writing
-            .join()
-            .map_err(|_| Error::Invariant("the cache writer panicked".to_owned()))?;
-        // A failed write stops the reader with a bare "stopped": report the cause.
-        written?;
-        read
-    })
+    let writer = BackgroundWriter::spawn(writer);
+    let read = read(&mut |batch| writer.write(batch));
+    // A writer's own error says more than the "stopped" the reader saw.
+    writer.finish()?;
+    read
 }
 
 /// Runs `read`, writing its batches to a temporary file that becomes the cache
