@@ -174,7 +174,9 @@ fn bucket_sql(table: &str, buckets: u64) -> String {
     )
 }
 
-/// The `source_row`s of the candidates' rows that repeat an earlier row exactly.
+/// The `source_row`s of the candidates' rows that repeat an earlier row exactly. A key
+/// can be a candidate in more than one pass (its rows spread over buckets), so the keys
+/// are made distinct first: joined twice, a row would count as its own duplicate.
 fn duplicate_rows_sql(raw_table: &str) -> String {
     let raw_key = candidate_key("raw");
     let all_columns = RawColumn::ALL
@@ -186,7 +188,7 @@ fn duplicate_rows_sql(raw_table: &str) -> String {
         "SELECT duplicate_row FROM ( \
            SELECT raw.{SOURCE_ROW} AS duplicate_row, \
              row_number() OVER (PARTITION BY {all_columns} ORDER BY raw.{SOURCE_ROW}) AS occurrence \
-           FROM {CANDIDATES_TABLE} AS candidate \
+           FROM (SELECT DISTINCT k0, k1, k2 FROM {CANDIDATES_TABLE}) AS candidate \
            JOIN {raw_table} AS raw \
              ON {} = candidate.k0 AND {} = candidate.k1 AND {} = candidate.k2) \
          WHERE occurrence > 1",
@@ -221,77 +223,59 @@ mod tests {
 
     /// Rows 1-12: (1, 2) equal, (3, 4, 6) equal with NULLs in the same places, 5 differs
     /// from 3 only by a NULL, 7 and 8 differ only in Description (same candidate key),
-    /// 9-12 spread over other invoices with 11 repeating 9.
+    /// 9-12 spread over other invoices with 11 repeating 9. Rows 13-20 share one candidate
+    /// key but are pairs of four customers, so in several passes the key is a candidate
+    /// in more than one bucket.
     fn raw_batch() -> RecordBatch {
-        let invoice = |v: &[Option<&str>]| Arc::new(StringArray::from(v.to_vec()));
-        let a = Some("536365");
-        let b = Some("536366");
-        let c = Some("536367");
+        type Row<'a> = (Option<&'a str>, &'a str, Option<&'a str>, i64, Option<i64>);
+        let (a, b, c, e) = (
+            Some("536365"),
+            Some("536366"),
+            Some("536367"),
+            Some("536368"),
+        );
+        let mut rows: Vec<Row> = vec![
+            (a, "X", Some("d"), 1, Some(7)),
+            (a, "X", Some("d"), 1, Some(7)),
+            (None, "Y", None, 2, None),
+            (None, "Y", None, 2, None),
+            (None, "Y", None, 2, Some(8)),
+            (None, "Y", None, 2, None),
+            (b, "Z", Some("one"), 3, Some(9)),
+            (b, "Z", Some("two"), 3, Some(9)),
+            (c, "X", Some("d"), 1, Some(10)),
+            (a, "Y", Some("d"), 1, Some(11)),
+            (c, "X", Some("d"), 1, Some(10)),
+            (b, "X", Some("d"), 1, Some(12)),
+        ];
+        for customer in 20..24 {
+            rows.push((e, "W", Some("w"), 5, Some(customer)));
+            rows.push((e, "W", Some("w"), 5, Some(customer)));
+        }
+        let n = rows.len();
         let columns: Vec<Arc<dyn Array>> = vec![
-            Arc::new(Int64Array::from((1..=12).collect::<Vec<i64>>())),
-            invoice(&[a, a, None, None, None, None, b, b, c, a, c, b]),
-            invoice(&[
-                Some("X"),
-                Some("X"),
-                Some("Y"),
-                Some("Y"),
-                Some("Y"),
-                Some("Y"),
-                Some("Z"),
-                Some("Z"),
-                Some("X"),
-                Some("Y"),
-                Some("X"),
-                Some("X"),
-            ]),
-            invoice(&[
-                Some("d"),
-                Some("d"),
-                None,
-                None,
-                None,
-                None,
-                Some("one"),
-                Some("two"),
-                Some("d"),
-                Some("d"),
-                Some("d"),
-                Some("d"),
-            ]),
-            Arc::new(Int64Array::from(vec![
-                Some(1),
-                Some(1),
-                Some(2),
-                Some(2),
-                Some(2),
-                Some(2),
-                Some(3),
-                Some(3),
-                Some(1),
-                Some(1),
-                Some(1),
-                Some(1),
-            ])),
+            Arc::new(Int64Array::from((1..=n as i64).collect::<Vec<i64>>())),
+            Arc::new(StringArray::from(
+                rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            )),
+            Arc::new(StringArray::from(
+                rows.iter().map(|r| Some(r.1)).collect::<Vec<_>>(),
+            )),
+            Arc::new(StringArray::from(
+                rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            )),
+            Arc::new(Int64Array::from(
+                rows.iter().map(|r| Some(r.3)).collect::<Vec<_>>(),
+            )),
             Arc::new(TimestampMicrosecondArray::from(vec![
                 Some(60_000_000i64);
-                12
+                n
             ])),
-            Arc::new(Float64Array::from(vec![Some(1.5); 12])),
-            Arc::new(Int64Array::from(vec![
-                Some(7),
-                Some(7),
-                None,
-                None,
-                Some(8),
-                None,
-                Some(9),
-                Some(9),
-                Some(10),
-                Some(11),
-                Some(10),
-                Some(12),
-            ])),
-            invoice(&[Some("UK"); 12]),
+            Arc::new(Float64Array::from(vec![Some(1.5); n])),
+            Arc::new(Int64Array::from(
+                rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+            )),
+            Arc::new(StringArray::from(vec![Some("UK"); n])),
         ];
         RecordBatch::try_new(canonical_schema(), columns).unwrap()
     }
@@ -331,7 +315,7 @@ mod tests {
 
     #[tokio::test]
     async fn later_copies_are_duplicates_with_nulls_equal_and_in_any_number_of_passes() {
-        let expected = vec![2, 4, 6, 11];
+        let expected = vec![2, 4, 6, 11, 14, 16, 18, 20];
         for passes in [1, 2, 3, 7] {
             assert_eq!(duplicate_rows(passes).await, expected, "{passes} passes");
         }
