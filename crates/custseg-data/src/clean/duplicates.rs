@@ -107,11 +107,13 @@ async fn find_duplicates_in_passes(
     let mut candidates = Vec::new();
     let mut schema = None;
     for pass in 0..passes {
+        let clock = std::time::Instant::now();
         let frame = context
             .sql(&candidates_sql(raw_table, pass, passes))
             .await?;
         schema.get_or_insert_with(|| frame.schema().inner().clone());
         candidates.extend(frame.collect().await?);
+        tracing::debug!(pass, seconds = clock.elapsed().as_secs_f64(), "candidate pass done");
     }
     let found: usize = candidates.iter().map(|batch| batch.num_rows()).sum();
     tracing::debug!(
