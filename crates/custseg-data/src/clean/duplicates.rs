@@ -113,7 +113,11 @@ async fn find_duplicates_in_passes(
             .await?;
         schema.get_or_insert_with(|| frame.schema().inner().clone());
         candidates.extend(frame.collect().await?);
-        tracing::debug!(pass, seconds = clock.elapsed().as_secs_f64(), "candidate pass done");
+        tracing::debug!(
+            pass,
+            seconds = clock.elapsed().as_secs_f64(),
+            "candidate pass done"
+        );
     }
     let found: usize = candidates.iter().map(|batch| batch.num_rows()).sum();
     tracing::debug!(

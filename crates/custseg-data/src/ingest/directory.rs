@@ -36,7 +36,7 @@ pub struct DirectoryListing {
     pub format: Format,
 }
 
-fn is_skipped(name: &str) -> bool {
+pub(crate) fn is_skipped(name: &str) -> bool {
     name.starts_with('.') || name.starts_with('_')
 }
 

@@ -15,6 +15,7 @@ pub mod dates;
 mod directory;
 mod download;
 mod format;
+mod object_store_input;
 mod options;
 mod parquet_reader;
 mod xlsx_reader;
@@ -28,6 +29,7 @@ pub use columns::normalise as normalise_header;
 pub use dates::DateFormat;
 pub use download::is_url;
 pub use format::Format;
+pub use object_store_input::is_object_store_url;
 pub use options::{Encoding, IngestOptions};
 
 use crate::error::{Error, Result};
@@ -176,7 +178,11 @@ fn locate(input: &str, options: &IngestOptions, progress: &dyn Progress) -> Resu
     if is_url(input) {
         return Ok(Source::File(download::fetch(input, options, progress)?));
     }
-    let path = PathBuf::from(input);
+    let path = if is_object_store_url(input) {
+        object_store_input::fetch(input, options, progress)?
+    } else {
+        PathBuf::from(input)
+    };
     if path.is_dir() {
         let listing = directory::list(&path)?;
         Ok(Source::Directory(path, listing))
@@ -195,7 +201,7 @@ fn locate(input: &str, options: &IngestOptions, progress: &dyn Progress) -> Resu
 }
 
 fn display_name(input: &str, local_path: &Path) -> String {
-    if is_url(input) {
+    if is_url(input) || is_object_store_url(input) {
         input.to_owned()
     } else {
         local_path.display().to_string()

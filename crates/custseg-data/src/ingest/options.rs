@@ -76,6 +76,10 @@ pub struct IngestOptions {
     pub data_dir: PathBuf,
     /// Reuse and write the parsed-input cache. Default: true.
     pub cache: bool,
+    /// Settings of `s3://` and `gs://` inputs, by `object_store` configuration key
+    /// (`aws_region`, `aws_endpoint`, `google_service_account`, ...; `allow_http = "true"`
+    /// for a plain-http endpoint). They win over the environment's. Default: none.
+    pub object_store: BTreeMap<String, String>,
 }
 
 impl Default for IngestOptions {
@@ -91,6 +95,7 @@ impl Default for IngestOptions {
             refresh: false,
             data_dir: PathBuf::from("datasets"),
             cache: true,
+            object_store: BTreeMap::new(),
         }
     }
 }
