@@ -1,7 +1,7 @@
 //! Stage `ingest`: the input, read into the canonical schema (`raw/`).
 
 use custseg_dag::{BoxError, Input, Retry, Stage, StageContext};
-use custseg_data::ingest::is_url;
+use custseg_data::ingest::{is_object_store_url, is_url};
 use custseg_data::pipeline::{self, FeaturesRequest, paths};
 
 use super::{PipelineRequest, boxed, stage_version};
@@ -35,8 +35,8 @@ impl Stage for Ingest {
     }
 
     fn inputs(&self) -> Vec<Input> {
-        if is_url(&self.input) {
-            // The download is cached and checksummed by the ingest code itself.
+        if is_url(&self.input) || is_object_store_url(&self.input) {
+            // The download or object copy is cached (and checked) by the ingest code itself.
             vec![Input::Value {
                 name: "source".into(),
                 value: self.input.clone(),
@@ -65,7 +65,7 @@ impl Stage for Ingest {
     }
 
     fn retry(&self) -> Retry {
-        if is_url(&self.input) {
+        if is_url(&self.input) || is_object_store_url(&self.input) {
             Retry::NETWORK
         } else {
             Retry::NONE

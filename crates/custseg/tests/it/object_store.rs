@@ -25,6 +25,16 @@ fn copies(dir: &Path) -> Vec<String> {
     names
 }
 
+/// Rows of a Parquet file, from its footer.
+fn rows_of(path: &Path) -> i64 {
+    let file = std::fs::File::open(path).unwrap();
+    parquet::file::reader::FileReader::metadata(
+        &parquet::file::reader::SerializedFileReader::new(file).unwrap(),
+    )
+    .file_metadata()
+    .num_rows()
+}
+
 #[test]
 fn a_file_url_reads_the_objects_like_the_directory_and_follows_their_changes() {
     let dir = tempfile::tempdir().unwrap();
@@ -68,16 +78,22 @@ fn a_file_url_reads_the_objects_like_the_directory_and_follows_their_changes() {
         ]
     );
 
+    // the pipeline's ingest stage takes the URL as well
+    let run = crate::cli::custseg(
+        dir.path(),
+        &[
+            "-q", "run", "--input", &url, "--out", "out-run", "--only", "ingest",
+        ],
+    );
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert_eq!(
+        rows_of(&dir.path().join("out-run/raw/transactions.parquet")),
+        20_000
+    );
+
     // an object removed from the store is removed from the copy, not read again
     let gone = dir.path().join("parts/part-00002.parquet");
-    let gone_rows = {
-        let file = std::fs::File::open(&gone).unwrap();
-        parquet::file::reader::FileReader::metadata(
-            &parquet::file::reader::SerializedFileReader::new(file).unwrap(),
-        )
-        .file_metadata()
-        .num_rows()
-    };
+    let gone_rows = rows_of(&gone);
     std::fs::remove_file(&gone).unwrap();
     let again = features(dir.path(), &url, "out-url", &["--no-cache"]);
     assert!(again.status.success(), "{}", text(&again.stderr));
