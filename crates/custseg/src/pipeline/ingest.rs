@@ -35,8 +35,12 @@ impl Stage for Ingest {
     }
 
     fn inputs(&self) -> Vec<Input> {
-        if is_url(&self.input) || is_object_store_url(&self.input) {
-            // The download or object copy is cached (and checked) by the ingest code itself.
+        // An object-store URL stays a `File` input that never exists locally, so the stage
+        // always runs: the ingest code re-lists the objects and copies only changed ones, and
+        // the parse cache is keyed by content, so that is cheap, and a changed object under the
+        // same URL is never missed (a `Value` input would trust the unchanged URL).
+        if is_url(&self.input) {
+            // The download is cached and checksummed by the ingest code itself.
             vec![Input::Value {
                 name: "source".into(),
                 value: self.input.clone(),

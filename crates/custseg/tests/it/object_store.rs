@@ -104,6 +104,18 @@ fn a_file_url_reads_the_objects_like_the_directory_and_follows_their_changes() {
         copies(dir.path()),
         [".manifest.json", "part-00000.parquet", "part-00001.parquet"]
     );
+    // and the pipeline notices the change under the same URL
+    let run = crate::cli::custseg(
+        dir.path(),
+        &[
+            "-q", "run", "--input", &url, "--out", "out-run", "--only", "ingest",
+        ],
+    );
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert_eq!(
+        rows_of(&dir.path().join("out-run/raw/transactions.parquet")),
+        20_000 - gone_rows
+    );
 }
 
 #[test]
