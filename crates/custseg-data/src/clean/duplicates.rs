@@ -25,7 +25,7 @@ use std::path::Path;
 use datafusion::execution::memory_pool::MemoryLimit;
 use datafusion::prelude::SessionContext;
 
-use super::register_parquet_unordered;
+use super::materialize;
 use super::rule::CleaningRule;
 use crate::error::Result;
 use crate::schema::{RawColumn, SOURCE_ROW};
@@ -104,40 +104,27 @@ async fn find_duplicates_in_passes(
     passes: u64,
     scratch: &Path,
 ) -> Result<u64> {
-    let mut candidates = Vec::new();
-    let mut schema = None;
-    for pass in 0..passes {
-        let clock = std::time::Instant::now();
-        let frame = context
-            .sql(&candidates_sql(raw_table, pass, passes))
-            .await?;
-        schema.get_or_insert_with(|| frame.schema().inner().clone());
-        candidates.extend(frame.collect().await?);
-        tracing::debug!(
-            pass,
-            seconds = clock.elapsed().as_secs_f64(),
-            "candidate pass done"
-        );
-    }
+    let candidates = materialize(
+        context,
+        (0..passes).map(|pass| candidates_sql(raw_table, pass, passes)),
+        &scratch.join("duplicate-candidates.parquet"),
+        CANDIDATES_TABLE,
+    )
+    .await?;
     let found: usize = candidates.iter().map(|batch| batch.num_rows()).sum();
     tracing::debug!(
         passes,
         candidate_groups = found,
         "duplicate candidates found"
     );
-    let candidates_path = scratch.join("duplicate-candidates.parquet");
-    if let Some(schema) = schema {
-        crate::pipeline::write_parquet_with_schema(&candidates_path, schema, &candidates)?;
-    }
-    register_parquet_unordered(context, CANDIDATES_TABLE, &candidates_path).await?;
-
-    let frame = context.sql(&duplicate_rows_sql(raw_table)).await?;
-    let schema = frame.schema().inner().clone();
-    let duplicates = frame.collect().await?;
+    let duplicates = materialize(
+        context,
+        [duplicate_rows_sql(raw_table)],
+        &scratch.join("duplicate-rows.parquet"),
+        DUPLICATE_ROWS_TABLE,
+    )
+    .await?;
     context.deregister_table(CANDIDATES_TABLE)?;
-    let duplicates_path = scratch.join("duplicate-rows.parquet");
-    crate::pipeline::write_parquet_with_schema(&duplicates_path, schema, &duplicates)?;
-    register_parquet_unordered(context, DUPLICATE_ROWS_TABLE, &duplicates_path).await?;
     Ok(duplicates.iter().map(|batch| batch.num_rows() as u64).sum())
 }
 
@@ -225,6 +212,7 @@ mod tests {
     use arrow::datatypes::Int64Type;
 
     use super::*;
+    use crate::clean::register_parquet_unordered;
     use crate::schema::canonical_schema;
 
     /// Rows 1-12: (1, 2) equal, (3, 4, 6) equal with NULLs in the same places, 5 differs

@@ -183,6 +183,36 @@ pub(crate) async fn register_parquet(
     register_with(context, name, path, options).await
 }
 
+/// Runs `statements` one after another, keeps their results together as the Parquet
+/// file `path` (an empty table too) and registers it as the table `name` (read by absolute
+/// path, so cluster executors read it too). Returns the result's batches.
+pub(crate) async fn materialize(
+    context: &SessionContext,
+    statements: impl IntoIterator<Item = String>,
+    path: &Path,
+    name: &str,
+) -> Result<Vec<arrow::record_batch::RecordBatch>> {
+    let mut batches = Vec::new();
+    let mut schema = None;
+    for (index, sql) in statements.into_iter().enumerate() {
+        let clock = std::time::Instant::now();
+        let frame = context.sql(&sql).await?;
+        schema.get_or_insert_with(|| frame.schema().inner().clone());
+        batches.extend(frame.collect().await?);
+        tracing::debug!(
+            table = name,
+            statement = index,
+            seconds = clock.elapsed().as_secs_f64(),
+            "statement materialized"
+        );
+    }
+    let schema =
+        schema.ok_or_else(|| Error::Invariant(format!("no statement for table `{name}`")))?;
+    crate::pipeline::write_parquet_with_schema(path, schema, &batches)?;
+    register_parquet_unordered(context, name, path).await?;
+    Ok(batches)
+}
+
 /// Registers a Parquet file without a known order (see [`register_parquet`]).
 pub(crate) async fn register_parquet_unordered(
     context: &SessionContext,

@@ -176,14 +176,13 @@ pub async fn build(
         as_of_day: day_number(as_of),
     };
     for family in families() {
-        let batches = context
-            .sql(&family_sql(clean_table, family.as_ref(), &feature_context))
-            .await?
-            .collect()
-            .await?;
-        let path = scratch.join(format!("{}.parquet", family.name()));
-        crate::pipeline::write_parquet(&path, &batches)?;
-        crate::clean::register_parquet_unordered(context, family.name(), &path).await?;
+        crate::clean::materialize(
+            context,
+            [family_sql(clean_table, family.as_ref(), &feature_context)],
+            &scratch.join(format!("{}.parquet", family.name())),
+            family.name(),
+        )
+        .await?;
     }
     let table = context.sql(&join_sql()?).await?.collect().await?;
     for family in families() {

@@ -25,6 +25,19 @@ fn copies(dir: &Path) -> Vec<String> {
     names
 }
 
+/// `custseg run --only ingest` on `url` into `out-run/`, which must succeed; the rows of the
+/// canonical table it wrote.
+fn run_ingest(dir: &Path, url: &str) -> i64 {
+    let run = crate::cli::custseg(
+        dir,
+        &[
+            "-q", "run", "--input", url, "--out", "out-run", "--only", "ingest",
+        ],
+    );
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    rows_of(&dir.join("out-run/raw/transactions.parquet"))
+}
+
 /// Rows of a Parquet file, from its footer.
 fn rows_of(path: &Path) -> i64 {
     let file = std::fs::File::open(path).unwrap();
@@ -79,17 +92,7 @@ fn a_file_url_reads_the_objects_like_the_directory_and_follows_their_changes() {
     );
 
     // the pipeline's ingest stage takes the URL as well
-    let run = crate::cli::custseg(
-        dir.path(),
-        &[
-            "-q", "run", "--input", &url, "--out", "out-run", "--only", "ingest",
-        ],
-    );
-    assert!(run.status.success(), "{}", text(&run.stderr));
-    assert_eq!(
-        rows_of(&dir.path().join("out-run/raw/transactions.parquet")),
-        20_000
-    );
+    assert_eq!(run_ingest(dir.path(), &url), 20_000);
 
     // an object removed from the store is removed from the copy, not read again
     let gone = dir.path().join("parts/part-00002.parquet");
@@ -105,17 +108,7 @@ fn a_file_url_reads_the_objects_like_the_directory_and_follows_their_changes() {
         [".manifest.json", "part-00000.parquet", "part-00001.parquet"]
     );
     // and the pipeline notices the change under the same URL
-    let run = crate::cli::custseg(
-        dir.path(),
-        &[
-            "-q", "run", "--input", &url, "--out", "out-run", "--only", "ingest",
-        ],
-    );
-    assert!(run.status.success(), "{}", text(&run.stderr));
-    assert_eq!(
-        rows_of(&dir.path().join("out-run/raw/transactions.parquet")),
-        20_000 - gone_rows
-    );
+    assert_eq!(run_ingest(dir.path(), &url), 20_000 - gone_rows);
 }
 
 #[test]
