@@ -61,8 +61,10 @@ pub const DUPLICATE_ROWS_TABLE: &str = "duplicate_rows";
 
 const CANDIDATES_TABLE: &str = "duplicate_candidates";
 
-/// Memory one candidate group takes in the aggregate, about (measured on the 100M-row demo
-/// log: 10.8 GB peak for 100M groups without a limit).
+/// Memory one candidate group takes in the aggregate, about: the candidate aggregate alone
+/// over the 100M-row demo log's canonical table, without a memory limit, peaked at 10.8 GB
+/// for its 100M groups (measured once with datafusion-python 50 and `/usr/bin/time`, not by a
+/// script in this repository), rounded up.
 const BYTES_PER_GROUP: u64 = 128;
 
 /// Passes at most: each one scans the raw table, so beyond this the spilling aggregate
