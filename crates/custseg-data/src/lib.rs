@@ -19,6 +19,7 @@ mod error;
 pub mod features;
 pub mod ingest;
 pub mod insights;
+mod parquet_settings;
 pub mod pipeline;
 mod progress;
 pub mod purchases;

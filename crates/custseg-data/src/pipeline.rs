@@ -365,7 +365,11 @@ pub fn write_parquet_with_schema(
     batches: &[RecordBatch],
 ) -> Result<()> {
     let file = std::fs::File::create(path).map_err(|source| Error::io(path, source))?;
-    let mut writer = ArrowWriter::try_new(file, schema, Some(clean::output_properties()))?;
+    let mut writer = ArrowWriter::try_new(
+        file,
+        schema,
+        Some(crate::parquet_settings::output_properties()),
+    )?;
     for batch in batches {
         writer.write(batch)?;
     }

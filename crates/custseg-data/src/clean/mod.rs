@@ -23,8 +23,6 @@ pub use service_description::ServiceDescription;
 pub use split::{SplitCounts, clean_schema, quarantine_schema};
 pub use stock_code::NonProductStockCode;
 
-pub(crate) use split::output_properties;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 

@@ -10,12 +10,11 @@ use arrow::record_batch::RecordBatch;
 use datafusion::prelude::DataFrame;
 use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 
 use super::plan::{CLEAN_DESCRIPTION, IS_DUPLICATE};
 use crate::background_writer::BackgroundWriter;
 use crate::error::{Error, Result};
+use crate::parquet_settings::output_properties;
 use crate::schema::{LINE_TOTAL, RULE, RawColumn, SOURCE_ROW, STATUS, canonical_schema};
 
 /// Row counts seen while splitting.
@@ -52,14 +51,6 @@ pub fn quarantine_schema() -> SchemaRef {
         .collect();
     fields.push(Field::new(RULE, DataType::Utf8, false));
     Arc::new(Schema::new(fields))
-}
-
-/// Output Parquet settings: zstd, modest row groups.
-pub(crate) fn output_properties() -> WriterProperties {
-    WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
-        .set_max_row_group_row_count(Some(256 * 1024))
-        .build()
 }
 
 /// The annotated table's column `name`, as the type it has in the output schemas

@@ -5,8 +5,6 @@ use std::sync::Arc;
 
 use custseg_io::ContentHasher;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
 use super::options::IngestOptions;
@@ -86,10 +84,7 @@ pub(crate) fn write(
         .suffix(".parquet")
         .tempfile_in(directory)
         .map_err(|source| Error::io(directory, source))?;
-    let properties = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(256 * 1024))
-        .build();
+    let properties = crate::parquet_settings::cache_properties();
     let file = temporary
         .reopen()
         .map_err(|source| Error::io(temporary.path(), source))?;
