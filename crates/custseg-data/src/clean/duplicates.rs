@@ -9,7 +9,7 @@
 //!    grouped aggregate with short keys. Exact duplicates agree on these three columns, so
 //!    every duplicate is among the candidates' rows (1.5% of the rows of the demo log).
 //!    When the keys would not fit in half the memory limit, the aggregate runs in several
-//!    passes, each over the rows of one bucket of a hash of the numeric columns (equal rows
+//!    passes, each over the rows of one bucket of the numeric columns' sum (equal rows
 //!    land in the same bucket), so that no pass spills.
 //! 2. **Duplicate rows**: the candidates' rows, numbered within their groups of rows equal
 //!    over all eight columns (`row_number()` in `source_row` order; NULLs compare equal, as
@@ -145,7 +145,13 @@ fn candidate_key(table: &str) -> [String; 3] {
 fn candidates_sql(raw_table: &str, pass: u64, passes: u64) -> String {
     let key = candidate_key("raw");
     let bucket = if passes > 1 {
-        format!("WHERE {} = {pass}", bucket_sql("raw", passes))
+        // SQL's `%` keeps the sign of the dividend, so residue `pass - passes` is bucket
+        // `pass` too.
+        format!(
+            "WHERE {} IN ({pass}, {})",
+            bucket_residue_sql("raw", passes),
+            pass as i64 - passes as i64
+        )
     } else {
         String::new()
     };
@@ -156,16 +162,17 @@ fn candidates_sql(raw_table: &str, pass: u64, passes: u64) -> String {
     )
 }
 
-/// The bucket (`0..buckets`) of each row of `table`: a multiplicative hash, modulo a prime,
-/// of CustomerID, the minute of InvoiceDate and Quantity, which spreads both timestamped
-/// and date-only logs evenly; equal rows share a bucket. Every term is reduced below the
-/// prime first, so the products stay far from overflowing 64 bits.
-fn bucket_sql(table: &str, buckets: u64) -> String {
-    const PRIME: u64 = 1_000_003;
+/// The residue, in `-buckets + 1..buckets`, that puts each row of `table` in a bucket: the
+/// sum of CustomerID, the minute of InvoiceDate and Quantity modulo `buckets`. Equal rows
+/// share a bucket; the minute spreads the rows without a customer (a quarter of a typical
+/// log) as evenly as the customer spreads the others. Every pass evaluates it over every
+/// row, so it is kept to a few cheap kernels; the engine's integer addition wraps, so
+/// extreme values cannot make it fail.
+fn bucket_residue_sql(table: &str, buckets: u64) -> String {
     format!(
-        "abs(((coalesce({table}.\"CustomerID\", 0) % {PRIME}) * 7919 \
-              + (coalesce(CAST({table}.\"InvoiceDate\" AS BIGINT), 0) / 60000000 % {PRIME}) * 31 \
-              + coalesce({table}.\"Quantity\", 0) % {PRIME}) * 40503 % {PRIME}) % {buckets}"
+        "(coalesce({table}.\"CustomerID\", 0) \
+          + coalesce(CAST({table}.\"InvoiceDate\" AS BIGINT) / 60000000, 0) \
+          + coalesce({table}.\"Quantity\", 0)) % {buckets}"
     )
 }
 
@@ -314,6 +321,37 @@ mod tests {
         let expected = vec![2, 4, 6, 11, 14, 16, 18, 20];
         for passes in [1, 2, 3, 7] {
             assert_eq!(duplicate_rows(passes).await, expected, "{passes} passes");
+        }
+    }
+
+    /// Every row, negative quantities, NULLs and extreme customer numbers included, falls
+    /// in exactly one bucket.
+    #[tokio::test]
+    async fn the_buckets_partition_the_rows() {
+        let context = SessionContext::new();
+        context
+            .sql(
+                "CREATE TABLE raw AS SELECT * FROM (VALUES \
+                   (CAST(9223372036854775807 AS BIGINT), CAST(-5 AS BIGINT), CAST(NULL AS TIMESTAMP)), \
+                   (CAST(-9223372036854775807 AS BIGINT), CAST(3 AS BIGINT), TIMESTAMP '2011-12-09 12:50:00'), \
+                   (NULL, CAST(-1 AS BIGINT), TIMESTAMP '1960-01-01 00:00:00'), \
+                   (CAST(17850 AS BIGINT), NULL, TIMESTAMP '2010-12-01 08:26:00'), \
+                   (NULL, NULL, NULL)) AS t(\"CustomerID\", \"Quantity\", \"InvoiceDate\")",
+            )
+            .await
+            .unwrap();
+        for buckets in [2u64, 3, 7] {
+            let mut seen = 0;
+            for pass in 0..buckets {
+                let sql = format!(
+                    "SELECT count(*) FROM raw WHERE {} IN ({pass}, {})",
+                    bucket_residue_sql("raw", buckets),
+                    pass as i64 - buckets as i64
+                );
+                let batches = context.sql(&sql).await.unwrap().collect().await.unwrap();
+                seen += batches[0].column(0).as_primitive::<Int64Type>().value(0);
+            }
+            assert_eq!(seen, 5, "{buckets} buckets");
         }
     }
 
