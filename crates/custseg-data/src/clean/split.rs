@@ -9,7 +9,6 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use datafusion::prelude::DataFrame;
 use futures::StreamExt;
-use parquet::arrow::ArrowWriter;
 
 use super::plan::{CLEAN_DESCRIPTION, IS_DUPLICATE};
 use crate::background_writer::BackgroundWriter;
@@ -79,8 +78,7 @@ pub async fn split(
 ) -> Result<SplitCounts> {
     let create = |path: &Path, schema: &SchemaRef| -> Result<BackgroundWriter> {
         let file = std::fs::File::create(path).map_err(|source| Error::io(path, source))?;
-        let writer = ArrowWriter::try_new(file, Arc::clone(schema), Some(output_properties()))?;
-        Ok(BackgroundWriter::spawn(writer))
+        BackgroundWriter::create(file, Arc::clone(schema), Some(output_properties()))
     };
     let clean_writer = create(clean_path, &clean_schema())?;
     let quarantine_writer = create(quarantine_path, &quarantine_schema())?;

@@ -1,10 +1,8 @@
 //! The parsed-input cache: canonical Parquet files keyed by content hash.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use custseg_io::ContentHasher;
-use parquet::arrow::ArrowWriter;
 use serde::{Deserialize, Serialize};
 
 use super::options::IngestOptions;
@@ -61,9 +59,8 @@ pub(crate) fn lookup(data_dir: &Path, key: &str) -> Result<Option<(PathBuf, Cach
 /// decoding the input and encoding the cache file share the cores.
 fn read_while_writing(
     read: impl FnOnce(&mut Sink<'_>) -> Result<(ReadOutcome, Option<String>)>,
-    writer: ArrowWriter<std::fs::File>,
+    writer: BackgroundWriter,
 ) -> Result<(ReadOutcome, Option<String>)> {
-    let writer = BackgroundWriter::spawn(writer);
     let read = read(&mut |batch| writer.write(batch));
     // A writer's own error says more than the "stopped" the reader saw.
     writer.finish()?;
@@ -88,7 +85,7 @@ pub(crate) fn write(
     let file = temporary
         .reopen()
         .map_err(|source| Error::io(temporary.path(), source))?;
-    let writer = ArrowWriter::try_new(file, Arc::clone(&canonical_schema()), Some(properties))?;
+    let writer = BackgroundWriter::create(file, canonical_schema(), Some(properties))?;
     let (outcome, member) = read_while_writing(read, writer)?;
     temporary
         .persist(&parquet_path)
