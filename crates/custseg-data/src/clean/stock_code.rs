@@ -33,10 +33,7 @@ impl CleaningRule for NonProductStockCode {
     }
 
     fn rejects(&self) -> String {
-        let mut parts = vec![format!(
-            "character_length(regexp_replace(\"StockCode\", '[^0-9]', '', 'g')) < {}",
-            self.min_digits
-        )];
+        let mut parts = vec![fewer_digits_than(self.min_digits)];
         if !self.extra_codes.is_empty() {
             let codes = self
                 .extra_codes
@@ -57,5 +54,74 @@ impl CleaningRule for NonProductStockCode {
 
     fn key_column(&self) -> &'static str {
         "StockCode"
+    }
+}
+
+/// SQL that is true when StockCode has fewer than `digits` digits. A match test, not a
+/// count: it runs on every row, and `regexp_like` on a small automaton costs a fraction of
+/// building each code's digits-only copy with `regexp_replace` to measure it.
+fn fewer_digits_than(digits: usize) -> String {
+    match digits {
+        0 => "FALSE".to_owned(),
+        _ => format!(
+            "NOT regexp_like(\"StockCode\", '[0-9]{}')",
+            "[^0-9]*[0-9]".repeat(digits - 1)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{Array, AsArray};
+    use datafusion::prelude::SessionContext;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn codes_with_fewer_digits_than_the_minimum_are_rejected() {
+        let codes = [
+            "POST",
+            "D",
+            "C2",
+            "85123A",
+            "DCGS0076",
+            "1x2",
+            "BANK CHARGES",
+            "84406B",
+            "",
+        ];
+        let context = SessionContext::new();
+        let values = codes
+            .iter()
+            .map(|code| format!("({})", sql_string(code)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        for min_digits in 0..=4 {
+            let sql = format!(
+                "SELECT code, {} AS rejected FROM (SELECT column1 AS code, column1 AS \"StockCode\" \
+                 FROM (VALUES {values}, (NULL)))",
+                fewer_digits_than(min_digits)
+            );
+            let batches = context.sql(&sql).await.unwrap().collect().await.unwrap();
+            for batch in batches {
+                let code = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)
+                    .unwrap();
+                let code = code.as_string::<i32>();
+                let rejected = batch.column(1).as_boolean();
+                for row in 0..batch.num_rows() {
+                    if code.is_null(row) {
+                        assert!(min_digits == 0 || rejected.is_null(row));
+                        continue;
+                    }
+                    let digits = code.value(row).chars().filter(char::is_ascii_digit).count();
+                    assert_eq!(
+                        rejected.value(row),
+                        digits < min_digits,
+                        "{:?} with at least {min_digits} digits",
+                        code.value(row)
+                    );
+                }
+            }
+        }
     }
 }
