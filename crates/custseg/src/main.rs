@@ -16,13 +16,6 @@ mod tracking;
 
 use clap::Parser;
 
-/// mimalloc instead of the system allocator: the query engine allocates and frees Arrow
-/// buffers on every batch from several threads, where glibc's allocator spent a few percent
-/// of the CPU time and, returning memory to the system and faulting it back in, much of the
-/// kernel time of a large `features` run (see docs/benchmarks.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     logging::init(cli.verbose, cli.quiet);
