@@ -275,8 +275,13 @@ fn serves_swaps_the_model_under_load_without_a_failed_request_and_drains_on_sigt
     // SIGTERM: a large request already sent still gets its answer, then the server exits 0.
     let big = json!({"instances": vec![instance(&description, 2.0); 2000], "parameters": {"explain": true}});
     let url = format!("{}/predict", server.url);
-    let in_flight = std::thread::spawn(move || post(&new_agent(), &url, &big).0);
-    std::thread::sleep(Duration::from_millis(150));
+    // The large request goes over a kept-alive connection the server has already accepted:
+    // on a fresh connection, a loaded machine could deliver SIGTERM before the connect, and
+    // the closed listener would refuse it (seen once in CI), which says nothing of draining.
+    let warm = new_agent();
+    assert_eq!(get(&warm, &format!("{}/health", server.url)).0, 200);
+    let in_flight = std::thread::spawn(move || post(&warm, &url, &big).0);
+    std::thread::sleep(Duration::from_millis(300));
     let mut server = server;
     let pid = server.child.id().to_string();
     assert!(
