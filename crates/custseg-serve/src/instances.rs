@@ -1,7 +1,9 @@
 //! Reading the Vertex AI request shape, `{"instances": [...], "parameters": {...}}`, into rows of
 //! numbers, with errors that name the instance and the field.
 
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use serde_json::error::Category;
 
 use crate::error::{ApiError, ErrorCode};
 
@@ -19,158 +21,442 @@ pub struct Request {
 /// Parses `body`: each instance an object by field name or an array in `names` order. Object
 /// keys in `ignored` (descriptive columns such as `CustomerID`) are allowed and not read, except
 /// `CustomerID`, which is kept.
+///
+/// The body is read in one streaming pass straight into the rows (the serde visitors below),
+/// without a tree of `serde_json::Value`s with a string and a map entry for every key of every
+/// instance. Values are still read as `Value`s one at a time (a number costs no allocation),
+/// so that an error can quote what the client sent. When several things are wrong, the one
+/// reported is, in this order: JSON that does not parse, an unknown top-level key, a bad
+/// `parameters`, a missing `instances`, too many instances, then the first bad instance.
 pub fn parse(
     body: &[u8],
     names: &[String],
     ignored: &[&str],
     max_instances: usize,
 ) -> Result<Request, ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request(
-            ErrorCode::MalformedRequest,
-            format!("the body is not valid JSON: {e}"),
-        )
-    })?;
-    let Value::Object(top) = value else {
-        return Err(ApiError::bad_request(
-            ErrorCode::MalformedRequest,
-            "the body must be an object `{\"instances\": [...]}`",
-        ));
+    let shape = Shape {
+        names,
+        ignored,
+        max_instances,
     };
-    for key in top.keys() {
-        if key != "instances" && key != "parameters" {
-            return Err(ApiError {
-                field: Some(key.clone()),
-                ..ApiError::bad_request(
-                    ErrorCode::MalformedRequest,
-                    format!(
-                        "unknown top-level key `{key}`: expected `instances` and optionally `parameters`"
-                    ),
-                )
-            });
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let parsed = BodySeed(&shape)
+        .deserialize(&mut deserializer)
+        .and_then(|request| deserializer.end().map(|()| request));
+    match parsed {
+        Ok(request) => request,
+        Err(error) => {
+            let message = if error.classify() == Category::Data {
+                format!("the body must be an object `{{\"instances\": [...]}}`: {error}")
+            } else {
+                format!("the body is not valid JSON: {error}")
+            };
+            Err(ApiError::bad_request(ErrorCode::MalformedRequest, message))
         }
     }
-    let explain = match top.get("parameters") {
-        None | Some(Value::Null) => false,
-        Some(Value::Object(parameters)) => match parameters.get("explain") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(flag)) => *flag,
-            Some(_) => {
-                return Err(ApiError {
-                    field: Some("parameters.explain".into()),
-                    ..ApiError::bad_request(
-                        ErrorCode::MalformedRequest,
-                        "`parameters.explain` must be true or false",
-                    )
-                });
-            }
-        },
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                ErrorCode::MalformedRequest,
-                "`parameters` must be an object",
-            ));
+}
+
+/// What the visitors check against. Each visitor returns the API's error as its value
+/// (having read past the rest of its part of the body), so that only JSON that does not parse
+/// stops the pass: a serde error carries a message, the API's errors a code, an instance and a
+/// field, and which error wins does not depend on where in the body each one is.
+struct Shape<'a> {
+    names: &'a [String],
+    ignored: &'a [&'a str],
+    max_instances: usize,
+}
+
+/// The scalar visits of a visitor that wants a list or an object, each answering
+/// `Ok(Err(self.$fail()))`. (serde_json's typed entry points, `deserialize_seq` and the like,
+/// reject the other shapes without asking the visitor, so the visitors take
+/// `deserialize_any` and turn the shapes down themselves, with the API's error.)
+macro_rules! other_shapes {
+    ($fail:ident) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Err(self.$fail()))
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Err(self.$fail()))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Err(self.$fail()))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Err(self.$fail()))
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Err(self.$fail()))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Err(self.$fail()))
         }
     };
-    let Some(Value::Array(instances)) = top.get("instances") else {
-        return Err(ApiError {
-            field: Some("instances".into()),
-            ..ApiError::bad_request(ErrorCode::MalformedRequest, "`instances` must be a list")
-        });
-    };
-    if instances.is_empty() {
-        return Err(ApiError::bad_request(
-            ErrorCode::NoInstances,
-            "`instances` is empty",
-        ));
+}
+
+fn drain_map<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
+    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+/// Reads past the rest of a list, returning how many elements it had left.
+fn drain_seq<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<usize, A::Error> {
+    let mut count = 0;
+    while seq.next_element::<IgnoredAny>()?.is_some() {
+        count += 1;
     }
-    if instances.len() > max_instances {
-        return Err(ApiError::with_status(
-            413,
-            ErrorCode::TooManyInstances,
-            format!(
-                "{} instances in one request; at most {max_instances}",
-                instances.len()
-            ),
-        ));
+    Ok(count)
+}
+
+/// The whole body: `{"instances": [...], "parameters": {...}}`.
+struct BodySeed<'a>(&'a Shape<'a>);
+
+impl<'de> DeserializeSeed<'de> for BodySeed<'_> {
+    type Value = Result<Request, ApiError>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
     }
-    let mut rows = Vec::with_capacity(instances.len());
-    let mut customer_ids = Vec::with_capacity(instances.len());
-    for (index, instance) in instances.iter().enumerate() {
-        let (row, id) = match instance {
-            Value::Object(fields) => {
-                for key in fields.keys() {
-                    if !names.contains(key) && !ignored.contains(&key.as_str()) {
-                        return Err(ApiError::at(
-                            ErrorCode::UnknownField,
-                            index,
-                            key,
-                            format!(
-                                "instance {index}: unknown field `{key}` (expected {})",
-                                quoted(names)
-                            ),
-                        ));
-                    }
-                }
-                let row = names
-                    .iter()
-                    .map(|name| match fields.get(name) {
-                        Some(value) => number(value, index, name),
-                        None => Err(ApiError::at(
-                            ErrorCode::MissingField,
-                            index,
-                            name,
-                            format!("instance {index}: missing field `{name}`"),
-                        )),
-                    })
-                    .collect::<Result<Vec<f64>, ApiError>>()?;
-                let id = match fields.get("CustomerID") {
-                    None | Some(Value::Null) => None,
-                    Some(value) => Some(customer_id(value, index)?),
-                };
-                (row, id)
-            }
-            Value::Array(values) => {
-                if values.len() != names.len() {
-                    return Err(ApiError {
-                        instance: Some(index),
+}
+
+impl<'de> Visitor<'de> for BodySeed<'_> {
+    type Value = Result<Request, ApiError>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("an object `{\"instances\": [...]}`")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut instances, mut explain, mut unknown) = (None, Ok(false), None);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "instances" => instances = Some(map.next_value_seed(InstancesSeed(self.0))?),
+                "parameters" => explain = explain_flag(&map.next_value::<Value>()?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    unknown.get_or_insert(ApiError {
+                        field: Some(key.clone()),
                         ..ApiError::bad_request(
-                            ErrorCode::WrongLength,
+                            ErrorCode::MalformedRequest,
                             format!(
-                                "instance {index}: {} values; an array instance has one per feature, in order: {}",
-                                values.len(),
-                                quoted(names)
+                                "unknown top-level key `{key}`: expected `instances` and optionally `parameters`"
                             ),
                         )
                     });
                 }
-                let row = values
-                    .iter()
-                    .zip(names)
-                    .map(|(value, name)| number(value, index, name))
-                    .collect::<Result<Vec<f64>, ApiError>>()?;
-                (row, None)
             }
-            _ => {
-                return Err(ApiError {
-                    instance: Some(index),
-                    ..ApiError::bad_request(
-                        ErrorCode::MalformedRequest,
-                        format!(
-                            "instance {index}: expected an object by feature name or an array in feature order"
-                        ),
-                    )
-                });
-            }
+        }
+        if let Some(error) = unknown {
+            return Ok(Err(error));
+        }
+        let explain = match explain {
+            Ok(explain) => explain,
+            Err(error) => return Ok(Err(error)),
         };
-        rows.push(row);
-        customer_ids.push(id);
+        Ok(match instances {
+            None => Err(ApiError {
+                field: Some("instances".into()),
+                ..ApiError::bad_request(ErrorCode::MalformedRequest, "`instances` must be a list")
+            }),
+            Some(Err(error)) => Err(error),
+            Some(Ok((rows, customer_ids))) => Ok(Request {
+                rows,
+                customer_ids,
+                explain,
+            }),
+        })
     }
-    Ok(Request {
-        rows,
-        customer_ids,
-        explain,
-    })
+}
+
+/// `parameters`: an object whose `explain`, when present, is true or false.
+fn explain_flag(parameters: &Value) -> Result<bool, ApiError> {
+    match parameters {
+        Value::Null => Ok(false),
+        Value::Object(parameters) => match parameters.get("explain") {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(flag)) => Ok(*flag),
+            Some(_) => Err(ApiError {
+                field: Some("parameters.explain".into()),
+                ..ApiError::bad_request(
+                    ErrorCode::MalformedRequest,
+                    "`parameters.explain` must be true or false",
+                )
+            }),
+        },
+        _ => Err(ApiError::bad_request(
+            ErrorCode::MalformedRequest,
+            "`parameters` must be an object",
+        )),
+    }
+}
+
+/// `instances`: a non-empty list of at most `max_instances` instances.
+struct InstancesSeed<'a>(&'a Shape<'a>);
+
+type Rows = (Vec<Vec<f64>>, Vec<Option<i64>>);
+
+impl<'de> DeserializeSeed<'de> for InstancesSeed<'_> {
+    type Value = Result<Rows, ApiError>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl InstancesSeed<'_> {
+    fn not_a_list(&self) -> ApiError {
+        ApiError {
+            field: Some("instances".into()),
+            ..ApiError::bad_request(ErrorCode::MalformedRequest, "`instances` must be a list")
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for InstancesSeed<'_> {
+    type Value = Result<Rows, ApiError>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a list of instances")
+    }
+
+    other_shapes!(not_a_list);
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        drain_map(&mut map)?;
+        Ok(Err(self.not_a_list()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let shape = self.0;
+        let capacity = seq.size_hint().unwrap_or(0).min(shape.max_instances);
+        let mut rows = Vec::with_capacity(capacity);
+        let mut customer_ids = Vec::with_capacity(capacity);
+        let mut count = 0;
+        let mut first_bad = None;
+        while count < shape.max_instances {
+            let seed = InstanceSeed {
+                shape,
+                index: count,
+            };
+            match seq.next_element_seed(seed)? {
+                None => break,
+                Some(Ok((row, id))) => {
+                    rows.push(row);
+                    customer_ids.push(id);
+                }
+                Some(Err(error)) => {
+                    first_bad = Some(error);
+                    count += 1;
+                    break;
+                }
+            }
+            count += 1;
+        }
+        // The rest is only counted: to say how many there were, or to let too many win
+        // over a bad instance.
+        count += drain_seq(&mut seq)?;
+        Ok(if count > shape.max_instances {
+            Err(ApiError::with_status(
+                413,
+                ErrorCode::TooManyInstances,
+                format!(
+                    "{count} instances in one request; at most {}",
+                    shape.max_instances
+                ),
+            ))
+        } else if let Some(error) = first_bad {
+            Err(error)
+        } else if rows.is_empty() {
+            Err(ApiError::bad_request(
+                ErrorCode::NoInstances,
+                "`instances` is empty",
+            ))
+        } else {
+            Ok((rows, customer_ids))
+        })
+    }
+}
+
+/// One instance: an object by feature name, or an array in feature order.
+struct InstanceSeed<'a> {
+    shape: &'a Shape<'a>,
+    index: usize,
+}
+
+type Instance = (Vec<f64>, Option<i64>);
+
+impl<'de> DeserializeSeed<'de> for InstanceSeed<'_> {
+    type Value = Result<Instance, ApiError>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl InstanceSeed<'_> {
+    fn not_an_instance(&self) -> ApiError {
+        let index = self.index;
+        ApiError {
+            instance: Some(index),
+            ..ApiError::bad_request(
+                ErrorCode::MalformedRequest,
+                format!(
+                    "instance {index}: expected an object by feature name or an array in feature order"
+                ),
+            )
+        }
+    }
+
+    /// Reads an object instance; `Err` inside for the first bad key or value.
+    fn read_object<'de, A: MapAccess<'de>>(
+        &self,
+        map: &mut A,
+    ) -> Result<Result<Instance, ApiError>, A::Error> {
+        let (shape, index) = (self.shape, self.index);
+        let names = shape.names;
+        let mut row: Vec<Option<f64>> = vec![None; names.len()];
+        let mut id = None;
+        while let Some(key) = map.next_key_seed(KeySeed(shape))? {
+            let read = match key {
+                Key::Feature(position) => {
+                    let value: Value = map.next_value()?;
+                    number(&value, index, &names[position]).map(|number| {
+                        row[position] = Some(number);
+                    })
+                }
+                Key::CustomerId => match map.next_value::<Value>()? {
+                    Value::Null => Ok(()),
+                    value => customer_id(&value, index).map(|number| id = Some(number)),
+                },
+                Key::Ignored => {
+                    map.next_value::<IgnoredAny>()?;
+                    Ok(())
+                }
+                Key::Unknown(key) => {
+                    map.next_value::<IgnoredAny>()?;
+                    Err(ApiError::at(
+                        ErrorCode::UnknownField,
+                        index,
+                        &key,
+                        format!(
+                            "instance {index}: unknown field `{key}` (expected {})",
+                            quoted(names)
+                        ),
+                    ))
+                }
+            };
+            if let Err(error) = read {
+                drain_map(map)?;
+                return Ok(Err(error));
+            }
+        }
+        let row = row.into_iter().zip(names).map(|(value, name)| {
+            value.ok_or_else(|| {
+                ApiError::at(
+                    ErrorCode::MissingField,
+                    index,
+                    name,
+                    format!("instance {index}: missing field `{name}`"),
+                )
+            })
+        });
+        Ok(row
+            .collect::<Result<Vec<f64>, ApiError>>()
+            .map(|row| (row, id)))
+    }
+}
+
+impl<'de> Visitor<'de> for InstanceSeed<'_> {
+    type Value = Result<Instance, ApiError>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("an object by feature name or an array in feature order")
+    }
+
+    other_shapes!(not_an_instance);
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        self.read_object(&mut map)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let (shape, index) = (self.shape, self.index);
+        let names = shape.names;
+        let mut row = Vec::with_capacity(names.len());
+        // The length is checked before the values, so a wrong-length array says so first.
+        let mut first_bad = None;
+        let mut count = 0;
+        while count < names.len() {
+            let Some(value) = seq.next_element::<Value>()? else {
+                break;
+            };
+            match number(&value, index, &names[count]) {
+                Ok(number) => row.push(number),
+                Err(error) => {
+                    first_bad.get_or_insert(error);
+                }
+            }
+            count += 1;
+        }
+        count += drain_seq(&mut seq)?;
+        if count != names.len() {
+            return Ok(Err(ApiError {
+                instance: Some(index),
+                ..ApiError::bad_request(
+                    ErrorCode::WrongLength,
+                    format!(
+                        "instance {index}: {count} values; an array instance has one per feature, in order: {}",
+                        quoted(names)
+                    ),
+                )
+            }));
+        }
+        Ok(match first_bad {
+            Some(error) => Err(error),
+            None => Ok((row, None)),
+        })
+    }
+}
+
+/// An object key of an instance.
+enum Key {
+    Feature(usize),
+    CustomerId,
+    Ignored,
+    Unknown(String),
+}
+
+/// Reads an object key without allocating: a feature's position, or what else it is.
+struct KeySeed<'a>(&'a Shape<'a>);
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Key;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = Key;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+        let shape = self.0;
+        Ok(
+            if let Some(position) = shape.names.iter().position(|name| name == key) {
+                Key::Feature(position)
+            } else if !shape.ignored.contains(&key) {
+                Key::Unknown(key.to_owned())
+            } else if key == "CustomerID" {
+                Key::CustomerId
+            } else {
+                Key::Ignored
+            },
+        )
+    }
 }
 
 fn number(value: &Value, index: usize, name: &str) -> Result<f64, ApiError> {
@@ -248,6 +534,21 @@ mod tests {
     }
 
     #[test]
+    fn escaped_keys_repeated_keys_and_ignored_columns() {
+        let request = parse(
+            br#"{"parameters": {"explain": false}, "instances": [{"\u0061": 1, "b": 2, "a": 3, "Country": "UK", "CustomerID": null}, {"a": 0, "b": -1e3, "CustomerID": 17.0}]}"#,
+            &names(),
+            &["CustomerID", "Country"],
+            3,
+        )
+        .unwrap();
+        // `\u0061` is `a`; the later `a` wins, as in a JSON object read whole.
+        assert_eq!(request.rows, vec![vec![3.0, 2.0], vec![0.0, -1000.0]]);
+        assert_eq!(request.customer_ids, vec![None, Some(17)]);
+        assert!(!request.explain);
+    }
+
+    #[test]
     fn every_bad_request_names_what_and_where() {
         let cases = [
             ("{", ErrorCode::MalformedRequest, None, None),
@@ -314,6 +615,41 @@ mod tests {
                 None,
             ),
         ];
+        // What the streaming read must get right beside the single cases: a too-long list
+        // wins over a bad instance in it, JSON that does not parse wins over everything, and
+        // a list must be a list.
+        let cases = cases.into_iter().chain([
+            (
+                r#"{"instances": [{"a": "x"}, [1,2],[1,2],[1,2]]}"#,
+                ErrorCode::TooManyInstances,
+                None,
+                None,
+            ),
+            (
+                r#"{"instances": [{"a": "x", "b": 1}], "x": }"#,
+                ErrorCode::MalformedRequest,
+                None,
+                None,
+            ),
+            (
+                r#"{"instances": {"a": 1, "b": 2}}"#,
+                ErrorCode::MalformedRequest,
+                None,
+                Some("instances"),
+            ),
+            (
+                r#"{"instances": [[1, 2]], "parameters": 3}"#,
+                ErrorCode::MalformedRequest,
+                None,
+                None,
+            ),
+            (
+                r#"{"instances": [{"a": 1, "b": 2}, {"a": 1, "b": 2, "CustomerID": 1.5}]}"#,
+                ErrorCode::NotANumber,
+                Some(1),
+                Some("CustomerID"),
+            ),
+        ]);
         for (body, code, instance, field) in cases {
             let e = error(body);
             assert_eq!(
