@@ -21,7 +21,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 pub use error::{ApiError, ErrorCode};
-pub use prediction_log::{LoggedPrediction, PredictionLog};
+pub use prediction_log::{LoggedPrediction, LoggedRequest, PredictionLog};
 pub use state::{AppState, ClvService, ServeOptions, ServedModel, StoredClv};
 
 /// The routes over `state`: the prediction and health routes at their configured paths (Vertex

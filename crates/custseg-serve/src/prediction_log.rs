@@ -1,10 +1,11 @@
 //! The prediction log: every scored instance (time, model version, inputs, segment, latency) as
 //! one JSON line in `predictions-YYYY-MM-DD.jsonl` under the log directory.
 //!
-//! Requests hand records to a background task through a bounded channel and never wait on the
-//! disk; the task appends and `fsync`s once per flush interval, so a crash loses at most the
-//! records of the last interval. When the channel is full (the disk cannot keep up) records are
-//! dropped and counted, never silently. Shutdown flushes what is buffered.
+//! Requests hand their records, one batch per request, to a background task and never wait
+//! on the disk; the task appends and `fsync`s once per flush interval, so a crash loses at most
+//! the records of the last interval. When [`QUEUE`] records are already waiting (the disk
+//! cannot keep up), a request's records are dropped and counted, never silently. Shutdown
+//! flushes what is buffered.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 /// Records waiting for the writer at most; beyond, new records are dropped and counted.
-pub const QUEUE: usize = 100_000;
+pub const QUEUE: u64 = 100_000;
 
-/// One logged prediction.
+/// One logged prediction: a line of the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoggedPrediction {
     /// When it was answered (RFC 3339, UTC).
@@ -35,10 +36,58 @@ pub struct LoggedPrediction {
     pub latency_ms: f64,
 }
 
+/// [`LoggedPrediction`] as written, borrowing from a [`LoggedRequest`] (same fields, same
+/// order, so the lines read back as `LoggedPrediction`s).
+#[derive(Serialize)]
+struct Line<'a> {
+    time: &'a str,
+    model_version: &'a str,
+    features: &'a [f64],
+    cluster: usize,
+    outlier: bool,
+    latency_ms: f64,
+}
+
+/// The predictions of one request: what they share once, then per instance its inputs and
+/// answer. One request of 1,000 instances is one message and four allocations, not 1,000
+/// records with their own copies of the time and version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedRequest {
+    /// When it was answered (RFC 3339, UTC).
+    pub time: String,
+    /// Model version.
+    pub model_version: String,
+    /// Time to answer the whole request, in milliseconds.
+    pub latency_ms: f64,
+    /// Every instance's inputs, one after another, `features.len() / answers.len()` each.
+    pub features: Vec<f64>,
+    /// Per instance: segment id and whether it is an outlier.
+    pub answers: Vec<(usize, bool)>,
+}
+
+impl LoggedRequest {
+    /// Its lines, one per instance.
+    fn lines(&self) -> impl Iterator<Item = Line<'_>> {
+        let width = self.features.len() / self.answers.len().max(1);
+        self.features.chunks(width.max(1)).zip(&self.answers).map(
+            |(features, &(cluster, outlier))| Line {
+                time: &self.time,
+                model_version: &self.model_version,
+                features,
+                cluster,
+                outlier,
+                latency_ms: self.latency_ms,
+            },
+        )
+    }
+}
+
 /// The sending side, held by the server.
 #[derive(Debug, Clone)]
 pub struct PredictionLog {
-    sender: mpsc::Sender<LoggedPrediction>,
+    sender: mpsc::UnboundedSender<LoggedRequest>,
+    /// Records sent and not yet taken by the writer: the queue's bound is on these.
+    queued: Arc<AtomicU64>,
     dropped: Arc<AtomicU64>,
 }
 
@@ -50,21 +99,27 @@ impl PredictionLog {
         flush_every: Duration,
     ) -> std::io::Result<(Self, tokio::task::JoinHandle<()>)> {
         std::fs::create_dir_all(&dir)?;
-        let (sender, receiver) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(write_loop(dir, receiver, flush_every));
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let queued = Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn(write_loop(dir, receiver, Arc::clone(&queued), flush_every));
         Ok((
             Self {
                 sender,
+                queued,
                 dropped: Arc::new(AtomicU64::new(0)),
             },
             task,
         ))
     }
 
-    /// Queues a record; drops (and counts) it when the queue is full.
-    pub fn record(&self, record: LoggedPrediction) {
-        if self.sender.try_send(record).is_err() {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+    /// Queues a request's records; drops (and counts) them when [`QUEUE`] records are
+    /// waiting already.
+    pub fn record(&self, request: LoggedRequest) {
+        let records = request.answers.len() as u64;
+        let waiting = self.queued.fetch_add(records, Ordering::AcqRel);
+        if waiting + records > QUEUE || self.sender.send(request).is_err() {
+            self.queued.fetch_sub(records, Ordering::AcqRel);
+            self.dropped.fetch_add(records, Ordering::Relaxed);
         }
     }
 
@@ -81,16 +136,24 @@ pub fn file_for(dir: &Path, date: &str) -> PathBuf {
 
 async fn write_loop(
     dir: PathBuf,
-    mut receiver: mpsc::Receiver<LoggedPrediction>,
+    mut receiver: mpsc::UnboundedReceiver<LoggedRequest>,
+    queued: Arc<AtomicU64>,
     flush_every: Duration,
 ) {
-    let mut buffer: Vec<LoggedPrediction> = Vec::new();
+    let mut buffer: Vec<LoggedRequest> = Vec::new();
     let mut ticker = tokio::time::interval(flush_every);
     loop {
         tokio::select! {
-            // Many records per wake-up: one at a time, the writer falls behind under load.
-            received = receiver.recv_many(&mut buffer, 8192) => if received == 0 {
-                break;
+            // Many requests per wake-up: one at a time, the writer falls behind under load.
+            received = receiver.recv_many(&mut buffer, 1024) => {
+                if received == 0 {
+                    break;
+                }
+                let records: u64 = buffer[buffer.len() - received..]
+                    .iter()
+                    .map(|request| request.answers.len() as u64)
+                    .sum();
+                queued.fetch_sub(records, Ordering::AcqRel);
             },
             _ = ticker.tick() => {
                 let batch = std::mem::take(&mut buffer);
@@ -106,26 +169,26 @@ async fn write_loop(
     }
 }
 
-/// Appends records to their day's file and syncs it.
-fn append(dir: &Path, records: &[LoggedPrediction]) -> std::io::Result<()> {
+/// Appends requests' records to their day's file and syncs it.
+fn append(dir: &Path, requests: &[LoggedRequest]) -> std::io::Result<()> {
     let mut start = 0;
-    while start < records.len() {
-        let date = records[start]
+    while start < requests.len() {
+        let date = requests[start]
             .time
             .get(..10)
             .unwrap_or("unknown")
             .to_owned();
-        let end = records[start..]
+        let end = requests[start..]
             .iter()
             .position(|r| r.time.get(..10) != Some(date.as_str()))
-            .map_or(records.len(), |p| start + p);
+            .map_or(requests.len(), |p| start + p);
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(file_for(dir, &date))?;
         let mut text = Vec::new();
-        for record in &records[start..end] {
-            serde_json::to_writer(&mut text, record)?;
+        for line in requests[start..end].iter().flat_map(LoggedRequest::lines) {
+            serde_json::to_writer(&mut text, &line)?;
             text.push(b'\n');
         }
         file.write_all(&text)?;
@@ -167,15 +230,63 @@ pub fn read(dir: &Path, since: Option<&str>) -> std::io::Result<(Vec<LoggedPredi
 mod tests {
     use super::*;
 
-    fn record(time: &str, cluster: usize) -> LoggedPrediction {
-        LoggedPrediction {
+    fn record(time: &str, cluster: usize) -> LoggedRequest {
+        LoggedRequest {
             time: time.into(),
             model_version: "v1".into(),
-            features: vec![1.0, 2.5],
-            cluster,
-            outlier: false,
             latency_ms: 0.2,
+            features: vec![1.0, 2.5],
+            answers: vec![(cluster, false)],
         }
+    }
+
+    #[tokio::test]
+    async fn a_request_is_one_line_per_instance_and_the_queue_bound_counts_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let (log, task) =
+            PredictionLog::start(dir.path().to_path_buf(), Duration::from_secs(3600)).unwrap();
+        log.record(LoggedRequest {
+            time: "2026-12-01T10:00:00.000Z".into(),
+            model_version: "v7".into(),
+            latency_ms: 1.5,
+            features: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            answers: vec![(0, false), (3, true)],
+        });
+        // Over the bound: the whole request is dropped and its records counted.
+        let too_many = QUEUE as usize + 1;
+        log.record(LoggedRequest {
+            time: "2026-12-01T10:00:01.000Z".into(),
+            model_version: "v7".into(),
+            latency_ms: 1.5,
+            features: vec![0.0; 3 * too_many],
+            answers: vec![(0, false); too_many],
+        });
+        assert_eq!(log.dropped(), QUEUE + 1);
+        drop(log);
+        task.await.unwrap();
+        let (lines, broken) = read(dir.path(), None).unwrap();
+        assert_eq!(broken, 0);
+        assert_eq!(
+            lines,
+            vec![
+                LoggedPrediction {
+                    time: "2026-12-01T10:00:00.000Z".into(),
+                    model_version: "v7".into(),
+                    features: vec![1.0, 2.0, 3.0],
+                    cluster: 0,
+                    outlier: false,
+                    latency_ms: 1.5,
+                },
+                LoggedPrediction {
+                    time: "2026-12-01T10:00:00.000Z".into(),
+                    model_version: "v7".into(),
+                    features: vec![4.0, 5.0, 6.0],
+                    cluster: 3,
+                    outlier: true,
+                    latency_ms: 1.5,
+                },
+            ]
+        );
     }
 
     #[tokio::test]

@@ -8,16 +8,19 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use custseg_clv::clv::predict as clv_predict;
 use custseg_clv::summary::CustomerSummary;
 use custseg_model::predict::DESCRIPTIVE_COLUMNS;
 use ndarray::Array2;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ErrorCode};
-use crate::explain::explain;
+use crate::explain::{Explanation, explain};
 use crate::instances::parse;
-use crate::prediction_log::LoggedPrediction;
+use crate::prediction_log::LoggedRequest;
 use crate::state::AppState;
 
 /// Fields of a lifetime-value instance, in order.
@@ -76,7 +79,7 @@ pub async fn predict(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     authorise(&state, &headers)?;
     let started = std::time::Instant::now();
     let body = body_or_error(body, state.options.max_body_bytes)?;
@@ -116,51 +119,76 @@ pub async fn predict(
     } else {
         None
     };
-    let out: Vec<Value> = predictions
+    let out: Vec<PredictionAnswer> = predictions
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let mut item = json!({
-                "cluster": p.cluster,
-                "segment": p.segment,
-                "distance": p.distance,
-                "outlier": p.outlier,
-            });
-            if let Some(distances) = &distances {
-                item["explanation"] = json!(explain(model, &request.rows[i], &distances[i]));
-            }
             // A known customer (its `CustomerID` in the instance) also gets its stored value.
-            if let (Some(service), Some(id)) = (&served.clv, request.customer_ids[i])
-                && let Some(stored) = service.customers.get(&id)
-            {
-                item["p_alive"] = json!(stored.p_alive);
-                item["clv"] = json!(stored.clv);
+            let stored = match (&served.clv, request.customer_ids[i]) {
+                (Some(service), Some(id)) => service.customers.get(&id),
+                _ => None,
+            };
+            PredictionAnswer {
+                cluster: p.cluster,
+                segment: &p.segment,
+                distance: p.distance,
+                outlier: p.outlier,
+                explanation: distances
+                    .as_ref()
+                    .map(|distances| explain(model, &request.rows[i], &distances[i])),
+                p_alive: stored.map(|stored| stored.p_alive),
+                clv: stored.map(|stored| stored.clv),
             }
-            item
         })
         .collect();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let dropped = state.log(|| {
-        let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        request
-            .rows
-            .iter()
-            .zip(&predictions)
-            .map(|(row, p)| LoggedPrediction {
-                time: time.clone(),
-                model_version: served.version.clone(),
-                features: row.clone(),
-                cluster: p.cluster,
-                outlier: p.outlier,
-                latency_ms,
-            })
-            .collect()
+    let dropped = state.log(|| LoggedRequest {
+        time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        model_version: served.version.clone(),
+        latency_ms,
+        features: request.rows.concat(),
+        answers: predictions.iter().map(|p| (p.cluster, p.outlier)).collect(),
     });
     state.metrics.log_dropped(dropped);
-    Ok(Json(json!({
-        "predictions": out,
-        "model": { "name": served.name, "version": served.version },
-    })))
+    let answer = PredictAnswer {
+        predictions: out,
+        model: ModelName {
+            name: &served.name,
+            version: &served.version,
+        },
+    };
+    let body = serde_json::to_vec(&answer).map_err(internal)?;
+    Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The answer of `POST /predict`, serialised straight from the predictions (no tree of
+/// `Value`s in between).
+#[derive(Serialize)]
+struct PredictAnswer<'a> {
+    predictions: Vec<PredictionAnswer<'a>>,
+    model: ModelName<'a>,
+}
+
+/// One prediction of [`PredictAnswer`].
+#[derive(Serialize)]
+struct PredictionAnswer<'a> {
+    cluster: usize,
+    segment: &'a str,
+    distance: f64,
+    outlier: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explanation: Option<Explanation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p_alive: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clv: Option<f64>,
+}
+
+/// The served model's name and version.
+#[derive(Serialize)]
+struct ModelName<'a> {
+    name: &'a str,
+    version: &'a str,
 }
 
 /// `POST /v1/clv`: P(alive), expected purchases, expected spend and CLV from a history.

@@ -13,7 +13,7 @@ use custseg_model::ModelFile;
 use serde::Serialize;
 
 use crate::metrics::Metrics;
-use crate::prediction_log::{LoggedPrediction, PredictionLog};
+use crate::prediction_log::{LoggedRequest, PredictionLog};
 
 /// One customer's stored lifetime-value prediction (from `clv/predictions.parquet`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -137,16 +137,14 @@ impl AppState {
     }
 
     /// Hands records to the prediction log, if there is one; returns records dropped so far.
-    pub fn log(&self, records: impl FnOnce() -> Vec<LoggedPrediction>) -> u64 {
+    pub fn log(&self, request: impl FnOnce() -> LoggedRequest) -> u64 {
         let guard = match self.log.read() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
         match guard.as_ref() {
             Some(log) => {
-                for record in records() {
-                    log.record(record);
-                }
+                log.record(request());
                 log.dropped()
             }
             None => 0,
