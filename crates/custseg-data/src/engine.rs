@@ -28,6 +28,15 @@ pub struct EngineOptions {
     pub spill_dir: Option<std::path::PathBuf>,
 }
 
+/// Tables up to this many rows have their independent statements run side by side (the raw
+/// profile beside the duplicate search, the feature families beside each other).
+///
+/// On a table this small each statement is mostly latency (planning, a handful of batches,
+/// a small file written) and one alone leaves a core idle; on larger tables each statement
+/// keeps every core busy by itself, and side by side their aggregates would only compete for
+/// the memory limit.
+pub const CONCURRENT_STATEMENTS_MAX_ROWS: u64 = 2_000_000;
+
 /// The spill directory the commands use under an output directory.
 pub fn default_spill_dir(out: &std::path::Path) -> std::path::PathBuf {
     out.join(".custseg-spill")

@@ -165,7 +165,7 @@ pub async fn stage_features(
         .map_err(|e| e.name_the_limit(limit))?;
     clock.lap("clean", Some(report.raw_rows));
 
-    let built = features_into(&context, input, request.as_of, staged)
+    let built = features_into(&context, input, report.clean_rows, request.as_of, staged)
         .await
         .map_err(|e| e.name_the_limit(limit))?;
     clock.lap("features", Some(report.clean_rows));
@@ -294,12 +294,13 @@ pub struct BuiltFeatures {
     pub meta: FeaturesMeta,
 }
 
-/// Builds the customer features from [`CLEAN_TABLE`] in `context` and stages them
-/// ([`paths::FEATURES_PARQUET`], [`paths::FEATURES_CSV`], [`paths::FEATURES_META`]).
-/// `input` names the data in errors.
+/// Builds the customer features from [`CLEAN_TABLE`] in `context`, which has `clean_rows`
+/// rows, and stages them ([`paths::FEATURES_PARQUET`], [`paths::FEATURES_CSV`],
+/// [`paths::FEATURES_META`]). `input` names the data in errors.
 pub async fn features_into(
     context: &datafusion::prelude::SessionContext,
     input: &str,
+    clean_rows: u64,
     as_of: Option<NaiveDate>,
     staged: &mut StagedOutput,
 ) -> Result<BuiltFeatures> {
@@ -315,7 +316,7 @@ pub async fn features_into(
             })?,
     };
     let scratch = staged.scratch_dir("feature-families")?;
-    let table = features::build(context, CLEAN_TABLE, as_of, &scratch).await?;
+    let table = features::build(context, CLEAN_TABLE, clean_rows, as_of, &scratch).await?;
     std::fs::remove_dir_all(&scratch).map_err(|source| Error::io(&scratch, source))?;
     let customers: usize = table.iter().map(RecordBatch::num_rows).sum();
     write_parquet(&staged.path(paths::FEATURES_PARQUET)?, &table)?;
@@ -325,12 +326,14 @@ pub async fn features_into(
     Ok(BuiltFeatures { table, meta })
 }
 
-/// Registers the committed cleaned transactions at `clean_path` as [`CLEAN_TABLE`].
+/// Registers the committed cleaned transactions at `clean_path` as [`CLEAN_TABLE`] and
+/// returns their row count (from the file's footer).
 pub async fn register_clean(
     context: &datafusion::prelude::SessionContext,
     clean_path: &Path,
-) -> Result<()> {
-    clean::register_parquet(context, CLEAN_TABLE, clean_path).await
+) -> Result<u64> {
+    clean::register_parquet(context, CLEAN_TABLE, clean_path).await?;
+    clean::parquet_rows(clean_path)
 }
 
 /// Reads a JSON record a stage wrote.

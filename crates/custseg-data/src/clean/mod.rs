@@ -77,11 +77,20 @@ pub async fn clean(
         )
     };
     register_parquet(context, RAW_TABLE, parsed).await?;
-    let (raw, nulls) =
-        profile::raw_profile(context, RAW_TABLE, &config.cancellation_prefix).await?;
-    lap("raw profile");
-    duplicates::find_duplicates(context, RAW_TABLE, raw.rows, scratch).await?;
-    lap("duplicates");
+    let rows = parquet_rows(parsed)?;
+    let raw_profile = profile::raw_profile(context, RAW_TABLE, &config.cancellation_prefix);
+    let duplicates = duplicates::find_duplicates(context, RAW_TABLE, rows, scratch);
+    let (raw, nulls) = if rows <= crate::engine::CONCURRENT_STATEMENTS_MAX_ROWS {
+        let (profiled, _) = futures::try_join!(raw_profile, duplicates)?;
+        lap("raw profile and duplicates");
+        profiled
+    } else {
+        let profiled = raw_profile.await?;
+        lap("raw profile");
+        duplicates.await?;
+        lap("duplicates");
+        profiled
+    };
 
     let annotated = context
         .sql(&annotate_sql(
@@ -96,9 +105,13 @@ pub async fn clean(
 
     register_parquet(context, QUARANTINE_TABLE, quarantine_path).await?;
     register_parquet(context, CLEAN_TABLE, clean_path).await?;
-    let per_rule = profile::rows_per_rule(context, QUARANTINE_TABLE).await?;
-    let top_quarantined = profile::top_values(context, QUARANTINE_TABLE, &rules, 10).await?;
-    let clean = profile::table_profile(context, CLEAN_TABLE, &config.cancellation_prefix).await?;
+    // Three independent statements, driven together: on a small table each one is mostly
+    // latency (planning, a handful of batches), and side by side they keep both cores busy.
+    let (per_rule, top_quarantined, clean) = futures::try_join!(
+        profile::rows_per_rule(context, QUARANTINE_TABLE),
+        profile::top_values(context, QUARANTINE_TABLE, &rules, 10),
+        profile::table_profile(context, CLEAN_TABLE, &config.cancellation_prefix),
+    )?;
     lap("quarantine and clean profiles");
 
     let mut steps = Vec::new();
@@ -164,6 +177,16 @@ fn status_step(rows: u64, flagged: u64, config: &CleanConfig) -> StepReport {
         dropped: 0,
         flagged: Some(flagged),
     }
+}
+
+/// Rows of the Parquet file at `path`, from its footer.
+pub(crate) fn parquet_rows(path: &Path) -> Result<u64> {
+    let file = std::fs::File::open(path).map_err(|source| Error::io(path, source))?;
+    let reader = parquet::file::reader::SerializedFileReader::new(file)?;
+    let rows = parquet::file::reader::FileReader::metadata(&reader)
+        .file_metadata()
+        .num_rows();
+    Ok(u64::try_from(rows).unwrap_or(0))
 }
 
 /// Registers a Parquet file this crate wrote in `source_row` order as a table, by its

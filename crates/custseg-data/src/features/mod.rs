@@ -24,6 +24,7 @@ use std::path::Path;
 
 use datafusion::prelude::SessionContext;
 
+use crate::engine::CONCURRENT_STATEMENTS_MAX_ROWS;
 use crate::error::{Error, Result};
 
 /// The seed platform's fifteen features, in its order; the model reads these.
@@ -159,33 +160,48 @@ pub async fn last_date(context: &SessionContext, clean_table: &str) -> Result<Op
     Ok((!days.is_null(0)).then(|| date_of_day(days.value(0))))
 }
 
-/// Computes the feature table from the registered cleaned transactions.
+/// Computes the feature table from the registered cleaned transactions, which have
+/// `rows` rows.
 ///
 /// Each family runs as a statement of its own and its customer-level result is kept in a
 /// Parquet file under `scratch` (by absolute path, so cluster executors read it too); then
 /// one statement joins them. One statement for everything would run every family's
 /// aggregates, sorts and joins at once, and at 100M rows under a memory limit they starve
 /// each other (a sort that cannot reserve memory to merge fails even though it could spill).
+/// So the families run one after another, except on tables of at most
+/// [`CONCURRENT_STATEMENTS_MAX_ROWS`] rows, where they run side by side.
 pub async fn build(
     context: &SessionContext,
     clean_table: &str,
+    rows: u64,
     as_of: NaiveDate,
     scratch: &Path,
 ) -> Result<Vec<RecordBatch>> {
     let feature_context = FeatureContext {
         as_of_day: day_number(as_of),
     };
-    for family in families() {
+    let families = families();
+    let paths: Vec<_> = families
+        .iter()
+        .map(|family| scratch.join(format!("{}.parquet", family.name())))
+        .collect();
+    let materialized = families.iter().zip(&paths).map(|(family, path)| {
         crate::clean::materialize(
             context,
             [family_sql(clean_table, family.as_ref(), &feature_context)],
-            &scratch.join(format!("{}.parquet", family.name())),
+            path,
             family.name(),
         )
-        .await?;
+    });
+    if rows <= CONCURRENT_STATEMENTS_MAX_ROWS {
+        futures::future::try_join_all(materialized).await?;
+    } else {
+        for family in materialized {
+            family.await?;
+        }
     }
     let table = context.sql(&join_sql()?).await?.collect().await?;
-    for family in families() {
+    for family in &families {
         context.deregister_table(family.name())?;
     }
     Ok(table)

@@ -54,8 +54,9 @@ impl Stage for Features {
         let shown = clean.display().to_string();
         let built = crate::commands::runtime().map_err(boxed)?.block_on(async {
             let session = engine::session(&self.request.engine).await?;
-            pipeline::register_clean(&session, &clean).await?;
-            pipeline::features_into(&session, &shown, self.request.as_of, context.staged()).await
+            let rows = pipeline::register_clean(&session, &clean).await?;
+            pipeline::features_into(&session, &shown, rows, self.request.as_of, context.staged())
+                .await
         });
         let built =
             built.map_err(|e| boxed(e.name_the_limit(self.request.engine.memory_limit).into()))?;
