@@ -60,9 +60,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--binary", type=Path, help="a custseg binary to measure (default: build this tree's release binary)")
     args = parser.parse_args()
-    subprocess.run(["cargo", "build", "--release", "--bin", "custseg"], cwd=ROOT, check=True, capture_output=True)
-    binary = str((Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "custseg").resolve())
+    if args.binary:
+        binary = str(args.binary.resolve())
+    else:
+        subprocess.run(["cargo", "build", "--release", "--bin", "custseg"], cwd=ROOT, check=True, capture_output=True)
+        binary = str((Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "custseg").resolve())
     work = Path(tempfile.mkdtemp(prefix="custseg-serve-bench-"))
     subprocess.run([binary, "-q", "run", "--input", str(SHARED / "data" / "online_retail.parquet"), "--out", str(work / "out"),
                     "--skip-report", "--data-dir", str(work / "datasets")], check=True, capture_output=True)
