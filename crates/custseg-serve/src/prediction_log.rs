@@ -142,6 +142,9 @@ async fn write_loop(
 ) {
     let mut buffer: Vec<LoggedRequest> = Vec::new();
     let mut ticker = tokio::time::interval(flush_every);
+    // The append in flight, if any: the loop keeps taking requests while it writes, so a
+    // slow `fsync` does not back the queue up into dropped records.
+    let mut writing: Option<tokio::task::JoinHandle<std::io::Result<()>>> = None;
     loop {
         tokio::select! {
             // Many requests per wake-up: one at a time, the writer falls behind under load.
@@ -155,14 +158,28 @@ async fn write_loop(
                     .sum();
                 queued.fetch_sub(records, Ordering::AcqRel);
             },
-            _ = ticker.tick() => {
+            _ = ticker.tick(), if writing.is_none() && !buffer.is_empty() => {
                 let batch = std::mem::take(&mut buffer);
                 let dir = dir.clone();
-                if let Ok(Err(error)) = tokio::task::spawn_blocking(move || append(&dir, &batch)).await {
+                writing = Some(tokio::task::spawn_blocking(move || append(&dir, &batch)));
+            },
+            written = async {
+                match writing.as_mut() {
+                    Some(handle) => handle.await,
+                    None => std::future::pending().await,
+                }
+            }, if writing.is_some() => {
+                writing = None;
+                if let Ok(Err(error)) = written {
                     tracing::error!(%error, "cannot write the prediction log");
                 }
             }
         }
+    }
+    if let Some(handle) = writing
+        && let Ok(Err(error)) = handle.await
+    {
+        tracing::error!(%error, "cannot write the prediction log");
     }
     if let Err(error) = append(&dir, &buffer) {
         tracing::error!(%error, "cannot write the prediction log's last records");
