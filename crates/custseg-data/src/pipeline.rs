@@ -246,6 +246,7 @@ pub async fn clean_into(
     let summary = clean::clean(
         context,
         parsed,
+        record.rows,
         &request.clean,
         &clean_path,
         &quarantine_path,

@@ -28,6 +28,7 @@ use std::path::Path;
 
 use datafusion::prelude::{ParquetReadOptions, SessionContext, col};
 
+use crate::engine::CONCURRENT_STATEMENTS_MAX_ROWS;
 use crate::error::{Error, Result};
 use crate::schema::SOURCE_ROW;
 
@@ -55,13 +56,18 @@ pub struct CleanSummary {
     pub top_quarantined: BTreeMap<String, Vec<ValueCount>>,
 }
 
-/// Cleans the canonical Parquet file `parsed`, writing `clean_path` and
-/// `quarantine_path`, and registers both (as [`CLEAN_TABLE`] and
+/// Cleans the canonical Parquet file `parsed`, which holds `rows` rows, writing `clean_path`
+/// and `quarantine_path`, and registers both (as [`CLEAN_TABLE`] and
 /// [`QUARANTINE_TABLE`]) in `context` for the stages that follow. Intermediate tables go
 /// under `scratch`, which the caller removes.
+///
+/// Independent statements run side by side only on tables of at most
+/// [`CONCURRENT_STATEMENTS_MAX_ROWS`] rows: there each one is mostly latency, while on a
+/// large table two aggregates at once would share one memory pool and spill sooner.
 pub async fn clean(
     context: &SessionContext,
     parsed: &Path,
+    rows: u64,
     config: &CleanConfig,
     clean_path: &Path,
     quarantine_path: &Path,
@@ -77,10 +83,10 @@ pub async fn clean(
         )
     };
     register_parquet(context, RAW_TABLE, parsed).await?;
-    let rows = parquet_rows(parsed)?;
+    let small = rows <= CONCURRENT_STATEMENTS_MAX_ROWS;
     let raw_profile = profile::raw_profile(context, RAW_TABLE, &config.cancellation_prefix);
     let duplicates = duplicates::find_duplicates(context, RAW_TABLE, rows, scratch);
-    let (raw, nulls) = if rows <= crate::engine::CONCURRENT_STATEMENTS_MAX_ROWS {
+    let (raw, nulls) = if small {
         let (profiled, _) = futures::try_join!(raw_profile, duplicates)?;
         lap("raw profile and duplicates");
         profiled
@@ -105,13 +111,14 @@ pub async fn clean(
 
     register_parquet(context, QUARANTINE_TABLE, quarantine_path).await?;
     register_parquet(context, CLEAN_TABLE, clean_path).await?;
-    // Three independent statements, driven together: on a small table each one is mostly
-    // latency (planning, a handful of batches), and side by side they keep both cores busy.
-    let (per_rule, top_quarantined, clean) = futures::try_join!(
-        profile::rows_per_rule(context, QUARANTINE_TABLE),
-        profile::top_values(context, QUARANTINE_TABLE, &rules, 10),
-        profile::table_profile(context, CLEAN_TABLE, &config.cancellation_prefix),
-    )?;
+    let per_rule = profile::rows_per_rule(context, QUARANTINE_TABLE);
+    let top_quarantined = profile::top_values(context, QUARANTINE_TABLE, &rules, 10);
+    let clean = profile::table_profile(context, CLEAN_TABLE, &config.cancellation_prefix);
+    let (per_rule, top_quarantined, clean) = if small {
+        futures::try_join!(per_rule, top_quarantined, clean)?
+    } else {
+        (per_rule.await?, top_quarantined.await?, clean.await?)
+    };
     lap("quarantine and clean profiles");
 
     let mut steps = Vec::new();
