@@ -153,10 +153,7 @@ impl<'de> Visitor<'de> for BodySeed<'_> {
             Err(error) => return Ok(Err(error)),
         };
         Ok(match instances {
-            None => Err(ApiError {
-                field: Some("instances".into()),
-                ..ApiError::bad_request(ErrorCode::MalformedRequest, "`instances` must be a list")
-            }),
+            None => Err(instances_not_a_list()),
             Some(Err(error)) => Err(error),
             Some(Ok((rows, customer_ids))) => Ok(Request {
                 rows,
@@ -202,12 +199,18 @@ impl<'de> DeserializeSeed<'de> for InstancesSeed<'_> {
     }
 }
 
+/// The answer to a body whose `instances` is missing or is not a JSON list.
+fn instances_not_a_list() -> ApiError {
+    ApiError {
+        field: Some("instances".into()),
+        ..ApiError::bad_request(ErrorCode::MalformedRequest, "`instances` must be a list")
+    }
+}
+
 impl InstancesSeed<'_> {
+    /// For [`other_shapes!`].
     fn not_a_list(&self) -> ApiError {
-        ApiError {
-            field: Some("instances".into()),
-            ..ApiError::bad_request(ErrorCode::MalformedRequest, "`instances` must be a list")
-        }
+        instances_not_a_list()
     }
 }
 
