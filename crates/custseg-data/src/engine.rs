@@ -1,6 +1,8 @@
 //! The one place that builds the DataFusion session the plans run in: local, or on a Ballista
 //! cluster (`df://host:port`). The plans never know which.
 
+use std::sync::Arc;
+
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
@@ -8,6 +10,7 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
 
+use crate::cluster_jobs::ReleasingPlanner;
 use crate::error::{Error, Result};
 
 /// `[engine]` settings.
@@ -62,9 +65,18 @@ pub async fn session(options: &EngineOptions) -> Result<SessionContext> {
             .with_config(config)
             .with_default_features()
             .build();
-        check_reachable(url)?;
+        let scheduler = check_reachable(url)?;
         tracing::info!(scheduler = %url, "running the plans on a Ballista cluster");
-        return Ok(SessionContext::remote_with_state(url, state).await?);
+        let state = SessionContext::remote_with_state(url, state).await?.state();
+        // Each job's files leave the executors once its result is read (see `cluster_jobs`).
+        let planner = ReleasingPlanner::new(
+            Arc::clone(state.query_planner()),
+            format!("http://{scheduler}"),
+        );
+        let state = SessionStateBuilder::new_from_existing(state)
+            .with_query_planner(Arc::new(planner))
+            .build();
+        return Ok(SessionContext::new_with_state(state));
     }
     let mut config = SessionConfig::new()
         .with_target_partitions(partitions)
@@ -97,8 +109,9 @@ pub async fn session(options: &EngineOptions) -> Result<SessionContext> {
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Fails fast, with the address, when nothing answers at the scheduler's address (Ballista
-/// itself would only fail at the first query, with a transport error).
-fn check_reachable(url: &str) -> Result<()> {
+/// itself would only fail at the first query, with a transport error). Returns the
+/// `host:port` that answered.
+fn check_reachable(url: &str) -> Result<&str> {
     use std::net::ToSocketAddrs;
     let fail = |message: String| Error::Cluster {
         url: url.to_owned(),
@@ -114,7 +127,7 @@ fn check_reachable(url: &str) -> Result<()> {
     let mut last = String::from("no address");
     for socket in addresses {
         match std::net::TcpStream::connect_timeout(&socket, CONNECT_TIMEOUT) {
-            Ok(_) => return Ok(()),
+            Ok(_) => return Ok(address),
             Err(error) => last = error.to_string(),
         }
     }

@@ -14,6 +14,7 @@
 
 mod background_writer;
 pub mod clean;
+mod cluster_jobs;
 pub mod engine;
 mod error;
 pub mod features;

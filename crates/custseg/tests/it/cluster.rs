@@ -221,6 +221,28 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
         text(&distributed.stderr)
     );
 
+    // Each job's files leave the executors once the client has read its result, long before
+    // Ballista's own clean-up of a finished job (300 s after it ends). A job folder is any
+    // entry of an executor's work directory but the engine's spill folders.
+    let job_folders = |n: usize| -> usize {
+        std::fs::read_dir(dir.path().join(format!("executor-{n}")))
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| !e.file_name().to_string_lossy().starts_with("datafusion-"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let drained = Instant::now() + Duration::from_secs(30);
+    while job_folders(0) + job_folders(1) > 0 && Instant::now() < drained {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        (job_folders(0), job_folders(1)),
+        (0, 0),
+        "job folders left on the executors 30 s after the run"
+    );
+
     let quality = |out: &str| -> serde_json::Value {
         serde_json::from_slice(
             &std::fs::read(dir.path().join(out).join("reports/quality.json")).unwrap(),
@@ -257,15 +279,6 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
                 )
             })
             .collect();
-    let job_folders = |n: usize| -> usize {
-        std::fs::read_dir(dir.path().join(format!("executor-{n}")))
-            .map(|d| {
-                d.flatten()
-                    .filter(|e| !e.file_name().to_string_lossy().starts_with("datafusion-"))
-                    .count()
-            })
-            .unwrap_or(0)
-    };
     let jobs_before = job_folders(1);
     let mut child = Command::new(env!("CARGO_BIN_EXE_custseg"))
         .args([
