@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -103,11 +104,13 @@ class Cluster:
         self._start([custseg, "-q", "cluster", "scheduler", "--bind", f"127.0.0.1:{port}"], logs / "scheduler.log")
         wait_for(port)
         self.executors = []
+        self.work_dirs: list[Path] = []
         for n in range(2):
             data, grpc = free_port(), free_port()
             executor_work = work / f"executor-{n}"
             shutil.rmtree(executor_work, ignore_errors=True)
             executor_work.mkdir(parents=True)
+            self.work_dirs.append(executor_work)
             process = self._start([
                 custseg, "-q", "cluster", "executor", "--scheduler", f"127.0.0.1:{port}",
                 "--bind", f"127.0.0.1:{data}", "--grpc-port", str(grpc), "--concurrency", "1",
@@ -121,6 +124,18 @@ class Cluster:
         process = subprocess.Popen([str(a) for a in argv], stdout=subprocess.DEVNULL, stderr=open(log, "w"))
         self.processes.append(process)
         return process
+
+    def work_bytes(self) -> int:
+        """Bytes in the executors' work directories (shuffle files of jobs not yet removed)."""
+        total = 0
+        for directory in self.work_dirs:
+            for root, _, files in os.walk(directory):
+                for name in files:
+                    try:
+                        total += os.stat(os.path.join(root, name)).st_blocks * 512
+                    except OSError:
+                        pass  # removed while walking
+        return total
 
     def reset_memory(self) -> None:
         for process in self.executors:
@@ -137,6 +152,29 @@ class Cluster:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+class DiskWatch:
+    """Samples the executors' work directories every second while a run goes on."""
+
+    def __init__(self, cluster: Cluster):
+        self.cluster = cluster
+        self.peak = 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.done.wait(1.0):
+            self.peak = max(self.peak, self.cluster.work_bytes())
+
+    def stop(self) -> tuple[float, float]:
+        """Peak MiB during the run, and MiB left 5 s after it (jobs whose files were not removed)."""
+        self.done.set()
+        self.thread.join()
+        time.sleep(5)
+        left = self.cluster.work_bytes()
+        return max(self.peak, left) / 2**20, left / 2**20
 
 
 STAGE_LINE = re.compile(r"^\s+(ingest|clean|features|write)\s+([\d.]+) s(?:\s+([\d,]+) rows/s)?(?:\s+peak RSS\s+([\d,]+) MiB)?")
@@ -264,6 +302,7 @@ def main() -> None:
                     else:
                         argv += ["--engine", cluster.url]
                         cluster.reset_memory()
+                    disk = DiskWatch(cluster) if engine == "cluster" else None
                     wall, rss, stdout, error = run_with_rss(argv, args.work)
                     found = stages(stdout)
                     # the process's peak is wait4's, or a stage's when that is higher (a build
@@ -275,6 +314,8 @@ def main() -> None:
                         "wall_s": wall, "rows_per_second": rows / wall, "client_peak_rss_mib": rss,
                         "executor_peak_rss_mib": executors, "stages": found, "error": error,
                     }
+                    if disk:
+                        result["executor_disk_peak_mib"], result["executor_disk_left_mib"] = disk.stop()
                     if error is None:
                         quality = json.loads((out / "reports" / "quality.json").read_text())
                         if quality["raw_rows"] != rows:
@@ -301,18 +342,20 @@ def summarise(results: list[dict], args) -> None:
         f"`custseg features` on partitioned demo logs (`--no-cache`: every run parses; local runs with "
         f"`--memory-limit {args.memory_limit}`; best of {args.runs}):",
         "",
-        "| rows | engine | files | wall (s) | rows/s | client peak RSS (MiB) | executor peak RSS (MiB) | ingest / clean / features (s) |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | --- | --- |",
+        "| rows | engine | files | wall (s) | rows/s | client peak RSS (MiB) | executor peak RSS (MiB) | executor disk peak / left (MiB) | ingest / clean / features (s) |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | --- | --- | --- |",
     ]
     for r in ordered:
         stage_times = " / ".join(f"{r['stages'][s]['seconds']:.1f}" if s in r["stages"] else "-" for s in ("ingest", "clean", "features"))
         executors = ", ".join(f"{m:.0f}" for m in r["executor_peak_rss_mib"] if m is not None) or ""
+        disk = (f"{r['executor_disk_peak_mib']:,.0f} / {r['executor_disk_left_mib']:,.0f}"
+                if "executor_disk_peak_mib" in r else "")
         if r["error"]:
             lines.append(f"| {r['rows']:,} | {r['engine']} | {r['partitions']} | failed after {r['wall_s']:.0f} s | | "
-                         f"{r['client_peak_rss_mib']:.0f} | {executors} | …{r['error'][-150:]} |")
+                         f"{r['client_peak_rss_mib']:.0f} | {executors} | {disk} | …{r['error'][-150:]} |")
             continue
         lines.append(f"| {r['rows']:,} | {r['engine']} | {r['partitions']} | {r['wall_s']:.2f} | {r['rows_per_second']:,.0f} | "
-                     f"{r['client_peak_rss_mib']:.0f} | {executors} | {stage_times} |")
+                     f"{r['client_peak_rss_mib']:.0f} | {executors} | {disk} | {stage_times} |")
     ok = [r for r in ordered if not r["error"]]
     local = {r["rows"]: r for r in ok if r["engine"] == "local"}
     clustered = {r["rows"]: r for r in ok if r["engine"] == "cluster"}
