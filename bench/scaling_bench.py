@@ -14,7 +14,7 @@ Writes a Markdown table and a log-log chart (SVG, drawn here without plotting li
 
 Usage:
   CARGO_TARGET_DIR=~/.cache/custseg-release python3 bench/scaling_bench.py \
-      [--rows 1000000 10000000 100000000] [--runs 1] [--cluster-max-rows 10000000] [--engines local cluster]
+      [--rows 1000000 10000000 100000000] [--runs 1] [--cluster-max-rows 100000000] [--engines local cluster]
   python3 bench/scaling_bench.py --summarise docs/scaling/scaling.json other/scaling.json   # merge runs
 """
 from __future__ import annotations
@@ -262,7 +262,7 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=0, help="files per log (default: 1 per 3M rows, 2 to 32)")
     parser.add_argument("--memory-limit", default="4GiB")
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--cluster-max-rows", type=int, default=10_000_000,
+    parser.add_argument("--cluster-max-rows", type=int, default=100_000_000,
                         help="largest log also run on the cluster (0: no cluster runs)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "custseg-scaling")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "docs" / "scaling")
