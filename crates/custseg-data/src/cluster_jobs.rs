@@ -21,8 +21,8 @@ use ballista_core::serde::protobuf::CleanJobDataParams;
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 use ballista_core::utils::{GrpcClientConfig, create_grpc_client_connection};
 use datafusion::catalog::Session;
-use datafusion::common::Result;
 use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::context::QueryPlanner;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::LogicalPlan;
@@ -122,10 +122,16 @@ impl ExecutionPlan for ReleaseOnEnd {
 
     fn with_new_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        let [job] = <[_; 1]>::try_from(children).map_err(|children| {
+            DataFusionError::Internal(format!(
+                "ReleaseOnEnd takes one child, not {}",
+                children.len()
+            ))
+        })?;
         Ok(Arc::new(Self {
-            job: children.swap_remove(0),
+            job,
             scheduler: self.scheduler.clone(),
         }))
     }
