@@ -32,17 +32,35 @@ impl Drop for Process {
     }
 }
 
-fn spawn(dir: &Path, args: &[&str]) -> Process {
+/// Starts `custseg ARGS...` in `dir`, its output (at `info`) kept in `dir/LOG`, so that a
+/// failing test can show what the cluster did.
+fn spawn(dir: &Path, log: &str, args: &[&str]) -> Process {
+    let log = std::fs::File::create(dir.join(log)).unwrap();
     Process(
         Command::new(env!("CARGO_BIN_EXE_custseg"))
             .args(args)
             .current_dir(dir)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .env("RUST_LOG", "info")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
             .spawn()
             .unwrap(),
     )
+}
+
+/// The last `lines` lines of `dir/LOG` for each log, for a failure message.
+fn log_tails(dir: &Path, logs: &[&str], lines: usize) -> String {
+    let mut tails = String::new();
+    for log in logs {
+        let text = std::fs::read_to_string(dir.join(log)).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        tails.push_str(&format!("--- last {lines} lines of {log} ---\n"));
+        for line in &all[all.len().saturating_sub(lines)..] {
+            tails.push_str(line);
+            tails.push('\n');
+        }
+    }
+    tails
 }
 
 fn wait_for(port: u16) {
@@ -146,6 +164,7 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
     // Quick to notice a lost executor, for the fault half of the test.
     let _scheduler = spawn(
         dir.path(),
+        "scheduler.log",
         &[
             "cluster",
             "scheduler",
@@ -165,6 +184,7 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
         std::fs::create_dir_all(&work).unwrap();
         executors.push(spawn(
             dir.path(),
+            &format!("executor-{n}.log"),
             &[
                 "cluster",
                 "executor",
@@ -294,7 +314,8 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
         .current_dir(dir.path())
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        // A file, not a pipe: the loop below does not read while it waits.
+        .stderr(std::fs::File::create(dir.path().join("client.log")).unwrap())
         .spawn()
         .unwrap();
     // Kill it once it has run a task of this run (a new job folder), 1.5 s later.
@@ -311,11 +332,37 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
         1,
         "the second executor never received work of the run"
     );
-    let output = child.wait_with_output().unwrap();
-    if output.status.success() {
+    // Either outcome is fine; a run that never ends is not. On a busy 2-core machine a debug
+    // run with one executor left takes minutes, so the test goes by progress: Ballista's
+    // scheduler and executor log every task they start and finish, and ten minutes without a
+    // line means the run hangs (the longest quiet spell seen with both cores busy was 149 s).
+    // Fail then with the cluster's logs rather than hold the whole test run.
+    let logs = ["scheduler.log", "executor-0.log", "client.log"];
+    let logged = || -> u64 {
+        logs.iter()
+            .filter_map(|log| std::fs::metadata(dir.path().join(log)).ok())
+            .map(|m| m.len())
+            .sum()
+    };
+    let (mut size, mut progressed) = (logged(), Instant::now());
+    while child.try_wait().unwrap().is_none() {
+        if logged() != size {
+            (size, progressed) = (logged(), Instant::now());
+        } else if progressed.elapsed() > Duration::from_secs(600) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the run during which an executor died made no progress for 10 minutes\n{}",
+                log_tails(dir.path(), &logs, 60)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let status = child.wait().unwrap();
+    if status.success() {
         assert_same_features(&local_features, &cluster_features);
     } else {
-        let stderr = text(&output.stderr);
+        let stderr = std::fs::read_to_string(dir.path().join("client.log")).unwrap();
         assert!(stderr.contains("was left as it was"), "{stderr}");
         for (file, bytes) in &before {
             assert_eq!(
@@ -328,7 +375,7 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
     // Which of the two happened, for the record.
     eprintln!(
         "after killing an executor the run {}",
-        if output.status.success() {
+        if status.success() {
             "completed"
         } else {
             "failed cleanly"
