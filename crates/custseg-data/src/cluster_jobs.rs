@@ -11,15 +11,20 @@
 //! `CleanJobData` call) to remove the job's files. Written here because Ballista's client has
 //! no option for it; the scheduler's own delayed clean-up stays as the fallback for a stream
 //! that is dropped before its end.
+//!
+//! The same node also ends a job that makes no progress (see [`crate::cluster_stall`]).
 
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use ballista_core::execution_plans::DistributedQueryExec;
 use ballista_core::serde::protobuf::CleanJobDataParams;
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 use ballista_core::utils::{GrpcClientConfig, create_grpc_client_connection};
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
@@ -30,7 +35,9 @@ use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use datafusion_proto::protobuf::LogicalPlanNode;
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
+
+use crate::cluster_stall::{self, LastBatch};
 
 /// The plan node Ballista's client runs a job with.
 type JobExec = DistributedQueryExec<LogicalPlanNode>;
@@ -44,13 +51,23 @@ pub(crate) struct ReleasingPlanner {
     inner: Arc<dyn QueryPlanner + Send + Sync>,
     /// `http://host:port` of the scheduler.
     scheduler: String,
+    /// A job without progress for this long is cancelled and fails; `None`: never.
+    stall_timeout: Option<Duration>,
 }
 
 impl ReleasingPlanner {
     /// Wraps Ballista's planner `inner`, whose jobs run on the scheduler at `scheduler`
-    /// (`http://host:port`).
-    pub(crate) fn new(inner: Arc<dyn QueryPlanner + Send + Sync>, scheduler: String) -> Self {
-        Self { inner, scheduler }
+    /// (`http://host:port`), and fail once they make no progress for `stall_timeout`.
+    pub(crate) fn new(
+        inner: Arc<dyn QueryPlanner + Send + Sync>,
+        scheduler: String,
+        stall_timeout: Option<Duration>,
+    ) -> Self {
+        Self {
+            inner,
+            scheduler,
+            stall_timeout,
+        }
     }
 }
 
@@ -78,6 +95,7 @@ impl QueryPlanner for ReleasingPlanner {
             return Ok(Arc::new(ReleaseOnEnd {
                 job: plan,
                 scheduler: self.scheduler.clone(),
+                stall_timeout: self.stall_timeout,
             }));
         }
         // Plans Ballista runs in this process (an empty relation, the information schema).
@@ -86,12 +104,13 @@ impl QueryPlanner for ReleasingPlanner {
 }
 
 /// A Ballista job whose files are removed from the executors once its output has been read
-/// to the end.
+/// to the end, and which fails once it makes no progress for `stall_timeout`.
 #[derive(Debug)]
 struct ReleaseOnEnd {
     /// A [`JobExec`].
     job: Arc<dyn ExecutionPlan>,
     scheduler: String,
+    stall_timeout: Option<Duration>,
 }
 
 impl DisplayAs for ReleaseOnEnd {
@@ -133,6 +152,7 @@ impl ExecutionPlan for ReleaseOnEnd {
         Ok(Arc::new(Self {
             job,
             scheduler: self.scheduler.clone(),
+            stall_timeout: self.stall_timeout,
         }))
     }
 
@@ -143,6 +163,30 @@ impl ExecutionPlan for ReleaseOnEnd {
     ) -> Result<SendableRecordBatchStream> {
         let output = self.job.execute(partition, context)?;
         let schema = output.schema();
+        let output = match self.stall_timeout {
+            Some(timeout) => {
+                let last_batch: LastBatch = Arc::new(Mutex::new(Instant::now()));
+                let job = Arc::clone(&self.job);
+                let job_id = move || {
+                    job.downcast_ref::<JobExec>()
+                        .and_then(JobExec::job_id)
+                        .map(|id| id.into_inner())
+                };
+                let watch = cluster_stall::stalled(
+                    self.scheduler.clone(),
+                    job_id,
+                    Arc::clone(&last_batch),
+                    timeout,
+                );
+                let batches = output.inspect(move |_| {
+                    *last_batch
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Instant::now();
+                });
+                until_stalled(batches, Box::pin(watch)).boxed()
+            }
+            None => output.boxed(),
+        };
         let (job, scheduler) = (Arc::clone(&self.job), self.scheduler.clone());
         // Runs after the last batch, before the stream reports its end, so a run that exits
         // right after its last statement still releases that statement's job.
@@ -158,6 +202,20 @@ impl ExecutionPlan for ReleaseOnEnd {
             output.chain(release),
         )))
     }
+}
+
+/// `batches`, ended by an error once `watch` returns one.
+fn until_stalled(
+    batches: impl Stream<Item = Result<RecordBatch>> + Send + 'static,
+    watch: Pin<Box<dyn Future<Output = String> + Send>>,
+) -> impl Stream<Item = Result<RecordBatch>> + Send + 'static {
+    futures::stream::unfold(Some((batches.boxed(), watch)), |state| async move {
+        let (mut batches, mut watch) = state?;
+        tokio::select! {
+            item = batches.next() => item.map(|item| (item, Some((batches, watch)))),
+            message = &mut watch => Some((Err(DataFusionError::Execution(message)), None)),
+        }
+    })
 }
 
 /// Asks the scheduler at `scheduler` to remove the files of `job_id` from its executors. A

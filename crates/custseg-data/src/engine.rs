@@ -29,7 +29,16 @@ pub struct EngineOptions {
     /// default it to `.custseg-spill/` under the output directory; without it, the system's
     /// temporary directory.
     pub spill_dir: Option<std::path::PathBuf>,
+    /// On a cluster, a job whose status, finished stages and result batches all stay
+    /// unchanged for this many seconds is cancelled and the run fails (Ballista itself would
+    /// wait forever, e.g. on a scheduler without executors). 0: wait forever. Default:
+    /// [`DEFAULT_CLUSTER_STALL_TIMEOUT_SECONDS`].
+    pub cluster_stall_timeout_seconds: Option<u64>,
 }
+
+/// The default of `[engine] cluster_stall_timeout_seconds`: half an hour, far above the
+/// longest stage measured (a 100M-row clean on two executors finishes its stages in minutes).
+pub const DEFAULT_CLUSTER_STALL_TIMEOUT_SECONDS: u64 = 1800;
 
 /// Tables up to this many rows have their independent statements run side by side (the raw
 /// profile beside the duplicate search, the feature families beside each other).
@@ -61,6 +70,12 @@ pub async fn session(options: &EngineOptions) -> Result<SessionContext> {
             .with_target_partitions(partitions)
             .with_information_schema(false)
             .with_ballista_job_name("custseg");
+        // The client polls each job's status instead of waiting for the scheduler to push
+        // it: only then is the job's id known from its submission on, which the stall
+        // watch (see `cluster_stall`) needs to look at and cancel a job that never starts. A
+        // scheduler pushes nothing on a job it cannot place.
+        let mut config = config;
+        config.options_mut().set("ballista.client.pull", "true")?;
         let state = SessionStateBuilder::new()
             .with_config(config)
             .with_default_features()
@@ -68,10 +83,19 @@ pub async fn session(options: &EngineOptions) -> Result<SessionContext> {
         let scheduler = check_reachable(url)?;
         tracing::info!(scheduler = %url, "running the plans on a Ballista cluster");
         let state = SessionContext::remote_with_state(url, state).await?.state();
-        // Each job's files leave the executors once its result is read (see `cluster_jobs`).
+        // Each job's files leave the executors once its result is read, and a job without
+        // progress fails (see `cluster_jobs`).
+        let stall_timeout = match options
+            .cluster_stall_timeout_seconds
+            .unwrap_or(DEFAULT_CLUSTER_STALL_TIMEOUT_SECONDS)
+        {
+            0 => None,
+            seconds => Some(std::time::Duration::from_secs(seconds)),
+        };
         let planner = ReleasingPlanner::new(
             Arc::clone(state.query_planner()),
             format!("http://{scheduler}"),
+            stall_timeout,
         );
         let state = SessionStateBuilder::new_from_existing(state)
             .with_query_planner(Arc::new(planner))

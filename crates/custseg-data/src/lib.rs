@@ -15,6 +15,7 @@
 mod background_writer;
 pub mod clean;
 mod cluster_jobs;
+mod cluster_stall;
 pub mod engine;
 mod error;
 pub mod features;

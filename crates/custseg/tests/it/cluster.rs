@@ -208,6 +208,14 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
     }
     // Executors register with their first heartbeat.
     std::thread::sleep(Duration::from_secs(3));
+    // Should Ballista lose track of the run's work after the kill below, the stall watch
+    // fails the run cleanly after 7 minutes without progress, within the 10 minutes of
+    // silent logs the test allows; the longest job seen here with both cores busy took 210 s.
+    std::fs::write(
+        dir.path().join("custseg.toml"),
+        "[engine]\ncluster_stall_timeout_seconds = 420\n",
+    )
+    .unwrap();
 
     let local = custseg(
         dir.path(),
@@ -418,5 +426,49 @@ fn a_scheduler_that_does_not_answer_is_a_clear_error_not_a_hang() {
         text(&bad.stderr).contains("expected the Ballista scheduler as `df://host:port`"),
         "{}",
         text(&bad.stderr)
+    );
+}
+
+#[test]
+fn a_job_no_executor_can_run_fails_after_the_stall_timeout_instead_of_waiting_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    demo_data(dir.path(), &["--rows", "2000", "--out", "demo.parquet"]);
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let _scheduler = spawn(
+        dir.path(),
+        "scheduler.log",
+        &["cluster", "scheduler", "--bind", &bind],
+    );
+    wait_for(port);
+    std::fs::write(
+        dir.path().join("custseg.toml"),
+        "[engine]\ncluster_stall_timeout_seconds = 4\n",
+    )
+    .unwrap();
+    let started = Instant::now();
+    let engine = format!("df://{bind}");
+    let output = features(dir.path(), "demo.parquet", "out", &["--engine", &engine]);
+    let waited = started.elapsed();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("made no progress for 4 s (running, but no stage finished"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("it was cancelled. Is any executor registered with the scheduler?"),
+        "{stderr}"
+    );
+    // The first job stalls and ends the run: not sooner than the timeout, and not much later.
+    assert!(
+        waited >= Duration::from_secs(4) && waited < Duration::from_secs(60),
+        "took {waited:?}"
+    );
+    assert!(!dir.path().join("out/features").exists());
+    let scheduler_log = std::fs::read_to_string(dir.path().join("scheduler.log")).unwrap();
+    assert!(
+        scheduler_log.contains("Received cancellation request for job"),
+        "{scheduler_log}"
     );
 }
