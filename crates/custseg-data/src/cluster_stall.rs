@@ -55,7 +55,11 @@ pub(crate) async fn stalled(
                 client = connect(&scheduler).await;
             }
             if let Some(client) = client.as_mut() {
-                let sighting = look(client, id).await;
+                // A scheduler that stops answering must not stop the watch.
+                let sighting = tokio::time::timeout(ANSWER_TIMEOUT, look(client, id))
+                    .await
+                    .ok()
+                    .flatten();
                 if sighting.is_some() && sighting != last_sighting {
                     last_sighting = sighting;
                     progressed = Instant::now();
@@ -75,11 +79,13 @@ pub(crate) async fn stalled(
             return format!("the Ballista scheduler took no job within {seconds} s");
         };
         if let Some(client) = client.as_mut() {
-            let cancelled = client
-                .cancel_job(CancelJobParams { job_id: id.clone() })
-                .await;
-            if let Err(status) = cancelled {
-                tracing::warn!(job_id = id, %status, "the scheduler did not take the cancel");
+            let cancel = client.cancel_job(CancelJobParams { job_id: id.clone() });
+            match tokio::time::timeout(ANSWER_TIMEOUT, cancel).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(status)) => {
+                    tracing::warn!(job_id = id, %status, "the scheduler did not take the cancel")
+                }
+                Err(_) => tracing::warn!(job_id = id, "the scheduler did not answer the cancel"),
             }
         }
         // Ballista calls a job running as soon as it is planned, executors or not.
@@ -95,6 +101,9 @@ pub(crate) async fn stalled(
         );
     }
 }
+
+/// How long one question to the scheduler may take before it counts as no answer.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
 const QUEUED: u8 = 1;
 const RUNNING: u8 = 2;
