@@ -14,7 +14,7 @@ use crate::cluster_jobs::ReleasingPlanner;
 use crate::error::{Error, Result};
 
 /// `[engine]` settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EngineOptions {
     /// Parallel partitions. Default: the number of CPU cores.
@@ -33,7 +33,19 @@ pub struct EngineOptions {
     /// unchanged for this many seconds is cancelled and the run fails (Ballista itself would
     /// wait forever, e.g. on a scheduler without executors). 0: wait forever. Default:
     /// [`DEFAULT_CLUSTER_STALL_TIMEOUT_SECONDS`].
-    pub cluster_stall_timeout_seconds: Option<u64>,
+    pub cluster_stall_timeout_seconds: u64,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            target_partitions: None,
+            memory_limit: None,
+            cluster: None,
+            spill_dir: None,
+            cluster_stall_timeout_seconds: DEFAULT_CLUSTER_STALL_TIMEOUT_SECONDS,
+        }
+    }
 }
 
 /// The default of `[engine] cluster_stall_timeout_seconds`: half an hour, far above the
@@ -85,10 +97,7 @@ pub async fn session(options: &EngineOptions) -> Result<SessionContext> {
         let state = SessionContext::remote_with_state(url, state).await?.state();
         // Each job's files leave the executors once its result is read, and a job without
         // progress fails (see `cluster_jobs`).
-        let stall_timeout = match options
-            .cluster_stall_timeout_seconds
-            .unwrap_or(DEFAULT_CLUSTER_STALL_TIMEOUT_SECONDS)
-        {
+        let stall_timeout = match options.cluster_stall_timeout_seconds {
             0 => None,
             seconds => Some(std::time::Duration::from_secs(seconds)),
         };

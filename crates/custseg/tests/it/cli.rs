@@ -153,6 +153,10 @@ fn config_show_prints_effective_settings() {
     let shown = text(&output.stdout);
     assert!(shown.contains("min_digits = 3"), "{shown}");
     assert!(shown.contains("cancellation_prefix = \"C\""), "{shown}");
+    assert!(
+        shown.contains("cluster_stall_timeout_seconds = 1800"),
+        "{shown}"
+    );
     let back: toml::Value = toml::from_str(&shown).unwrap();
     assert_eq!(
         back["clean"]["stock_code"]["min_digits"].as_integer(),
