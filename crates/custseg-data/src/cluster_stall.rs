@@ -26,10 +26,19 @@ pub(crate) type LastBatch = Arc<Mutex<Instant>>;
 /// What the scheduler says of a job: a change between two looks is progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Sighting {
-    /// Queued, running, failed or successful (`None` before the scheduler knows the job).
-    status: Option<u8>,
+    /// `None` before the scheduler knows the job.
+    status: Option<JobState>,
     /// Stages finished so far.
     finished_stages: usize,
+}
+
+/// A job's status, without the details that come with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JobState {
+    Queued,
+    Running,
+    Failed,
+    Successful,
 }
 
 /// Returns, with the error message, once the job `job_id()` names has shown no progress for
@@ -90,8 +99,8 @@ pub(crate) async fn stalled(
         }
         // Ballista calls a job running as soon as it is planned, executors or not.
         let state = match last_sighting.and_then(|s| s.status) {
-            Some(QUEUED) => "queued",
-            Some(RUNNING) => "running, but no stage finished and no result arrived",
+            Some(JobState::Queued) => "queued",
+            Some(JobState::Running) => "running, but no stage finished and no result arrived",
             _ => "no status",
         };
         return format!(
@@ -104,9 +113,6 @@ pub(crate) async fn stalled(
 
 /// How long one question to the scheduler may take before it counts as no answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
-
-const QUEUED: u8 = 1;
-const RUNNING: u8 = 2;
 
 async fn connect(scheduler: &str) -> Option<SchedulerGrpcClient<tonic::transport::Channel>> {
     create_grpc_client_connection(scheduler.to_owned(), &GrpcClientConfig::default())
@@ -131,10 +137,10 @@ async fn look(
         .status
         .and_then(|s| s.status)
         .map(|status| match status {
-            job_status::Status::Queued(_) => QUEUED,
-            job_status::Status::Running(_) => RUNNING,
-            job_status::Status::Failed(_) => 3,
-            job_status::Status::Successful(_) => 4,
+            job_status::Status::Queued(_) => JobState::Queued,
+            job_status::Status::Running(_) => JobState::Running,
+            job_status::Status::Failed(_) => JobState::Failed,
+            job_status::Status::Successful(_) => JobState::Successful,
         });
     // A job not yet planned has no execution graph: no stage finished.
     let finished_stages = match client

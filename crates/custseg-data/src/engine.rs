@@ -78,7 +78,7 @@ pub async fn session(options: &EngineOptions) -> Result<SessionContext> {
         .target_partitions
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
     if let Some(url) = &options.cluster {
-        let config = SessionConfig::new_with_ballista()
+        let mut config = SessionConfig::new_with_ballista()
             .with_target_partitions(partitions)
             .with_information_schema(false)
             .with_ballista_job_name("custseg");
@@ -86,7 +86,6 @@ pub async fn session(options: &EngineOptions) -> Result<SessionContext> {
         // it: only then is the job's id known from its submission on, which the stall
         // watch (see `cluster_stall`) needs to look at and cancel a job that never starts. A
         // scheduler pushes nothing on a job it cannot place.
-        let mut config = config;
         config.options_mut().set("ballista.client.pull", "true")?;
         let state = SessionStateBuilder::new()
             .with_config(config)

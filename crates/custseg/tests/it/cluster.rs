@@ -354,8 +354,9 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
     };
     let (mut size, mut progressed) = (logged(), Instant::now());
     while child.try_wait().unwrap().is_none() {
-        if logged() != size {
-            (size, progressed) = (logged(), Instant::now());
+        let now = logged();
+        if now != size {
+            (size, progressed) = (now, Instant::now());
         } else if progressed.elapsed() > Duration::from_secs(600) {
             let _ = child.kill();
             let _ = child.wait();
@@ -448,10 +449,38 @@ fn a_job_no_executor_can_run_fails_after_the_stall_timeout_instead_of_waiting_fo
     .unwrap();
     let started = Instant::now();
     let engine = format!("df://{bind}");
-    let output = features(dir.path(), "demo.parquet", "out", &["--engine", &engine]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_custseg"))
+        .args([
+            "-q",
+            "features",
+            "--input",
+            "demo.parquet",
+            "--out",
+            "out",
+            "--engine",
+            &engine,
+        ])
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("client.log")).unwrap())
+        .spawn()
+        .unwrap();
+    // Without the watch the run would wait forever: give up on it after 60 s.
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the run was still waiting after 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     let waited = started.elapsed();
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let stderr = std::fs::read_to_string(dir.path().join("client.log")).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("made no progress for 4 s (running, but no stage finished"),
         "{stderr}"
@@ -460,11 +489,8 @@ fn a_job_no_executor_can_run_fails_after_the_stall_timeout_instead_of_waiting_fo
         stderr.contains("it was cancelled. Is any executor registered with the scheduler?"),
         "{stderr}"
     );
-    // The first job stalls and ends the run: not sooner than the timeout, and not much later.
-    assert!(
-        waited >= Duration::from_secs(4) && waited < Duration::from_secs(60),
-        "took {waited:?}"
-    );
+    // The first job stalls and ends the run: not sooner than the timeout.
+    assert!(waited >= Duration::from_secs(4), "took {waited:?}");
     assert!(!dir.path().join("out/features").exists());
     let scheduler_log = std::fs::read_to_string(dir.path().join("scheduler.log")).unwrap();
     assert!(
