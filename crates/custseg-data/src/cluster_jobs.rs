@@ -12,11 +12,13 @@
 //! no option for it; the scheduler's own delayed clean-up stays as the fallback for a stream
 //! that is dropped before its end.
 //!
-//! The same node also ends a job that makes no progress (see [`crate::cluster_stall`]).
+//! The same node also ends a job that makes no progress (see [`crate::cluster_stall`]) and
+//! cancels a job whose result is dropped before its end (see [`crate::cluster_abandoned`]).
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -37,6 +39,7 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Pla
 use datafusion_proto::protobuf::LogicalPlanNode;
 use futures::{Stream, StreamExt};
 
+use crate::cluster_abandoned::JobGuard;
 use crate::cluster_stall::{self, LastBatch};
 
 /// The plan node Ballista's client runs a job with.
@@ -163,18 +166,23 @@ impl ExecutionPlan for ReleaseOnEnd {
     ) -> Result<SendableRecordBatchStream> {
         let output = self.job.execute(partition, context)?;
         let schema = output.schema();
+        let job_id = {
+            let job = Arc::clone(&self.job);
+            move || {
+                job.downcast_ref::<JobExec>()
+                    .and_then(JobExec::job_id)
+                    .map(|id| id.into_inner())
+            }
+        };
+        // Cancels the job if this stream is dropped before its end.
+        let guard = JobGuard::new(job_id.clone(), self.scheduler.clone());
+        let settled = guard.settled_flag();
         let output = match self.stall_timeout {
             Some(timeout) => {
                 let last_batch: LastBatch = Arc::new(Mutex::new(Instant::now()));
-                let job = Arc::clone(&self.job);
-                let job_id = move || {
-                    job.downcast_ref::<JobExec>()
-                        .and_then(JobExec::job_id)
-                        .map(|id| id.into_inner())
-                };
                 let watch = cluster_stall::stalled(
                     self.scheduler.clone(),
-                    job_id,
+                    job_id.clone(),
                     Arc::clone(&last_batch),
                     timeout,
                 );
@@ -183,17 +191,17 @@ impl ExecutionPlan for ReleaseOnEnd {
                         .lock()
                         .unwrap_or_else(|poisoned| poisoned.into_inner()) = Instant::now();
                 });
-                until_stalled(batches, Box::pin(watch)).boxed()
+                until_stalled(batches, Box::pin(watch), settled).boxed()
             }
             None => output.boxed(),
         };
-        let (job, scheduler) = (Arc::clone(&self.job), self.scheduler.clone());
+        let scheduler = self.scheduler.clone();
         // Runs after the last batch, before the stream reports its end, so a run that exits
         // right after its last statement still releases that statement's job.
         let release = futures::stream::once(async move {
-            let job_id = job.downcast_ref::<JobExec>().and_then(JobExec::job_id);
-            if let Some(job_id) = job_id {
-                release(&scheduler, job_id.into_inner()).await;
+            guard.settled_flag().store(true, Ordering::SeqCst);
+            if let Some(job_id) = job_id() {
+                release(&scheduler, job_id).await;
             }
         })
         .filter_map(|()| async { None });
@@ -204,16 +212,24 @@ impl ExecutionPlan for ReleaseOnEnd {
     }
 }
 
-/// `batches`, ended by an error once `watch` returns one.
+/// `batches`, ended by an error once `watch` returns one (the watch has cancelled the job
+/// then, which `settled` records).
 fn until_stalled(
     batches: impl Stream<Item = Result<RecordBatch>> + Send + 'static,
     watch: Pin<Box<dyn Future<Output = String> + Send>>,
+    settled: Arc<AtomicBool>,
 ) -> impl Stream<Item = Result<RecordBatch>> + Send + 'static {
-    futures::stream::unfold(Some((batches.boxed(), watch)), |state| async move {
-        let (mut batches, mut watch) = state?;
-        tokio::select! {
-            item = batches.next() => item.map(|item| (item, Some((batches, watch)))),
-            message = &mut watch => Some((Err(DataFusionError::Execution(message)), None)),
+    futures::stream::unfold(Some((batches.boxed(), watch)), move |state| {
+        let settled = Arc::clone(&settled);
+        async move {
+            let (mut batches, mut watch) = state?;
+            tokio::select! {
+                item = batches.next() => item.map(|item| (item, Some((batches, watch)))),
+                message = &mut watch => {
+                    settled.store(true, Ordering::SeqCst);
+                    Some((Err(DataFusionError::Execution(message)), None))
+                }
+            }
         }
     })
 }

@@ -137,6 +137,14 @@ pub async fn session(options: &EngineOptions) -> Result<SessionContext> {
     ))
 }
 
+/// Waits, at most `limit`, for the cancel requests of cluster jobs whose result was dropped
+/// before its end (a statement beside one that failed); a process calls this before it
+/// exits, so those jobs do not run on without it. Returns how many requests were still
+/// under way when it gave up. Without a cluster there is nothing to wait for.
+pub fn settle_abandoned_jobs(limit: std::time::Duration) -> usize {
+    crate::cluster_abandoned::settle(limit)
+}
+
 /// How long to wait for the scheduler's port before calling it unreachable.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 

@@ -14,6 +14,7 @@
 
 mod background_writer;
 pub mod clean;
+mod cluster_abandoned;
 mod cluster_jobs;
 mod cluster_stall;
 pub mod engine;

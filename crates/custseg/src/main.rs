@@ -19,7 +19,16 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     logging::init(cli.verbose, cli.quiet);
-    match commands::run(cli) {
+    let outcome = commands::run(cli);
+    // Cluster jobs abandoned by a failed statement are cancelled before the process ends.
+    let unsettled = custseg_data::engine::settle_abandoned_jobs(std::time::Duration::from_secs(15));
+    if unsettled > 0 {
+        tracing::warn!(
+            unsettled,
+            "exiting before every abandoned cluster job was cancelled"
+        );
+    }
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");

@@ -492,9 +492,26 @@ fn a_job_no_executor_can_run_fails_after_the_stall_timeout_instead_of_waiting_fo
     // The first job stalls and ends the run: not sooner than the timeout.
     assert!(waited >= Duration::from_secs(4), "took {waited:?}");
     assert!(!dir.path().join("out/features").exists());
+    // Every job the scheduler took is cancelled: the one that stalled first, and those that
+    // ran beside it, whose results the failing run dropped.
     let scheduler_log = std::fs::read_to_string(dir.path().join("scheduler.log")).unwrap();
+    let submitted = job_ids(&scheduler_log, "Job submitted: [");
+    let cancelled = job_ids(&scheduler_log, "Received cancellation request for job ");
     assert!(
-        scheduler_log.contains("Received cancellation request for job"),
-        "{scheduler_log}"
+        submitted.len() >= 2,
+        "the raw profile and the duplicate search run side by side: {scheduler_log}"
     );
+    assert_eq!(submitted, cancelled, "{scheduler_log}");
+}
+
+/// The job ids (Ballista's are alphanumeric) that follow `before` in `log`.
+fn job_ids(log: &str, before: &str) -> std::collections::BTreeSet<String> {
+    log.split(before)
+        .skip(1)
+        .map(|rest| {
+            rest.chars()
+                .take_while(char::is_ascii_alphanumeric)
+                .collect::<String>()
+        })
+        .collect()
 }
