@@ -16,8 +16,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ballista_core::serde::protobuf::CancelJobParams;
-use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
-use ballista_core::utils::{GrpcClientConfig, create_grpc_client_connection};
+
+use crate::cluster_jobs::scheduler_client;
 
 /// How long one cancel request may take.
 const CANCEL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -90,11 +90,8 @@ fn cancel(scheduler: &str, job_id: &str) {
         }
     };
     let request = async {
-        let channel =
-            create_grpc_client_connection(scheduler.to_owned(), &GrpcClientConfig::default())
-                .await
-                .map_err(|error| error.to_string())?;
-        SchedulerGrpcClient::new(channel)
+        scheduler_client(scheduler)
+            .await?
             .cancel_job(CancelJobParams {
                 job_id: job_id.to_owned(),
             })

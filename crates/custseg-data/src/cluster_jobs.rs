@@ -239,11 +239,8 @@ fn until_stalled(
 /// delayed clean-up removes the files later.
 async fn release(scheduler: &str, job_id: String) {
     let request = async {
-        let channel =
-            create_grpc_client_connection(scheduler.to_owned(), &GrpcClientConfig::default())
-                .await
-                .map_err(|error| error.to_string())?;
-        SchedulerGrpcClient::new(channel)
+        scheduler_client(scheduler)
+            .await?
             .clean_job_data(CleanJobDataParams {
                 job_id: job_id.clone(),
                 remove_stage_ids: Vec::new(),
@@ -262,4 +259,14 @@ async fn release(scheduler: &str, job_id: String) {
             "the scheduler did not answer the job's clean-up in time"
         ),
     }
+}
+
+/// A gRPC client of the scheduler at `scheduler` (`http://host:port`), or why there is none.
+pub(crate) async fn scheduler_client(
+    scheduler: &str,
+) -> std::result::Result<SchedulerGrpcClient<tonic::transport::Channel>, String> {
+    create_grpc_client_connection(scheduler.to_owned(), &GrpcClientConfig::default())
+        .await
+        .map(SchedulerGrpcClient::new)
+        .map_err(|error| error.to_string())
 }

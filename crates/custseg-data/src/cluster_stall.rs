@@ -16,7 +16,6 @@ use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 use ballista_core::serde::protobuf::{
     CancelJobParams, GetJobMetricsParams, GetJobStatusParams, job_status,
 };
-use ballista_core::utils::{GrpcClientConfig, create_grpc_client_connection};
 use std::sync::Mutex;
 
 /// When a job's result last delivered a batch (or the job started), shared between the
@@ -115,9 +114,8 @@ pub(crate) async fn stalled(
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
 async fn connect(scheduler: &str) -> Option<SchedulerGrpcClient<tonic::transport::Channel>> {
-    create_grpc_client_connection(scheduler.to_owned(), &GrpcClientConfig::default())
+    crate::cluster_jobs::scheduler_client(scheduler)
         .await
-        .map(SchedulerGrpcClient::new)
         .map_err(|error| tracing::debug!(%error, "cannot reach the scheduler to watch a job"))
         .ok()
 }
