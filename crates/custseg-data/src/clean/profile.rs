@@ -115,33 +115,6 @@ pub(crate) async fn raw_profile(
     Ok((read_profile(&batch)?, nulls))
 }
 
-/// Quarantined rows per rule.
-pub(crate) async fn rows_per_rule(
-    context: &SessionContext,
-    table: &str,
-) -> Result<BTreeMap<String, u64>> {
-    let batches = context
-        .sql(&format!(
-            "SELECT {RULE}, count(*) AS rows FROM {table} GROUP BY {RULE}"
-        ))
-        .await?
-        .collect()
-        .await?;
-    let mut counts = BTreeMap::new();
-    for batch in &batches {
-        let rules = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)?;
-        let rules = rules.as_string::<i32>();
-        let rows = batch.column(1).as_primitive::<Int64Type>();
-        for index in 0..batch.num_rows() {
-            counts.insert(
-                rules.value(index).to_owned(),
-                u64::try_from(rows.value(index)).unwrap_or(0),
-            );
-        }
-    }
-    Ok(counts)
-}
-
 /// The `limit` most frequent values of each rule's key column among its dropped rows.
 pub(crate) async fn top_values(
     context: &SessionContext,

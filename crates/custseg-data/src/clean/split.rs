@@ -1,9 +1,10 @@
 //! Writes the annotated table, in one pass, to the clean and quarantine files.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringArray};
 use arrow::compute::{filter_record_batch, is_not_null, is_null};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
@@ -17,7 +18,7 @@ use crate::parquet_settings::output_properties;
 use crate::schema::{LINE_TOTAL, RULE, RawColumn, SOURCE_ROW, STATUS, canonical_schema};
 
 /// Row counts seen while splitting.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SplitCounts {
     /// Rows of the annotated table.
     pub total: u64,
@@ -27,6 +28,26 @@ pub struct SplitCounts {
     pub quarantined: u64,
     /// Exact duplicates of an earlier row, whichever rule dropped them.
     pub duplicates: u64,
+    /// Rows written to quarantine, per rule that dropped them.
+    pub per_rule: BTreeMap<String, u64>,
+}
+
+impl SplitCounts {
+    /// Adds the dropped rows of `rules` (a `rule` column: NULL for a kept row) to
+    /// [`SplitCounts::per_rule`].
+    fn count_rules(&mut self, rules: &StringArray) {
+        // A handful of rules: a short list compared by text beats hashing every row.
+        let mut seen: Vec<(&str, u64)> = Vec::new();
+        for rule in rules.iter().flatten() {
+            match seen.iter_mut().find(|(name, _)| *name == rule) {
+                Some((_, rows)) => *rows += 1,
+                None => seen.push((rule, 1)),
+            }
+        }
+        for (name, rows) in seen {
+            *self.per_rule.entry(name.to_owned()).or_default() += rows;
+        }
+    }
 }
 
 /// The cleaned transactions' schema: canonical columns, `status`, `line_total`.
@@ -112,6 +133,9 @@ async fn stream_into(
         let batch = batch?;
         counts.total += batch.num_rows() as u64;
         let rule = column(&batch, RULE)?;
+        counts.count_rules(rule.as_string_opt::<i32>().ok_or_else(|| {
+            Error::Invariant(format!("`{RULE}` is {}, not text", rule.data_type()))
+        })?);
         let duplicates = column(&batch, IS_DUPLICATE)?;
         let duplicates: &BooleanArray = duplicates.as_boolean();
         counts.duplicates += duplicates.true_count() as u64;
@@ -141,4 +165,27 @@ async fn stream_into(
         debug_assert!(rule.len() == batch.num_rows());
     }
     Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_are_counted_across_batches_and_kept_rows_are_not() {
+        let mut counts = SplitCounts::default();
+        counts.count_rules(&StringArray::from(vec![
+            Some("duplicate"),
+            None,
+            Some("missing_values"),
+            Some("duplicate"),
+        ]));
+        counts.count_rules(&StringArray::from(vec![None, Some("duplicate"), None]));
+        let expected: BTreeMap<String, u64> = [
+            ("duplicate".to_owned(), 3),
+            ("missing_values".to_owned(), 1),
+        ]
+        .into();
+        assert_eq!(counts.per_rule, expected);
+    }
 }
