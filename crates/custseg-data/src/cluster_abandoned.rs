@@ -53,6 +53,11 @@ impl JobGuard {
     pub(crate) fn settled_flag(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.settled)
     }
+
+    /// Disarms this guard: the job was settled another way.
+    pub(crate) fn disarm(&self) {
+        self.settled.store(true, Ordering::SeqCst);
+    }
 }
 
 impl Drop for JobGuard {
@@ -121,10 +126,11 @@ pub fn settle(limit: Duration) -> usize {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()),
     );
-    while !handles.is_empty() && Instant::now() < deadline {
+    loop {
         handles.retain(|handle| !handle.is_finished());
+        if handles.is_empty() || Instant::now() >= deadline {
+            return handles.len();
+        }
         std::thread::sleep(Duration::from_millis(10));
     }
-    handles.retain(|handle| !handle.is_finished());
-    handles.len()
 }

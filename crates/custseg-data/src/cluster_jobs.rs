@@ -199,7 +199,7 @@ impl ExecutionPlan for ReleaseOnEnd {
         // Runs after the last batch, before the stream reports its end, so a run that exits
         // right after its last statement still releases that statement's job.
         let release = futures::stream::once(async move {
-            guard.settled_flag().store(true, Ordering::SeqCst);
+            guard.disarm();
             if let Some(job_id) = job_id() {
                 release(&scheduler, job_id).await;
             }
