@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use ballista_core::serde::protobuf::CancelJobParams;
 
-use crate::cluster_jobs::scheduler_client;
+use crate::cluster_jobs::{ask_scheduler, scheduler_client};
 
 /// How long one cancel request may take.
 const CANCEL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -104,16 +104,9 @@ fn cancel(scheduler: &str, job_id: &str) {
             .map_err(|status| status.to_string())
     };
     // The timer must be made inside the runtime.
-    match runtime.block_on(async { tokio::time::timeout(CANCEL_TIMEOUT, request).await }) {
-        Ok(Ok(_)) => tracing::info!(job_id, "cancelled a job whose result was abandoned"),
-        Ok(Err(error)) => {
-            tracing::warn!(job_id, %error, "the scheduler did not take the cancel of an abandoned job")
-        }
-        Err(_) => tracing::warn!(
-            job_id,
-            seconds = CANCEL_TIMEOUT.as_secs(),
-            "the scheduler did not answer the cancel of an abandoned job in time"
-        ),
+    let what = "cancel of an abandoned job";
+    if runtime.block_on(async { ask_scheduler(what, job_id, CANCEL_TIMEOUT, request).await }) {
+        tracing::info!(job_id, "cancelled a job whose result was abandoned");
     }
 }
 

@@ -248,16 +248,34 @@ async fn release(scheduler: &str, job_id: String) {
             .await
             .map_err(|status| status.to_string())
     };
-    match tokio::time::timeout(RELEASE_TIMEOUT, request).await {
-        Ok(Ok(_)) => tracing::debug!(job_id, "asked the scheduler to remove the job's files"),
+    if ask_scheduler("clean-up", &job_id, RELEASE_TIMEOUT, request).await {
+        tracing::debug!(job_id, "asked the scheduler to remove the job's files");
+    }
+}
+
+/// Waits at most `limit` for `request`, a call to the scheduler about `job_id` (`what` names
+/// it in the log). Returns whether the scheduler took it; a refusal, or no answer in time, is
+/// logged as a warning, for callers that go on either way.
+pub(crate) async fn ask_scheduler<T>(
+    what: &str,
+    job_id: &str,
+    limit: Duration,
+    request: impl Future<Output = std::result::Result<T, String>>,
+) -> bool {
+    match tokio::time::timeout(limit, request).await {
+        Ok(Ok(_)) => true,
         Ok(Err(error)) => {
-            tracing::warn!(job_id, %error, "the scheduler did not take the job's clean-up")
+            tracing::warn!(job_id, %error, "the scheduler did not take the {what}");
+            false
         }
-        Err(_) => tracing::warn!(
-            job_id,
-            seconds = RELEASE_TIMEOUT.as_secs(),
-            "the scheduler did not answer the job's clean-up in time"
-        ),
+        Err(_) => {
+            tracing::warn!(
+                job_id,
+                seconds = limit.as_secs(),
+                "the scheduler did not answer the {what} in time"
+            );
+            false
+        }
     }
 }
 

@@ -87,14 +87,13 @@ pub(crate) async fn stalled(
             return format!("the Ballista scheduler took no job within {seconds} s");
         };
         if let Some(client) = client.as_mut() {
-            let cancel = client.cancel_job(CancelJobParams { job_id: id.clone() });
-            match tokio::time::timeout(ANSWER_TIMEOUT, cancel).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(status)) => {
-                    tracing::warn!(job_id = id, %status, "the scheduler did not take the cancel")
-                }
-                Err(_) => tracing::warn!(job_id = id, "the scheduler did not answer the cancel"),
-            }
+            let cancel = async {
+                client
+                    .cancel_job(CancelJobParams { job_id: id.clone() })
+                    .await
+                    .map_err(|status| status.to_string())
+            };
+            crate::cluster_jobs::ask_scheduler("cancel", &id, ANSWER_TIMEOUT, cancel).await;
         }
         // Ballista calls a job running as soon as it is planned, executors or not.
         let state = match last_sighting.and_then(|s| s.status) {
