@@ -30,11 +30,11 @@ pub async fn daily_purchases(
     let context = engine::session(options).await?;
     crate::clean::register_parquet(&context, "clean_for_clv", clean_parquet).await?;
     let sql = format!(
-        "SELECT \"CustomerID\" AS customer, \
-                arrow_cast(CAST(\"InvoiceDate\" AS DATE), 'Int32') AS day, \
+        "SELECT \"CustomerID\" AS customer, {} AS day, \
                 CAST(sum({LINE_TOTAL}) AS DOUBLE) AS spend \
          FROM clean_for_clv WHERE {STATUS} = 'completed' \
-         GROUP BY 1, 2 ORDER BY 1, 2"
+         GROUP BY 1, 2 ORDER BY 1, 2",
+        crate::features::day_number_sql("\"InvoiceDate\"")
     );
     let batches = context.sql(&sql).await?.collect().await?;
     let mut out = Vec::new();

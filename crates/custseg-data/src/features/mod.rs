@@ -78,10 +78,11 @@ pub fn tx_view_sql(clean_table: &str) -> String {
     format!(
         "SELECT \"CustomerID\" AS customer_id, \"InvoiceNo\" AS invoice_no, \"StockCode\" AS stock_code, \
            \"Quantity\" AS quantity, \"InvoiceDate\" AS invoice_ts, \
-           arrow_cast(CAST(\"InvoiceDate\" AS DATE), 'Int32') AS day_number, \"Country\" AS country, \
+           {} AS day_number, \"Country\" AS country, \
            status = 'cancelled' AS cancelled, \
            \"Quantity\" * CAST(round(\"UnitPrice\" * 1000000.0) AS BIGINT) AS amount_micros \
-         FROM {clean_table}"
+         FROM {clean_table}",
+        day_number_sql("\"InvoiceDate\"")
     )
 }
 
@@ -132,6 +133,25 @@ pub fn join_sql() -> Result<String> {
     ))
 }
 
+/// Microseconds in a day.
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// SQL for the day number (days since 1970-01-01, Int32) of the calendar date of
+/// `timestamp`, an expression of microsecond timestamps without a time zone.
+///
+/// Integer arithmetic on the timestamp's microseconds: the floor of their division by a
+/// day (SQL's `%` keeps the dividend's sign, so the remainder is made non-negative first).
+/// The same value as `CAST(.. AS DATE)`, which converts each value through a calendar date:
+/// in a profile of the feature stage on 10M demo rows, those calendar conversions took about
+/// 8% of its CPU, and the whole run took 0.5-1.7 s less CPU (of about 22 s) without them.
+pub fn day_number_sql(timestamp: &str) -> String {
+    let micros = format!("CAST({timestamp} AS BIGINT)");
+    format!(
+        "CAST(({micros} - ({micros} % {MICROS_PER_DAY} + {MICROS_PER_DAY}) % {MICROS_PER_DAY}) \
+         / {MICROS_PER_DAY} AS INT)"
+    )
+}
+
 /// Days since 1970-01-01 of `date`.
 pub fn day_number(date: NaiveDate) -> i32 {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
@@ -148,7 +168,8 @@ pub fn date_of_day(day: i32) -> NaiveDate {
 pub async fn last_date(context: &SessionContext, clean_table: &str) -> Result<Option<NaiveDate>> {
     let batches = context
         .sql(&format!(
-            "SELECT max(arrow_cast(CAST(\"InvoiceDate\" AS DATE), 'Int32')) AS last_day FROM {clean_table}"
+            "SELECT {} AS last_day FROM {clean_table}",
+            day_number_sql("max(\"InvoiceDate\")")
         ))
         .await?
         .collect()
@@ -205,4 +226,59 @@ pub async fn build(
         context.deregister_table(family.name())?;
     }
     Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::AsArray;
+    use arrow::datatypes::Int32Type;
+    use datafusion::prelude::SessionContext;
+
+    use super::*;
+
+    /// The arithmetic gives the calendar date's day number on both sides of 1970 and of
+    /// midnight, and NULL for NULL, on microsecond timestamps as the canonical schema has them.
+    #[tokio::test]
+    async fn day_numbers_are_those_of_the_calendar_date() {
+        let moments = [
+            "1970-01-01 00:00:00",
+            "1970-01-01 23:59:59.999999",
+            "1969-12-31 23:59:59.999999",
+            "1969-12-31 00:00:00",
+            "1900-03-01 12:00:00",
+            "2010-12-01 08:26:00",
+            "2011-12-09 00:00:00",
+            "2011-12-08 23:59:59",
+            "2400-02-29 06:00:00",
+        ];
+        let values = moments
+            .iter()
+            .map(|moment| format!("(arrow_cast('{moment}', 'Timestamp(Microsecond, None)'))"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let context = SessionContext::new();
+        let sql = format!(
+            "SELECT {}, arrow_cast(CAST(ts AS DATE), 'Int32') \
+             FROM (SELECT column1 AS ts FROM (VALUES {values}, (NULL)))",
+            day_number_sql("ts")
+        );
+        let batches = context.sql(&sql).await.unwrap().collect().await.unwrap();
+        let mut seen = 0;
+        for batch in batches {
+            let ours = batch.column(0).as_primitive::<Int32Type>();
+            let calendar = batch.column(1).as_primitive::<Int32Type>();
+            for row in 0..batch.num_rows() {
+                assert_eq!(ours.is_null(row), calendar.is_null(row), "row {row}");
+                if !calendar.is_null(row) {
+                    assert_eq!(ours.value(row), calendar.value(row), "row {row}");
+                }
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, moments.len() + 1);
+        assert_eq!(
+            day_number(NaiveDate::from_ymd_opt(1969, 12, 31).unwrap()),
+            -1
+        );
+    }
 }
