@@ -4,11 +4,12 @@
 //! `cargo run --release -p custseg-data --example sql_timing -- <parquet> <runs> <sql>...`:
 //! the file is registered as `raw` (sorted by `source_row`, as the clean stage registers
 //! it); each statement runs `runs` times, its result drained, and the best and median wall
-//! times are printed. A statement starting with `EXPLAIN ANALYZE` prints its plan instead.
+//! times are printed. A statement starting with `EXPLAIN` (e.g. `EXPLAIN ANALYZE ...`) prints its plan instead.
 
 use std::time::Instant;
 
 use custseg_data::engine::{EngineOptions, session};
+use custseg_data::schema::SOURCE_ROW;
 use datafusion::prelude::{ParquetReadOptions, col};
 use futures::StreamExt;
 
@@ -19,9 +20,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .ok_or("usage: sql_timing <parquet> <runs> <sql>...")?;
     let runs: usize = args.next().ok_or("missing <runs>")?.parse()?;
+    if runs == 0 {
+        return Err("<runs> must be at least 1".into());
+    }
     let context = session(&EngineOptions::default()).await?;
     let options = ParquetReadOptions::default()
-        .file_sort_order(vec![vec![col("source_row").sort(true, false)]]);
+        .file_sort_order(vec![vec![col(SOURCE_ROW).sort(true, false)]]);
     context.register_parquet("raw", &path, options).await?;
     for sql in args {
         if sql.starts_with("EXPLAIN") {
