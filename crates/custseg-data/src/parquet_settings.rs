@@ -19,6 +19,7 @@
 //! faster (three alternating runs each: 27.3-29.7 s of CPU before, 27.4-28.8 after), so
 //! the files keep them for the tools users read them with.
 
+use datafusion::config::{ParquetColumnOptions, TableParquetOptions};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{WriterProperties, WriterPropertiesBuilder};
 use parquet::schema::types::ColumnPath;
@@ -58,6 +59,24 @@ pub(crate) fn output_properties() -> WriterProperties {
 /// the cheaper codec to decode.
 pub(crate) fn cache_properties() -> WriterProperties {
     with_column_encodings(WriterProperties::builder().set_compression(Compression::SNAPPY)).build()
+}
+
+/// [`cache_properties`] as the query engine's writer options, for parse caches the engine
+/// writes (see `ingest::engine_parse`).
+pub(crate) fn cache_table_options() -> TableParquetOptions {
+    let mut options = TableParquetOptions::default();
+    options.global.compression = Some("snappy".to_owned());
+    options.global.max_row_group_size = ROW_GROUP_ROWS;
+    for column in plain_columns() {
+        options.column_specific_options.insert(
+            column.to_owned(),
+            ParquetColumnOptions {
+                dictionary_enabled: Some(false),
+                ..Default::default()
+            },
+        );
+    }
+    options
 }
 
 #[cfg(test)]

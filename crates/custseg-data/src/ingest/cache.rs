@@ -39,15 +39,72 @@ fn paths(directory: &Path, key: &str) -> (PathBuf, PathBuf) {
     )
 }
 
-/// A cached parse, when one exists and is complete.
+/// The directory of parts and the record of a parse the query engine wrote.
+fn parts_paths(directory: &Path, key: &str) -> (PathBuf, PathBuf) {
+    (
+        directory.join(format!("{}.parts", &key[..24])),
+        directory.join(format!("{}.parts.json", &key[..24])),
+    )
+}
+
+/// A cached parse written by the client (one Parquet file), when one exists and is complete.
 pub(crate) fn lookup(data_dir: &Path, key: &str) -> Result<Option<(PathBuf, CacheRecord)>> {
     let (parquet, record) = paths(&directory(data_dir), key);
-    if !parquet.is_file() || !record.is_file() {
+    if !parquet.is_file() {
         return Ok(None);
     }
-    let bytes = std::fs::read(&record).map_err(|source| Error::io(&record, source))?;
+    read_record(parquet, &record)
+}
+
+/// A cached parse written by the query engine (a directory of Parquet parts), when one
+/// exists and is complete.
+pub(crate) fn lookup_parts(data_dir: &Path, key: &str) -> Result<Option<(PathBuf, CacheRecord)>> {
+    let (parts, record) = parts_paths(&directory(data_dir), key);
+    if !parts.is_dir() {
+        return Ok(None);
+    }
+    read_record(parts, &record)
+}
+
+/// A temporary directory in `directory` for the parts of a parse the engine writes, removed
+/// when dropped unless [`persist_parts`] keeps it.
+pub(crate) fn parts_in_progress(directory: &Path) -> Result<tempfile::TempDir> {
+    std::fs::create_dir_all(directory).map_err(|source| Error::io(directory, source))?;
+    tempfile::Builder::new()
+        .prefix(".parse-")
+        .suffix(".parts")
+        .tempdir_in(directory)
+        .map_err(|source| Error::io(directory, source))
+}
+
+/// Makes the finished `parts` the cache entry of `key` (the directory first, then its
+/// record) and returns the directory's path.
+pub(crate) fn persist_parts(
+    parts: tempfile::TempDir,
+    directory: &Path,
+    key: &str,
+    record: &CacheRecord,
+) -> Result<PathBuf> {
+    let (final_path, record_path) = parts_paths(directory, key);
+    if final_path.exists() {
+        // Another run wrote the same entry meanwhile; its bytes are the same parse.
+        std::fs::remove_dir_all(&final_path).map_err(|source| Error::io(&final_path, source))?;
+    }
+    let kept = parts.keep();
+    std::fs::rename(&kept, &final_path).map_err(|source| Error::io(&final_path, source))?;
+    let json =
+        serde_json::to_vec_pretty(record).map_err(|error| Error::Invariant(error.to_string()))?;
+    custseg_io::write_atomic(&record_path, &json)?;
+    Ok(final_path)
+}
+
+fn read_record(parsed: PathBuf, record: &Path) -> Result<Option<(PathBuf, CacheRecord)>> {
+    if !record.is_file() {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(record).map_err(|source| Error::io(record, source))?;
     match serde_json::from_slice::<CacheRecord>(&bytes) {
-        Ok(parsed) => Ok(Some((parquet, parsed))),
+        Ok(read) => Ok(Some((parsed, read))),
         Err(error) => {
             tracing::warn!(path = %record.display(), %error, "ignoring unreadable cache record");
             Ok(None)

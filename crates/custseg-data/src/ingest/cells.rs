@@ -274,9 +274,12 @@ impl CanonicalBuilder {
 /// A float that is a whole number, within the range where `f64` is exact.
 /// `value` as an integer when it is whole and exactly representable.
 pub(crate) fn float_to_whole(value: f64) -> Option<i64> {
-    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
-    (value.is_finite() && value.fract() == 0.0 && value.abs() <= EXACT).then_some(value as i64)
+    (value.is_finite() && value.fract() == 0.0 && value.abs() <= WHOLE_LIMIT)
+        .then_some(value as i64)
 }
+
+/// The largest magnitude up to which every whole `f64` is exact: 2^53.
+pub(crate) const WHOLE_LIMIT: f64 = 9_007_199_254_740_992.0;
 
 fn append_text(builder: &mut StringBuilder, cell: Cell<'_>) {
     match cell {

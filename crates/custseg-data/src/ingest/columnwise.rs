@@ -15,7 +15,7 @@ use arrow::compute::{cast, nullif};
 use arrow::datatypes::{DataType, Float64Type, Schema, TimeUnit};
 use arrow::record_batch::RecordBatch;
 
-use super::cells::float_to_whole;
+use super::cells::{WHOLE_LIMIT, float_to_whole};
 use super::columns::ColumnMapping;
 use crate::error::{Error, Location, Result};
 use crate::schema::{RawColumn, canonical_schema};
@@ -35,9 +35,14 @@ enum Conversion {
     IntegerDecimal,
     /// Floats or decimals to `Float64`, each value checked to be finite.
     Decimal,
-    /// Timestamps or dates to microsecond timestamps.
+    /// Timestamps to microsecond timestamps.
     Timestamp,
+    /// Dates to microsecond timestamps at midnight.
+    Date,
 }
+
+/// The canonical timestamp type as `arrow_cast` names it.
+const SQL_TIMESTAMP: &str = "Timestamp(Microsecond, None)";
 
 /// The conversions of one file's columns, when every mapped column has one.
 #[derive(Debug)]
@@ -123,17 +128,77 @@ impl ColumnwisePlan {
                 )?;
                 values
             }
+            Conversion::Date => cast(
+                &cast(input, &DataType::Date32)?,
+                &DataType::Timestamp(TimeUnit::Microsecond, None),
+            )?,
             Conversion::Timestamp => {
-                if matches!(input.data_type(), DataType::Date32 | DataType::Date64) {
-                    cast(
-                        &cast(input, &DataType::Date32)?,
-                        &DataType::Timestamp(TimeUnit::Microsecond, None),
-                    )?
-                } else {
-                    cast(input, &DataType::Timestamp(TimeUnit::Microsecond, None))?
-                }
+                cast(input, &DataType::Timestamp(TimeUnit::Microsecond, None))?
             }
         })
+    }
+
+    /// The same conversions as SQL expressions over the input's columns, one per raw column
+    /// in canonical order, each named by the canonical name: the plan a query engine runs
+    /// where the rows are (see [`super::engine_parse`]). They convert exactly as
+    /// [`Self::convert`] does, by the same Arrow cast kernels (`arrow_cast`); the checks it
+    /// makes on the way are [`Self::sql_checks`].
+    pub(crate) fn sql_conversions(&self) -> Vec<String> {
+        RawColumn::ALL
+            .iter()
+            .enumerate()
+            .map(|(slot, column)| {
+                let input = self.sql_input(slot);
+                let converted = match self.conversions[slot] {
+                    Conversion::Text => format!("nullif(arrow_cast({input}, 'Utf8'), '')"),
+                    Conversion::IntegerText => {
+                        format!("arrow_cast(arrow_cast({input}, 'Int64'), 'Utf8')")
+                    }
+                    Conversion::Integer => format!("arrow_cast({input}, 'Int64')"),
+                    Conversion::IntegerDecimal => {
+                        format!("arrow_cast(arrow_cast({input}, 'Int64'), 'Float64')")
+                    }
+                    Conversion::WholeFloat => {
+                        format!("arrow_cast(arrow_cast({input}, 'Float64'), 'Int64')")
+                    }
+                    Conversion::Decimal => format!("arrow_cast({input}, 'Float64')"),
+                    Conversion::Date => {
+                        format!("arrow_cast(arrow_cast({input}, 'Date32'), '{SQL_TIMESTAMP}')")
+                    }
+                    Conversion::Timestamp => format!("arrow_cast({input}, '{SQL_TIMESTAMP}')"),
+                };
+                format!("{converted} AS {}", column.sql())
+            })
+            .collect()
+    }
+
+    /// SQL conditions that hold on a row exactly when [`Self::convert`] accepts its values
+    /// (whole numbers where an integer column is read from floats, finite prices). Empty
+    /// when no column is checked.
+    pub(crate) fn sql_checks(&self) -> Vec<String> {
+        (0..RawColumn::ALL.len())
+            .filter_map(|slot| {
+                let value = format!("arrow_cast({}, 'Float64')", self.sql_input(slot));
+                // Arrow orders NaN above every number, so both bounds refuse NaN and the
+                // infinities, as `float_to_whole` and `f64::is_finite` do.
+                match self.conversions[slot] {
+                    Conversion::WholeFloat => Some(format!(
+                        "({value} IS NULL OR ({value} = trunc({value}) AND abs({value}) <= {WHOLE_LIMIT:.1}))"
+                    )),
+                    Conversion::Decimal => Some(format!(
+                        "({value} IS NULL OR abs({value}) <= {:e})",
+                        f64::MAX
+                    )),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    /// The input column feeding raw column `slot`, quoted for SQL.
+    fn sql_input(&self, slot: usize) -> String {
+        let name = &self.mapping.headers[self.mapping.indices[slot]];
+        format!("\"{}\"", name.replace('"', "\"\""))
     }
 
     /// Fails on the first non-null value of the `Float64` array `values` that `valid`
@@ -183,13 +248,11 @@ fn conversion(column: RawColumn, data_type: &DataType) -> Option<Conversion> {
         DataType::Int64 if float => Some(Conversion::WholeFloat),
         DataType::Float64 if integer => Some(Conversion::IntegerDecimal),
         DataType::Float64 if float => Some(Conversion::Decimal),
-        DataType::Timestamp(..)
-            if matches!(
-                data_type,
-                DataType::Timestamp(..) | DataType::Date32 | DataType::Date64
-            ) =>
-        {
+        DataType::Timestamp(..) if matches!(data_type, DataType::Timestamp(..)) => {
             Some(Conversion::Timestamp)
+        }
+        DataType::Timestamp(..) if matches!(data_type, DataType::Date32 | DataType::Date64) => {
+            Some(Conversion::Date)
         }
         _ => None,
     }

@@ -14,6 +14,7 @@ mod csv_reader;
 pub mod dates;
 mod directory;
 mod download;
+mod engine_parse;
 mod format;
 mod object_store_input;
 mod options;
@@ -79,9 +80,81 @@ pub struct Ingested {
 
 /// Reads `input` (a path or an http(s) URL) into the canonical schema.
 pub fn ingest(input: &str, options: &IngestOptions, progress: &dyn Progress) -> Result<Ingested> {
+    let prepared = prepare(input, options, progress)?;
+    if let Some(cached) = prepared.cached(options, cache::lookup)? {
+        return Ok(cached);
+    }
+    prepared.parse_here(options, progress)
+}
+
+/// Reads `input` into the canonical schema, letting `context`'s query engine do the parse
+/// where it can (Parquet files whose column types the column-wise conversion handles; see
+/// [`engine_parse`]): on a Ballista cluster the executors read the log then, not this
+/// process. Everything else is parsed here, as by [`ingest`]. The engine writes its parse
+/// as a directory of parts under `<data_dir>/parsed/`, a path every executor must see.
+pub async fn ingest_with_engine(
+    input: &str,
+    options: &IngestOptions,
+    progress: &dyn Progress,
+    context: &datafusion::prelude::SessionContext,
+) -> Result<Ingested> {
+    let prepared = prepare(input, options, progress)?;
+    if let Some(cached) = prepared.cached(options, cache::lookup)? {
+        return Ok(cached);
+    }
+    if let Some(cached) = prepared.cached(options, cache::lookup_parts)? {
+        return Ok(cached);
+    }
+    let files: Vec<PathBuf> = match (&prepared.source, prepared.format) {
+        (Source::File(path), Format::Parquet) => vec![path.clone()],
+        (Source::Directory(_, listing), Format::Parquet) => listing.files.clone(),
+        _ => Vec::new(),
+    };
+    let Some(plan) = engine_parse::EngineParse::plan(&files, options)? else {
+        return prepared.parse_here(options, progress);
+    };
+    let directory = cache::directory(&options.data_dir);
+    let parts = cache::parts_in_progress(&directory)?;
+    progress.begin("parse", None);
+    let parsed_there = plan.run(context, parts.path()).await;
+    progress.end();
+    if !parsed_there? {
+        return prepared.parse_here(options, progress);
+    }
+    let outcome = plan.outcome(options, prepared.files.is_some());
+    tracing::info!(
+        input,
+        rows = plan.rows(),
+        files = files.len(),
+        "parsed input on the query engine"
+    );
+    let (parsed, temporary) = if options.cache {
+        let record = cache::CacheRecord {
+            outcome: outcome.clone(),
+            member: None,
+        };
+        let kept = cache::persist_parts(parts, &directory, &prepared.key, &record)?;
+        (kept, None)
+    } else {
+        (parts.path().to_path_buf(), Some(parts))
+    };
+    Ok(prepared.ingested(parsed, false, outcome, None, temporary))
+}
+
+/// An input located, identified and hashed, not yet parsed.
+struct Prepared {
+    input: String,
+    source: Source,
+    shown: String,
+    format: Format,
+    files: Option<u64>,
+    sha256: String,
+    key: String,
+}
+
+fn prepare(input: &str, options: &IngestOptions, progress: &dyn Progress) -> Result<Prepared> {
     let source = locate(input, options, progress)?;
-    let local_path = source.path().to_path_buf();
-    let shown = display_name(input, &local_path);
+    let shown = display_name(input, source.path());
     let (format, sha256) = match &source {
         Source::File(path) => {
             let format = format::detect_file(path, &shown)?;
@@ -92,70 +165,103 @@ pub fn ingest(input: &str, options: &IngestOptions, progress: &dyn Progress) -> 
             (listing.format, listing.sha256(root)?)
         }
     };
-    download::check_pin(&local_path, &sha256, options)?;
+    download::check_pin(source.path(), &sha256, options)?;
     let files = match &source {
         Source::File(_) => None,
         Source::Directory(_, listing) => Some(listing.files.len() as u64),
     };
     let key = cache::key(&sha256, options);
-    if options.cache
-        && let Some((parsed, record)) = cache::lookup(&options.data_dir, &key)?
-    {
-        tracing::info!(input, parsed = %parsed.display(), "parsed input found in cache; skipping parse");
-        return Ok(Ingested {
-            input: input.to_owned(),
-            local_path,
-            format,
-            member: record.member,
-            files,
-            sha256,
-            parsed,
-            from_cache: true,
-            outcome: record.outcome,
-            _temporary: None,
-        });
-    }
-    let (directory, temporary) = if options.cache {
-        (cache::directory(&options.data_dir), None)
-    } else {
-        let temporary =
-            tempfile::tempdir().map_err(|source| Error::io(std::env::temp_dir(), source))?;
-        (temporary.path().to_path_buf(), Some(temporary))
-    };
-    let (parsed, outcome, member) = cache::write(&directory, &key, |sink| match &source {
-        Source::File(path) => read_any(path, &shown, format, options, progress, sink),
-        Source::Directory(_, listing) => directory::read_all(
-            listing,
-            options,
-            progress,
-            sink,
-            |file, shown, options, sink| {
-                // each file without a bar of its own: the directory's bar counts files
-                read_any(file, shown, listing.format, options, &NoProgress, sink)
-                    .map(|(outcome, _)| outcome)
-            },
-        )
-        .map(|outcome| (outcome, None)),
-    })?;
-    tracing::info!(
-        input,
-        rows = outcome.rows,
-        format = format.name(),
-        files,
-        "parsed input"
-    );
-    Ok(Ingested {
+    Ok(Prepared {
         input: input.to_owned(),
-        local_path,
+        source,
+        shown,
         format,
-        member,
         files,
         sha256,
-        parsed,
-        from_cache: false,
-        outcome,
-        _temporary: temporary,
+        key,
     })
+}
+
+impl Prepared {
+    fn ingested(
+        &self,
+        parsed: PathBuf,
+        from_cache: bool,
+        outcome: ReadOutcome,
+        member: Option<String>,
+        temporary: Option<tempfile::TempDir>,
+    ) -> Ingested {
+        Ingested {
+            input: self.input.clone(),
+            local_path: self.source.path().to_path_buf(),
+            format: self.format,
+            member,
+            files: self.files,
+            sha256: self.sha256.clone(),
+            parsed,
+            from_cache,
+            outcome,
+            _temporary: temporary,
+        }
+    }
+
+    /// The cached parse `lookup` finds, when the cache is on.
+    fn cached(
+        &self,
+        options: &IngestOptions,
+        lookup: impl Fn(&Path, &str) -> Result<Option<(PathBuf, cache::CacheRecord)>>,
+    ) -> Result<Option<Ingested>> {
+        if !options.cache {
+            return Ok(None);
+        }
+        let Some((parsed, record)) = lookup(&options.data_dir, &self.key)? else {
+            return Ok(None);
+        };
+        tracing::info!(input = self.input, parsed = %parsed.display(), "parsed input found in cache; skipping parse");
+        Ok(Some(self.ingested(
+            parsed,
+            true,
+            record.outcome,
+            record.member,
+            None,
+        )))
+    }
+
+    /// Parses the input in this process into the cache (or a temporary file without it).
+    fn parse_here(&self, options: &IngestOptions, progress: &dyn Progress) -> Result<Ingested> {
+        let (directory, temporary) = if options.cache {
+            (cache::directory(&options.data_dir), None)
+        } else {
+            let temporary =
+                tempfile::tempdir().map_err(|source| Error::io(std::env::temp_dir(), source))?;
+            (temporary.path().to_path_buf(), Some(temporary))
+        };
+        let (shown, format) = (&self.shown, self.format);
+        let (parsed, outcome, member) =
+            cache::write(&directory, &self.key, |sink| match &self.source {
+                Source::File(path) => read_any(path, shown, format, options, progress, sink),
+                Source::Directory(_, listing) => directory::read_all(
+                    listing,
+                    options,
+                    progress,
+                    sink,
+                    |file, shown, options, sink| {
+                        // each file without a bar of its own: the directory's bar counts files
+                        read_any(file, shown, listing.format, options, &NoProgress, sink)
+                            .map(|(outcome, _)| outcome)
+                    },
+                )
+                .map(|outcome| (outcome, None)),
+            })?;
+        tracing::info!(
+            input = self.input,
+            rows = outcome.rows,
+            format = format.name(),
+            files = self.files,
+            "parsed input"
+        );
+        Ok(self.ingested(parsed, false, outcome, member, temporary))
+    }
 }
 
 /// Where an input's bytes are.

@@ -1,0 +1,246 @@
+//! The parse of Parquet inputs as query-engine statements, so that on a Ballista cluster the
+//! executors read the log, not the client.
+//!
+//! When every mapped column of the input has a type the column-wise conversion handles (see
+//! [`ColumnwisePlan`]), the same conversions are written as SQL (`arrow_cast`, the kernels the
+//! client uses) and each input file becomes one canonical Parquet part, written by a job of
+//! its own. The file is scanned as one partition, in order, so `row_number()` over it counts
+//! its rows; adding the rows of the files before it (from their footers) numbers
+//! `source_row` through the whole input exactly as the client's parse does. The parts, one
+//! directory, are the parse: the clean stage reads them as it reads the client's single file.
+//!
+//! Inputs that need the cell-by-cell rules (text dates or numbers) are parsed by the client, as
+//! are inputs whose values fail the conversions' checks (a fractional quantity, an infinite
+//! price): the client's reader then stops at the first such value and names its file, row and
+//! column, which a failed cast on an executor cannot.
+
+use std::path::{Path, PathBuf};
+
+use arrow::array::AsArray;
+use arrow::datatypes::Int64Type;
+use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use futures::{StreamExt, TryStreamExt};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::ReadOutcome;
+use super::columns::ColumnMapping;
+use super::columnwise::ColumnwisePlan;
+use super::csv_reader::mapping_report;
+use super::dates::DateParser;
+use super::options::IngestOptions;
+use crate::error::{Error, Result};
+use crate::schema::SOURCE_ROW;
+
+/// One input file and where its rows start in the whole input.
+#[derive(Debug)]
+struct InputFile {
+    path: PathBuf,
+    /// Rows in the files before this one.
+    rows_before: u64,
+}
+
+/// The parse of one or more Parquet files as statements.
+#[derive(Debug)]
+pub(crate) struct EngineParse {
+    files: Vec<InputFile>,
+    rows: u64,
+    conversions: Vec<String>,
+    checks: Vec<String>,
+    mapping: ColumnMapping,
+}
+
+/// What a Parquet file's footer says: its Arrow schema and row count.
+fn footer(path: &Path) -> Result<(arrow::datatypes::SchemaRef, u64)> {
+    let shown = path.display().to_string();
+    let handle = std::fs::File::open(path).map_err(|source| Error::io(path, source))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(handle)
+        .map_err(|error| Error::in_file(&shown, format!("not a readable Parquet file: {error}")))?;
+    let rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+    Ok((std::sync::Arc::clone(builder.schema()), rows))
+}
+
+impl EngineParse {
+    /// The statements that parse `files` (Parquet, all of the first file's schema, in
+    /// reading order), or `None` when the client must parse them: a column needs the
+    /// cell-by-cell rules, or a file is empty (the client's reader says which).
+    pub(crate) fn plan(files: &[PathBuf], options: &IngestOptions) -> Result<Option<Self>> {
+        let Some(first) = files.first() else {
+            return Ok(None);
+        };
+        let shown = first.display().to_string();
+        let (schema, _) = footer(first)?;
+        let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let mapping = ColumnMapping::resolve(&shown, &headers, &options.columns)?;
+        let Some(columnwise) = ColumnwisePlan::for_schema(&shown, &schema, &mapping) else {
+            tracing::info!(
+                file = shown,
+                "some column needs the cell-by-cell rules; the client parses the input"
+            );
+            return Ok(None);
+        };
+        let mut planned = Vec::with_capacity(files.len());
+        let mut rows: u64 = 0;
+        for path in files {
+            let (_, file_rows) = footer(path)?;
+            if file_rows == 0 {
+                return Ok(None);
+            }
+            planned.push(InputFile {
+                path: path.clone(),
+                rows_before: rows,
+            });
+            rows += file_rows;
+        }
+        Ok(Some(Self {
+            files: planned,
+            rows,
+            conversions: columnwise.sql_conversions(),
+            checks: columnwise.sql_checks(),
+            mapping,
+        }))
+    }
+
+    /// Rows in all the files.
+    pub(crate) fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// What the client's reader would report for this input (`directory`: whether it was a
+    /// directory of files).
+    pub(crate) fn outcome(&self, options: &IngestOptions, directory: bool) -> ReadOutcome {
+        let date_format = if directory {
+            options.date_format.to_string()
+        } else {
+            DateParser::new(options.date_format.clone()).settled()
+        };
+        ReadOutcome {
+            rows: self.rows,
+            date_format,
+            encoding: "parquet".to_owned(),
+            delimiter: None,
+            columns: mapping_report(&self.mapping),
+        }
+    }
+
+    /// Parses the input into `parts` (an existing, empty directory), one part per input
+    /// file, on `context`'s engine. Returns `false`, with nothing written, when some value
+    /// fails the conversions' checks: the client's reader then finds and names it.
+    pub(crate) async fn run(&self, context: &SessionContext, parts: &Path) -> Result<bool> {
+        // By absolute path: the executors' working directory is not ours.
+        let parts = std::fs::canonicalize(parts).map_err(|source| Error::io(parts, source))?;
+        let parts = parts.as_path();
+        // A session of its own in which each file is read, numbered, converted and written
+        // as one partition, in order: split into byte ranges, or its batches dealt out to
+        // several partitions, the rows would reach `row_number()` or the writer out of order
+        // (the plan is scan -> window -> projection -> sink). It shares the context's tables,
+        // so the inputs are deregistered at the end.
+        let mut state = context.state();
+        let optimizer = &mut state.config_mut().options_mut().optimizer;
+        optimizer.repartition_file_scans = false;
+        optimizer.enable_round_robin_repartition = false;
+        let parse = SessionContext::new_with_state(state);
+        let tables: Vec<String> = (0..self.files.len())
+            .map(|index| format!("custseg_parse_input_{index}"))
+            .collect();
+        let result = self.register_and_run(&parse, &tables, parts).await;
+        for table in &tables {
+            let _ = parse.deregister_table(table);
+        }
+        result
+    }
+
+    async fn register_and_run(
+        &self,
+        parse: &SessionContext,
+        tables: &[String],
+        parts: &Path,
+    ) -> Result<bool> {
+        for (file, table) in self.files.iter().zip(tables) {
+            let path = std::fs::canonicalize(&file.path)
+                .map_err(|source| Error::io(&file.path, source))?;
+            let path = path.to_str().ok_or_else(|| {
+                Error::Config(format!("path `{}` is not valid UTF-8", path.display()))
+            })?;
+            parse
+                .register_parquet(table, path, ParquetReadOptions::default())
+                .await?;
+        }
+        if !self.checks.is_empty() {
+            let failing = self.count_failing(parse, tables).await?;
+            if failing > 0 {
+                tracing::info!(
+                    failing,
+                    "some values fail the conversions' checks; the client parses the input to name the first"
+                );
+                return Ok(false);
+            }
+        }
+        let concurrency = parse.state().config().target_partitions().max(1);
+        futures::stream::iter(self.files.iter().zip(tables).enumerate())
+            .map(|(index, (file, table))| {
+                let part = parts.join(format!("part-{index:05}.parquet"));
+                self.write_part(parse, table, file.rows_before, part)
+            })
+            .buffer_unordered(concurrency)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(true)
+    }
+
+    /// Rows of every file that fail a check.
+    async fn count_failing(&self, parse: &SessionContext, tables: &[String]) -> Result<u64> {
+        let passes = self.checks.join(" AND ");
+        let counts = tables
+            .iter()
+            .map(|table| format!("SELECT count(*) AS failing FROM {table} WHERE NOT ({passes})"))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let batches = parse
+            .sql(&format!(
+                "SELECT arrow_cast(coalesce(sum(failing), 0), 'Int64') FROM ({counts})"
+            ))
+            .await?
+            .collect()
+            .await?;
+        let failing = batches
+            .iter()
+            .find(|batch| batch.num_rows() > 0)
+            .map(|batch| batch.column(0).as_primitive::<Int64Type>().value(0))
+            .ok_or_else(|| Error::Invariant("the check count returned no row".into()))?;
+        Ok(u64::try_from(failing).unwrap_or(0))
+    }
+
+    /// Writes the canonical rows of one input file as the Parquet file `part`.
+    async fn write_part(
+        &self,
+        parse: &SessionContext,
+        table: &str,
+        rows_before: u64,
+        part: PathBuf,
+    ) -> Result<()> {
+        let clock = std::time::Instant::now();
+        let sql = format!(
+            "SELECT arrow_cast(row_number() OVER (), 'Int64') + {rows_before} AS {SOURCE_ROW}, {} FROM {table}",
+            self.conversions.join(", ")
+        );
+        let target = part.to_str().ok_or_else(|| {
+            Error::Config(format!("path `{}` is not valid UTF-8", part.display()))
+        })?;
+        parse
+            .sql(&sql)
+            .await?
+            .write_parquet(
+                target,
+                DataFrameWriteOptions::new().with_single_file_output(true),
+                Some(crate::parquet_settings::cache_table_options()),
+            )
+            .await?;
+        tracing::debug!(
+            part = %part.display(),
+            seconds = clock.elapsed().as_secs_f64(),
+            "parsed one input file on the engine"
+        );
+        Ok(())
+    }
+}
