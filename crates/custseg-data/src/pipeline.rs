@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use custseg_io::StagedOutput;
 use parquet::arrow::ArrowWriter;
 use serde::{Deserialize, Serialize};
+use tracing::Instrument;
 
 use crate::Progress;
 use crate::clean::{self, CLEAN_TABLE, CleanConfig, InputReport, QualityReport};
@@ -155,10 +156,19 @@ pub async fn stage_features(
     progress: &dyn Progress,
 ) -> Result<FeaturesOutcome> {
     let mut clock = StageClock::start();
-    let (ingested, record) = ingest_input(input, request, progress)?;
+    let context = engine::session(&request.engine).await?;
+    let (ingested, record) = if request.engine.cluster.is_some() {
+        // On a cluster the executors parse what they can (see `ingest_with_engine`).
+        let ingested = ingest::ingest_with_engine(input, &request.ingest, progress, &context)
+            .instrument(tracing::info_span!("ingest", input))
+            .await?;
+        let record = ingest_record(&ingested);
+        (ingested, record)
+    } else {
+        ingest_input(input, request, progress)?
+    };
     clock.lap("ingest", Some(record.rows));
 
-    let context = engine::session(&request.engine).await?;
     let limit = request.engine.memory_limit;
     let report = clean_into(&context, &ingested.parsed, &record, request, staged)
         .await
@@ -197,7 +207,13 @@ pub fn ingest_input(
 ) -> Result<(ingest::Ingested, IngestRecord)> {
     let _span = tracing::info_span!("ingest", input).entered();
     let ingested = ingest::ingest(input, &request.ingest, progress)?;
-    let record = IngestRecord {
+    let record = ingest_record(&ingested);
+    Ok((ingested, record))
+}
+
+/// What `ingested` records for the quality report and the pipeline.
+fn ingest_record(ingested: &ingest::Ingested) -> IngestRecord {
+    IngestRecord {
         input: InputReport {
             source: ingested.input.clone(),
             format: ingested.format.name().to_owned(),
@@ -211,8 +227,7 @@ pub fn ingest_input(
             parsed_from_cache: ingested.from_cache,
         },
         rows: ingested.outcome.rows,
-    };
-    Ok((ingested, record))
+    }
 }
 
 /// The ingest stage: reads `input` and stages its canonical Parquet file as [`paths::RAW`]

@@ -35,11 +35,16 @@ impl Drop for Process {
 /// Starts `custseg ARGS...` in `dir`, its output (at `info`) kept in `dir/LOG`, so that a
 /// failing test can show what the cluster did.
 fn spawn(dir: &Path, log: &str, args: &[&str]) -> Process {
+    spawn_in(dir, dir, log, args)
+}
+
+/// [`spawn`] with the working directory `cwd`.
+fn spawn_in(dir: &Path, cwd: &Path, log: &str, args: &[&str]) -> Process {
     let log = std::fs::File::create(dir.join(log)).unwrap();
     Process(
         Command::new(env!("CARGO_BIN_EXE_custseg"))
             .args(args)
-            .current_dir(dir)
+            .current_dir(cwd)
             .env("RUST_LOG", "info")
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -117,6 +122,14 @@ pub fn read_table(path: &Path) -> Table {
 
 /// Same customers, counts and integer features; floating-point features equal to 1e-9 relative.
 fn assert_same_features(local: &Path, cluster: &Path) {
+    let schema = |path: &Path| {
+        let file = std::fs::File::open(path).unwrap();
+        ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .schema()
+            .clone()
+    };
+    assert_eq!(schema(local), schema(cluster), "column types differ");
     let a = read_table(local);
     let b = read_table(cluster);
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
@@ -182,8 +195,13 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
         let (data, grpc) = (free_port(), free_port());
         let work = dir.path().join(format!("executor-{n}"));
         std::fs::create_dir_all(&work).unwrap();
-        executors.push(spawn(
+        // In a directory of its own, as on another machine: every path the client hands
+        // over must be absolute.
+        let cwd = dir.path().join(format!("executor-{n}-cwd"));
+        std::fs::create_dir_all(&cwd).unwrap();
+        executors.push(spawn_in(
             dir.path(),
+            &cwd,
             &format!("executor-{n}.log"),
             &[
                 "cluster",
@@ -230,6 +248,8 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
     );
     assert!(local.status.success(), "{}", text(&local.stderr));
     let engine = format!("df://{scheduler_bind}");
+    // A parse cache of its own, so that the executors parse the input (the local run's
+    // cached parse would be reused otherwise).
     let distributed = custseg(
         dir.path(),
         &[
@@ -239,6 +259,8 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
             "demo.parquet",
             "--out",
             "cluster",
+            "--data-dir",
+            "cluster-data",
             "--engine",
             &engine,
         ],
@@ -248,6 +270,27 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
         "{}",
         text(&distributed.stderr)
     );
+    let parts: Vec<String> = std::fs::read_dir(dir.path().join("cluster-data/parsed"))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        parts.iter().any(|name| name.ends_with(".parts")),
+        "the executors did not parse the input: {parts:?}"
+    );
+    // Every cleaned and quarantined row, with its `source_row`, in the same order.
+    for file in ["clean/transactions.parquet", "quarantine/rejected.parquet"] {
+        let (a, b) = (
+            read_table(&dir.path().join("local").join(file)),
+            read_table(&dir.path().join("cluster").join(file)),
+        );
+        assert!(a["source_row"].len() > 100_000, "{file}");
+        assert!(
+            a == b,
+            "{file} differs between the local and the cluster run"
+        );
+    }
 
     // Each job's files leave the executors once the client has read its result, long before
     // Ballista's own clean-up of a finished job (300 s after it ends). A job folder is any
@@ -316,6 +359,10 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
             "demo.parquet",
             "--out",
             "cluster",
+            "--data-dir",
+            "cluster-data",
+            // parsed again, so that the executor may die in the parse too
+            "--no-cache",
             "--engine",
             &engine,
         ])
@@ -434,6 +481,10 @@ fn a_scheduler_that_does_not_answer_is_a_clear_error_not_a_hang() {
 fn a_job_no_executor_can_run_fails_after_the_stall_timeout_instead_of_waiting_forever() {
     let dir = tempfile::tempdir().unwrap();
     demo_data(dir.path(), &["--rows", "2000", "--out", "demo.parquet"]);
+    // A local run leaves the parse in the cache, so the cluster run's first jobs are the
+    // raw profile and the duplicate search side by side, not the parse's check alone.
+    let local = features(dir.path(), "demo.parquet", "local", &[]);
+    assert!(local.status.success(), "{}", text(&local.stderr));
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
     let _scheduler = spawn(
