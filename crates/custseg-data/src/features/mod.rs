@@ -18,7 +18,7 @@ pub use products::Products;
 pub use rfm::Rfm;
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::Int32Type;
+use arrow::datatypes::{DataType, Int32Type};
 use chrono::NaiveDate;
 use std::path::Path;
 
@@ -225,7 +225,34 @@ pub async fn build(
     for family in &families {
         context.deregister_table(family.name())?;
     }
-    Ok(table)
+    table.iter().map(with_plain_strings).collect()
+}
+
+/// `batch` with its text columns as `Utf8`: a local engine hands strings over as views
+/// (`Utf8View`), a cluster's result as plain `Utf8`, and the feature files should have one
+/// schema whichever engine built them.
+fn with_plain_strings(batch: &RecordBatch) -> Result<RecordBatch> {
+    let schema = batch.schema();
+    if !schema
+        .fields()
+        .iter()
+        .any(|field| matches!(field.data_type(), DataType::Utf8View | DataType::LargeUtf8))
+    {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        if matches!(field.data_type(), DataType::Utf8View | DataType::LargeUtf8) {
+            fields.push(field.as_ref().clone().with_data_type(DataType::Utf8));
+            columns.push(arrow::compute::cast(column, &DataType::Utf8)?);
+        } else {
+            fields.push(field.as_ref().clone());
+            columns.push(std::sync::Arc::clone(column));
+        }
+    }
+    let schema = arrow::datatypes::Schema::new_with_metadata(fields, schema.metadata().clone());
+    Ok(RecordBatch::try_new(std::sync::Arc::new(schema), columns)?)
 }
 
 #[cfg(test)]
