@@ -5,8 +5,9 @@ For every size it generates (once, kept in --work) a partitioned demo log with
 `custseg demo-data --partitions`, then times the whole `custseg features` process:
   * local: `--memory-limit` (default 4GiB), parse cache off, so every run parses;
   * cluster: a Ballista scheduler and two executors (`--concurrency 1`) started from the same
-    binary on 127.0.0.1, and `features --engine df://...` (ingest runs in the client, the
-    clean and feature plans on the executors).
+    binary on 127.0.0.1, and `features --engine df://...` (the executors parse the Parquet
+    parts, one job per file, and run the clean and feature plans; the client writes the clean
+    and quarantine files from the rows they stream back).
 Per run it records wall time, rows/s, the client's peak RSS (wait4), each executor's peak RSS
 (VmHWM, reset before the run), and the per-stage table `custseg features` prints.
 Writes a Markdown table and a log-log chart (SVG, drawn here without plotting libraries) to
