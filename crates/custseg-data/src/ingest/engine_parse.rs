@@ -166,39 +166,44 @@ impl EngineParse {
                 .register_parquet(table, path, ParquetReadOptions::default())
                 .await?;
         }
-        if !self.checks.is_empty() {
-            let failing = self.count_failing(parse, tables).await?;
-            if failing > 0 {
-                tracing::info!(
-                    failing,
-                    "some values fail the conversions' checks; the client parses the input to name the first"
-                );
-                return Ok(false);
-            }
-        }
+        tracing::debug!(files = tables.len(), "registered the input files");
+        // Each file is checked, then written, as its own pair of jobs: one check over all the
+        // files (a union of per-file counts) took 24 s on 100M rows in 32 files on a loopback
+        // cluster of two executors, against about 1 s per file, check and write, this way.
         let concurrency = parse.state().config().target_partitions().max(1);
-        futures::stream::iter(self.files.iter().zip(tables).enumerate())
+        let written: Vec<bool> = futures::stream::iter(self.files.iter().zip(tables).enumerate())
             .map(|(index, (file, table))| {
                 let part = parts.join(format!("part-{index:05}.parquet"));
-                self.write_part(parse, table, file.rows_before, part)
+                async move {
+                    let failing = self.count_failing(parse, table).await?;
+                    if failing > 0 {
+                        tracing::info!(
+                            file = %file.path.display(),
+                            failing,
+                            "some values fail the conversions' checks; the client parses the input to name the first"
+                        );
+                        return Ok(false);
+                    }
+                    self.write_part(parse, table, file.rows_before, part)
+                        .await
+                        .map(|()| true)
+                }
             })
             .buffer_unordered(concurrency)
-            .try_collect::<Vec<()>>()
+            .try_collect()
             .await?;
-        Ok(true)
+        Ok(written.into_iter().all(|done| done))
     }
 
-    /// Rows of every file that fail a check.
-    async fn count_failing(&self, parse: &SessionContext, tables: &[String]) -> Result<u64> {
+    /// Rows of `table` that fail a check (0 without checks).
+    async fn count_failing(&self, parse: &SessionContext, table: &str) -> Result<u64> {
+        if self.checks.is_empty() {
+            return Ok(0);
+        }
         let passes = self.checks.join(" AND ");
-        let counts = tables
-            .iter()
-            .map(|table| format!("SELECT count(*) AS failing FROM {table} WHERE NOT ({passes})"))
-            .collect::<Vec<_>>()
-            .join(" UNION ALL ");
         let batches = parse
             .sql(&format!(
-                "SELECT arrow_cast(coalesce(sum(failing), 0), 'Int64') FROM ({counts})"
+                "SELECT arrow_cast(count(*), 'Int64') FROM {table} WHERE NOT ({passes})"
             ))
             .await?
             .collect()

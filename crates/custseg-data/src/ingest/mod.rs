@@ -99,6 +99,7 @@ pub async fn ingest_with_engine(
     context: &datafusion::prelude::SessionContext,
 ) -> Result<Ingested> {
     let prepared = prepare(input, options, progress)?;
+    tracing::debug!(sha256 = prepared.sha256, "input located and hashed");
     if let Some(cached) = prepared.cached(options, cache::lookup)? {
         return Ok(cached);
     }
