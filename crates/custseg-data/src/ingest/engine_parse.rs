@@ -124,8 +124,9 @@ impl EngineParse {
     }
 
     /// Parses the input into `parts` (an existing, empty directory), one part per input
-    /// file, on `context`'s engine. Returns `false`, with nothing written, when some value
-    /// fails the conversions' checks: the client's reader then finds and names it.
+    /// file, on `context`'s engine. Returns `false` when some file holds a value the
+    /// conversions' checks refuse (that file's part is not written; the caller discards the
+    /// directory): the client's reader then finds and names the value.
     pub(crate) async fn run(&self, context: &SessionContext, parts: &Path) -> Result<bool> {
         // By absolute path: the executors' working directory is not ours.
         let parts = std::fs::canonicalize(parts).map_err(|source| Error::io(parts, source))?;
