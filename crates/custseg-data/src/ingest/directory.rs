@@ -161,11 +161,17 @@ fn different_schema(file: &Path, first: &Path, difference: &str) -> Error {
 }
 
 fn parquet_schema(file: &Path) -> Result<SchemaRef> {
+    parquet_footer(file).map(|(schema, _)| schema)
+}
+
+/// What a Parquet file's footer says: its Arrow schema and its number of rows.
+pub(crate) fn parquet_footer(file: &Path) -> Result<(SchemaRef, u64)> {
     let shown = file.display().to_string();
     let handle = std::fs::File::open(file).map_err(|source| Error::io(file, source))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(handle)
         .map_err(|error| Error::in_file(&shown, format!("not a readable Parquet file: {error}")))?;
-    Ok(Arc::clone(builder.schema()))
+    let rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+    Ok((Arc::clone(builder.schema()), rows))
 }
 
 /// How `schema` differs from `expected`, in words; `None` when the columns and types match.

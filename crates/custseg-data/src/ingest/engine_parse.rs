@@ -19,15 +19,15 @@ use std::path::{Path, PathBuf};
 use arrow::array::AsArray;
 use arrow::datatypes::Int64Type;
 use datafusion::dataframe::DataFrameWriteOptions;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::prelude::SessionContext;
 use futures::{StreamExt, TryStreamExt};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::ReadOutcome;
 use super::columns::ColumnMapping;
 use super::columnwise::ColumnwisePlan;
 use super::csv_reader::mapping_report;
 use super::dates::DateParser;
+use super::directory::parquet_footer;
 use super::options::IngestOptions;
 use crate::error::{Error, Result};
 use crate::schema::SOURCE_ROW;
@@ -50,16 +50,6 @@ pub(crate) struct EngineParse {
     mapping: ColumnMapping,
 }
 
-/// What a Parquet file's footer says: its Arrow schema and row count.
-fn footer(path: &Path) -> Result<(arrow::datatypes::SchemaRef, u64)> {
-    let shown = path.display().to_string();
-    let handle = std::fs::File::open(path).map_err(|source| Error::io(path, source))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(handle)
-        .map_err(|error| Error::in_file(&shown, format!("not a readable Parquet file: {error}")))?;
-    let rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
-    Ok((std::sync::Arc::clone(builder.schema()), rows))
-}
-
 impl EngineParse {
     /// The statements that parse `files` (Parquet, all of the first file's schema, in
     /// reading order), or `None` when the client must parse them: a column needs the
@@ -69,10 +59,14 @@ impl EngineParse {
             return Ok(None);
         };
         let shown = first.display().to_string();
-        let (schema, _) = footer(first)?;
+        let footers = files
+            .iter()
+            .map(|path| parquet_footer(path))
+            .collect::<Result<Vec<_>>>()?;
+        let schema = &footers[0].0;
         let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         let mapping = ColumnMapping::resolve(&shown, &headers, &options.columns)?;
-        let Some(columnwise) = ColumnwisePlan::for_schema(&shown, &schema, &mapping) else {
+        let Some(columnwise) = ColumnwisePlan::for_schema(&shown, schema, &mapping) else {
             tracing::info!(
                 file = shown,
                 "some column needs the cell-by-cell rules; the client parses the input"
@@ -81,8 +75,8 @@ impl EngineParse {
         };
         let mut planned = Vec::with_capacity(files.len());
         let mut rows: u64 = 0;
-        for path in files {
-            let (_, file_rows) = footer(path)?;
+        for (path, (_, file_rows)) in files.iter().zip(&footers) {
+            let file_rows = *file_rows;
             if file_rows == 0 {
                 return Ok(None);
             }
@@ -158,14 +152,7 @@ impl EngineParse {
         parts: &Path,
     ) -> Result<bool> {
         for (file, table) in self.files.iter().zip(tables) {
-            let path = std::fs::canonicalize(&file.path)
-                .map_err(|source| Error::io(&file.path, source))?;
-            let path = path.to_str().ok_or_else(|| {
-                Error::Config(format!("path `{}` is not valid UTF-8", path.display()))
-            })?;
-            parse
-                .register_parquet(table, path, ParquetReadOptions::default())
-                .await?;
+            crate::clean::register_parquet_unordered(parse, table, &file.path).await?;
         }
         tracing::debug!(files = tables.len(), "registered the input files");
         // Each file is checked, then written, as its own pair of jobs: one check over all the
