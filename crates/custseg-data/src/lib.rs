@@ -22,6 +22,7 @@ mod error;
 pub mod features;
 pub mod ingest;
 pub mod insights;
+mod parquet_concat;
 mod parquet_settings;
 pub mod pipeline;
 mod progress;

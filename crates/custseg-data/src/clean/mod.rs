@@ -105,7 +105,7 @@ pub async fn clean(
             &config.cancellation_prefix,
         ))
         .await?;
-    let counts = split::split(annotated, clean_path, quarantine_path).await?;
+    let counts = split::split(annotated, clean_path, quarantine_path, scratch).await?;
     context.deregister_table(DUPLICATE_ROWS_TABLE)?;
     lap("annotate and split");
 

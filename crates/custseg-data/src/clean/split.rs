@@ -1,19 +1,23 @@
 //! Writes the annotated table, in one pass, to the clean and quarantine files.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringArray};
 use arrow::compute::{filter_record_batch, is_not_null, is_null};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, execute_stream};
 use datafusion::prelude::DataFrame;
 use futures::StreamExt;
 
 use super::plan::{CLEAN_DESCRIPTION, IS_DUPLICATE};
 use crate::background_writer::BackgroundWriter;
 use crate::error::{Error, Result};
+use crate::parquet_concat::concat_parquet_files;
 use crate::parquet_settings::output_properties;
 use crate::schema::{LINE_TOTAL, RULE, RawColumn, SOURCE_ROW, STATUS, canonical_schema};
 
@@ -33,6 +37,17 @@ pub struct SplitCounts {
 }
 
 impl SplitCounts {
+    /// Adds `other`'s counts to these.
+    fn add(&mut self, other: SplitCounts) {
+        self.total += other.total;
+        self.clean += other.clean;
+        self.quarantined += other.quarantined;
+        self.duplicates += other.duplicates;
+        for (rule, rows) in other.per_rule {
+            *self.per_rule.entry(rule).or_default() += rows;
+        }
+    }
+
     /// Adds the dropped rows of `rules` (a `rule` column: NULL for a kept row) to
     /// [`SplitCounts::per_rule`].
     fn count_rules(&mut self, rules: &StringArray) {
@@ -90,20 +105,181 @@ fn column(batch: &RecordBatch, name: &str) -> Result<ArrayRef> {
     }
 }
 
-/// Executes `annotated` once and writes its kept rows to `clean_path` and its
-/// dropped rows to `quarantine_path`, each file encoded on a thread of its own.
+/// Executes `annotated` once and writes its kept rows to `clean_path` and its dropped rows
+/// to `quarantine_path`, both in `source_row` order. Part files go under `scratch`.
+///
+/// On the local engine the plan ends in a merge of partitions that are each in
+/// `source_row` order: the raw file's row groups, split into contiguous ranges. That merge
+/// ran on one thread and left a core idle for most of the split (it interleaves every
+/// column of every row). So each partition is written to part files of its own, on a task
+/// of its own, and the parts are joined after in partition order (see [`parquet_concat`]).
+/// Partition `i + 1` must begin after partition `i` ends, and every partition is checked
+/// for that as it streams; should the engine ever split the rows otherwise, the merged
+/// stream is written instead. A plan without such a merge (on a cluster, where the result
+/// comes back as one stream) is written as one stream.
+///
+/// [`parquet_concat`]: crate::parquet_concat
 pub async fn split(
     annotated: DataFrame,
     clean_path: &Path,
     quarantine_path: &Path,
+    scratch: &Path,
 ) -> Result<SplitCounts> {
+    let task = Arc::new(annotated.task_ctx());
+    let plan = annotated.create_physical_plan().await?;
+    if let Some(partitions) = sorted_partitions(&plan) {
+        match split_partitions(partitions, &task, clean_path, quarantine_path, scratch).await? {
+            Some(counts) => return Ok(counts),
+            None => tracing::warn!(
+                "the engine's partitions of the annotated table are not consecutive ranges of \
+                 `source_row`; writing their merged stream instead"
+            ),
+        }
+    }
+    let stream = execute_stream(plan, task)?;
+    Ok(write_stream(stream, clean_path, quarantine_path)
+        .await?
+        .counts)
+}
+
+/// The input of `plan`'s final merge when it has more than one partition, each in the
+/// order of the merge.
+fn sorted_partitions(plan: &Arc<dyn ExecutionPlan>) -> Option<Arc<dyn ExecutionPlan>> {
+    let merge = plan.downcast_ref::<SortPreservingMergeExec>()?;
+    let input = merge.input();
+    (merge.fetch().is_none() && input.output_partitioning().partition_count() > 1)
+        .then(|| Arc::clone(input))
+}
+
+/// Writes each partition of `input` to part files under `scratch` side by side and joins
+/// them. `None` when the partitions turn out not to be consecutive ranges of `source_row`.
+async fn split_partitions(
+    input: Arc<dyn ExecutionPlan>,
+    task: &Arc<TaskContext>,
+    clean_path: &Path,
+    quarantine_path: &Path,
+    scratch: &Path,
+) -> Result<Option<SplitCounts>> {
+    let partitions = input.output_partitioning().partition_count();
+    let part_path =
+        |kind: &str, partition: usize| scratch.join(format!("{kind}-part-{partition}.parquet"));
+    // A JoinSet aborts the other partitions' tasks when one fails and this returns early.
+    let mut tasks = tokio::task::JoinSet::new();
+    for partition in 0..partitions {
+        let stream = input.execute(partition, Arc::clone(task))?;
+        let clean = part_path("clean", partition);
+        let quarantine = part_path("quarantine", partition);
+        tasks.spawn(async move {
+            let part = write_stream(stream, &clean, &quarantine).await;
+            (partition, part)
+        });
+    }
+    let mut parts: Vec<Option<Part>> = vec![None; partitions];
+    while let Some(joined) = tasks.join_next().await {
+        let (partition, part) = joined
+            .map_err(|error| Error::Invariant(format!("a partition's writer failed: {error}")))?;
+        parts[partition] = Some(part?);
+    }
+    let parts: Vec<Part> = parts.into_iter().flatten().collect();
+    let clean_parts: Vec<PathBuf> = (0..partitions).map(|p| part_path("clean", p)).collect();
+    let quarantine_parts: Vec<PathBuf> = (0..partitions)
+        .map(|p| part_path("quarantine", p))
+        .collect();
+    if !consecutive(&parts) {
+        for part in clean_parts.iter().chain(&quarantine_parts) {
+            std::fs::remove_file(part).map_err(|source| Error::io(part, source))?;
+        }
+        return Ok(None);
+    }
+    let (clean_path, quarantine_path) = (clean_path.to_owned(), quarantine_path.to_owned());
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        for (parts, out) in [
+            (clean_parts, clean_path),
+            (quarantine_parts, quarantine_path),
+        ] {
+            concat_parquet_files(&parts, &out, output_properties())?;
+            for part in &parts {
+                std::fs::remove_file(part).map_err(|source| Error::io(part, source))?;
+            }
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|error| Error::Invariant(format!("joining the part files failed: {error}")))??;
+
+    let mut counts = SplitCounts::default();
+    for part in parts {
+        counts.add(part.counts);
+    }
+    Ok(Some(counts))
+}
+
+/// Whether every part is in `source_row` order and begins after the one before it ends.
+fn consecutive(parts: &[Part]) -> bool {
+    let mut last_end: Option<i64> = None;
+    for part in parts {
+        let Some(rows) = &part.rows else { continue };
+        if !rows.ascending || last_end.is_some_and(|end| end >= rows.first) {
+            return false;
+        }
+        last_end = Some(rows.last);
+    }
+    true
+}
+
+/// What one stream of the annotated table wrote.
+#[derive(Debug, Clone)]
+struct Part {
+    counts: SplitCounts,
+    /// The `source_row`s it held; `None` when it held no row.
+    rows: Option<RowRange>,
+}
+
+/// The first and last `source_row` of a stream, and whether each row's exceeded the one before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RowRange {
+    first: i64,
+    last: i64,
+    ascending: bool,
+}
+
+impl RowRange {
+    /// Extends the range by a batch's `source_row`s.
+    fn extend(range: &mut Option<RowRange>, rows: &[i64]) {
+        let (Some(&first), Some(&last)) = (rows.first(), rows.last()) else {
+            return;
+        };
+        let ascending = rows.windows(2).all(|pair| pair[0] < pair[1]);
+        match range {
+            None => {
+                *range = Some(RowRange {
+                    first,
+                    last,
+                    ascending,
+                })
+            }
+            Some(range) => {
+                range.ascending &= ascending && range.last < first;
+                range.last = last;
+            }
+        }
+    }
+}
+
+/// Writes `stream`'s kept rows to a new file at `clean_path` and its dropped rows to one at
+/// `quarantine_path`, each file encoded on threads of its own.
+async fn write_stream(
+    stream: SendableRecordBatchStream,
+    clean_path: &Path,
+    quarantine_path: &Path,
+) -> Result<Part> {
     let create = |path: &Path, schema: &SchemaRef| -> Result<BackgroundWriter> {
         let file = std::fs::File::create(path).map_err(|source| Error::io(path, source))?;
         BackgroundWriter::create(file, Arc::clone(schema), Some(output_properties()))
     };
     let clean_writer = create(clean_path, &clean_schema())?;
     let quarantine_writer = create(quarantine_path, &quarantine_schema())?;
-    let streamed = stream_into(annotated, &clean_writer, &quarantine_writer).await;
+    let streamed = stream_into(stream, &clean_writer, &quarantine_writer).await;
     let clean_written = clean_writer.finish();
     let quarantine_written = quarantine_writer.finish();
     // A writer's own error says more than the "stopped" the stream saw.
@@ -114,10 +290,10 @@ pub async fn split(
 
 /// Sends each batch's kept rows to `clean` and its dropped rows to `quarantine`.
 async fn stream_into(
-    annotated: DataFrame,
+    mut stream: SendableRecordBatchStream,
     clean: &BackgroundWriter,
     quarantine: &BackgroundWriter,
-) -> Result<SplitCounts> {
+) -> Result<Part> {
     let clean_schema = clean_schema();
     let quarantine_schema = quarantine_schema();
     let dropped_schema = Arc::new(Schema::new(
@@ -128,7 +304,7 @@ async fn stream_into(
             .collect::<Vec<_>>(),
     ));
     let mut counts = SplitCounts::default();
-    let mut stream = annotated.execute_stream().await?;
+    let mut rows = None;
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         counts.total += batch.num_rows() as u64;
@@ -140,7 +316,15 @@ async fn stream_into(
         let duplicates: &BooleanArray = duplicates.as_boolean();
         counts.duplicates += duplicates.true_count() as u64;
 
-        let mut raw: Vec<ArrayRef> = vec![column(&batch, SOURCE_ROW)?];
+        let source_row = column(&batch, SOURCE_ROW)?;
+        let source_rows = source_row.as_primitive_opt::<Int64Type>().ok_or_else(|| {
+            Error::Invariant(format!(
+                "`{SOURCE_ROW}` is {}, not Int64",
+                source_row.data_type()
+            ))
+        })?;
+        RowRange::extend(&mut rows, source_rows.values());
+        let mut raw: Vec<ArrayRef> = vec![source_row];
         for raw_column in RawColumn::ALL {
             raw.push(column(&batch, raw_column.name())?);
         }
@@ -164,12 +348,249 @@ async fn stream_into(
         quarantine.write(dropped)?;
         debug_assert!(rule.len() == batch.num_rows());
     }
-    Ok(counts)
+    Ok(Part { counts, rows })
 }
 
 #[cfg(test)]
 mod tests {
+    use arrow::array::{Float64Array, Int64Array, TimestampMicrosecondArray};
+    use datafusion::prelude::{SessionConfig, SessionContext};
+
     use super::*;
+    use crate::clean::{CleanConfig, DUPLICATE_ROWS_TABLE, annotate_sql, register_parquet};
+    use crate::schema::canonical_schema;
+
+    /// A canonical raw table whose rows `source_rows` fall under every rule: no customer,
+    /// a postage code, a zero price, cancellations, and kept rows.
+    fn raw_batch(source_rows: impl Iterator<Item = i64>) -> RecordBatch {
+        let rows: Vec<i64> = source_rows.collect();
+        let text = |value: &dyn Fn(i64) -> Option<String>| -> ArrayRef {
+            Arc::new(StringArray::from(
+                rows.iter().map(|&row| value(row)).collect::<Vec<_>>(),
+            ))
+        };
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(rows.clone())),
+            text(&|row| {
+                let prefix = if row % 13 == 0 { "C" } else { "" };
+                Some(format!("{prefix}{}", 536_365 + row / 4))
+            }),
+            text(&|row| {
+                Some(if row % 17 == 0 {
+                    "POST".to_owned()
+                } else {
+                    format!("2{:04}", row % 50)
+                })
+            }),
+            text(&|row| {
+                Some(if row % 23 == 0 {
+                    "Manual".to_owned()
+                } else {
+                    format!("item {}", row % 50)
+                })
+            }),
+            Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|row| row % 6 + 1),
+            )),
+            Arc::new(TimestampMicrosecondArray::from_iter_values(
+                rows.iter()
+                    .map(|row| 1_291_000_000_000_000 + row * 60_000_000),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                rows.iter()
+                    .map(|row| if row % 19 == 0 { 0.0 } else { 1.25 }),
+            )),
+            Arc::new(Int64Array::from(
+                rows.iter()
+                    .map(|row| (row % 7 != 0).then_some(12_000 + row % 40))
+                    .collect::<Vec<_>>(),
+            )),
+            text(&|_| Some("United Kingdom".to_owned())),
+        ];
+        RecordBatch::try_new(canonical_schema(), columns).unwrap()
+    }
+
+    /// Writes `batches` as the raw Parquet file `path` in row groups of 500 rows.
+    fn write_raw(path: &Path, batches: &[RecordBatch]) {
+        let properties = parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(500))
+            .build();
+        let file = std::fs::File::create(path).unwrap();
+        let mut writer =
+            parquet::arrow::ArrowWriter::try_new(file, canonical_schema(), Some(properties))
+                .unwrap();
+        for batch in batches {
+            writer.write(batch).unwrap();
+        }
+        writer.close().unwrap();
+    }
+
+    /// A local session of `partitions` that splits even small files between partitions.
+    async fn session(partitions: usize) -> SessionContext {
+        let mut config = SessionConfig::new().with_target_partitions(partitions);
+        config.options_mut().optimizer.repartition_file_min_size = 0;
+        let context = SessionContext::new_with_config(config);
+        context
+            .sql(&format!(
+                "CREATE TABLE {DUPLICATE_ROWS_TABLE} AS SELECT CAST(column1 AS BIGINT) AS duplicate_row \
+                 FROM (VALUES (3), (2500))"
+            ))
+            .await
+            .unwrap();
+        context
+    }
+
+    /// What [`split_raw`] saw.
+    struct Split {
+        counts: SplitCounts,
+        clean: RecordBatch,
+        quarantine: RecordBatch,
+        /// With a final merge of partitions: whether they were consecutive ranges.
+        consecutive: Option<bool>,
+    }
+
+    /// Splits the raw table at `raw` in a session of `partitions`, once through the
+    /// partitioned path alone (when the plan ends in a merge, which must then have
+    /// `expected_partitions` inputs) and once through [`split`].
+    async fn split_raw(raw: &Path, partitions: usize, expected_partitions: usize) -> Split {
+        let context = session(partitions).await;
+        register_parquet(&context, "raw", raw).await.unwrap();
+        let directory = tempfile::tempdir().unwrap();
+        let rules = CleanConfig::default().build().unwrap();
+        let annotated = context
+            .sql(&annotate_sql("raw", &rules, "C"))
+            .await
+            .unwrap();
+        let clean = directory.path().join("clean.parquet");
+        let quarantine = directory.path().join("quarantine.parquet");
+        let scratch = directory.path().join("scratch");
+        std::fs::create_dir(&scratch).unwrap();
+        let task = Arc::new(annotated.task_ctx());
+        let plan = annotated.clone().create_physical_plan().await.unwrap();
+        let merged = sorted_partitions(&plan).map(|input| {
+            let partitions = input.output_partitioning().partition_count();
+            (partitions, input)
+        });
+        let consecutive = match merged {
+            Some((partitions, input)) => {
+                assert_eq!(partitions, expected_partitions);
+                let written = split_partitions(input, &task, &clean, &quarantine, &scratch)
+                    .await
+                    .unwrap();
+                Some(written.is_some())
+            }
+            None => None,
+        };
+        let counts = split(annotated, &clean, &quarantine, &scratch)
+            .await
+            .unwrap();
+        assert_eq!(
+            std::fs::read_dir(&scratch).unwrap().count(),
+            0,
+            "parts left behind"
+        );
+        let read = |path: &Path| {
+            let file = std::fs::File::open(path).unwrap();
+            let reader =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                    .unwrap()
+                    .build()
+                    .unwrap();
+            let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+            arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()
+        };
+        Split {
+            counts,
+            clean: read(&clean),
+            quarantine: read(&quarantine),
+            consecutive,
+        }
+    }
+
+    fn source_rows(batch: &RecordBatch) -> Vec<i64> {
+        batch
+            .column(0)
+            .as_primitive::<Int64Type>()
+            .values()
+            .to_vec()
+    }
+
+    #[tokio::test]
+    async fn partitions_written_side_by_side_give_the_files_one_stream_gives() {
+        let directory = tempfile::tempdir().unwrap();
+        let raw = directory.path().join("raw.parquet");
+        write_raw(&raw, &[raw_batch(1..=5_000)]);
+        let one = split_raw(&raw, 1, 1).await;
+        assert_eq!(one.consecutive, None, "one partition: no merge");
+        let four = split_raw(&raw, 4, 4).await;
+        assert_eq!(four.consecutive, Some(true));
+        let counts = &four.counts;
+        assert_eq!(counts, &one.counts);
+        assert_eq!(counts.total, 5_000);
+        assert_eq!(counts.duplicates, 2);
+        assert!(
+            counts.clean > 2_000 && counts.quarantined > 1_000,
+            "{counts:?}"
+        );
+        assert_eq!(counts.per_rule.len(), 5, "{counts:?}");
+        assert_eq!(four.clean, one.clean);
+        assert_eq!(four.quarantine, one.quarantine);
+        let clean_rows = source_rows(&four.clean);
+        assert!(clean_rows.windows(2).all(|pair| pair[0] < pair[1]));
+        let mut rows = clean_rows;
+        rows.extend(source_rows(&four.quarantine));
+        rows.sort_unstable();
+        assert_eq!(rows, (1..=5_000).collect::<Vec<i64>>());
+    }
+
+    /// Two files, each in `source_row` order, whose rows alternate: one partition per file,
+    /// which are not consecutive ranges, so the merged stream is written.
+    #[tokio::test]
+    async fn interleaved_partitions_fall_back_to_the_merged_stream() {
+        let directory = tempfile::tempdir().unwrap();
+        let raw = directory.path().join("raw");
+        std::fs::create_dir(&raw).unwrap();
+        write_raw(
+            &raw.join("a.parquet"),
+            &[raw_batch((1..=3_000).filter(|row| row % 2 == 1))],
+        );
+        write_raw(
+            &raw.join("b.parquet"),
+            &[raw_batch((1..=3_000).filter(|row| row % 2 == 0))],
+        );
+        let split = split_raw(&raw, 2, 2).await;
+        assert_eq!(split.consecutive, Some(false));
+        assert_eq!(split.counts.total, 3_000);
+        assert_eq!(split.counts.clean + split.counts.quarantined, 3_000);
+        for file in [&split.clean, &split.quarantine] {
+            assert!(source_rows(file).windows(2).all(|pair| pair[0] < pair[1]));
+        }
+    }
+
+    #[test]
+    fn parts_are_consecutive_only_when_each_ascends_and_begins_after_the_last() {
+        let part = |rows: &[&[i64]]| {
+            let mut range = None;
+            for batch in rows {
+                RowRange::extend(&mut range, batch);
+            }
+            Part {
+                counts: SplitCounts::default(),
+                rows: range,
+            }
+        };
+        let empty = part(&[]);
+        assert!(empty.rows.is_none());
+        assert!(consecutive(&[
+            part(&[&[1, 2], &[5]]),
+            empty.clone(),
+            part(&[&[6, 9]])
+        ]));
+        assert!(!consecutive(&[part(&[&[1, 2], &[5]]), part(&[&[5, 9]])]));
+        assert!(!consecutive(&[part(&[&[1, 3, 2]]), part(&[&[6]])]));
+        assert!(!consecutive(&[part(&[&[1, 3], &[3]])]));
+        assert!(!consecutive(&[part(&[&[7]]), empty, part(&[&[2]])]));
+    }
 
     #[test]
     fn rules_are_counted_across_batches_and_kept_rows_are_not() {
