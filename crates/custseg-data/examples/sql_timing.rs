@@ -5,6 +5,8 @@
 //! the file is registered as `raw` (sorted by `source_row`, as the clean stage registers
 //! it); each statement runs `runs` times, its result drained, and the best and median wall
 //! times are printed. A statement starting with `EXPLAIN` (e.g. `EXPLAIN ANALYZE ...`) prints its plan instead.
+//! `MEMORY_LIMIT_BYTES=<n>` in the environment gives the engine the memory limit
+//! `--memory-limit` would.
 
 use std::time::Instant;
 
@@ -23,7 +25,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if runs == 0 {
         return Err("<runs> must be at least 1".into());
     }
-    let context = session(&EngineOptions::default()).await?;
+    let memory_limit = match std::env::var("MEMORY_LIMIT_BYTES") {
+        Ok(bytes) => Some(bytes.parse::<u64>()?),
+        Err(_) => None,
+    };
+    let context = session(&EngineOptions {
+        memory_limit,
+        ..EngineOptions::default()
+    })
+    .await?;
     let options = ParquetReadOptions::default()
         .file_sort_order(vec![vec![col(SOURCE_ROW).sort(true, false)]]);
     context.register_parquet("raw", &path, options).await?;
