@@ -10,7 +10,9 @@ pub const CLEAN_DESCRIPTION: &str = "clean_description";
 
 /// The annotated table over `raw_table`: every raw column, `rule` (the first rule
 /// that drops the row, NULL when kept), the cleaned Description, `status`,
-/// `line_total` and `is_duplicate`, in `source_row` order.
+/// `line_total` and `is_duplicate`. No `ORDER BY`: over a raw table registered as sorted,
+/// each of the engine's partitions comes in `source_row` order, and `split` writes them in
+/// order (see `split::split`).
 pub fn annotate_sql(
     raw_table: &str,
     rules: &[Box<dyn CleaningRule>],
@@ -44,8 +46,7 @@ pub fn annotate_sql(
            CASE WHEN starts_with(\"InvoiceNo\", {prefix}) THEN 'cancelled' ELSE 'completed' END AS {STATUS}, \
            CAST(\"Quantity\" AS DOUBLE) * \"UnitPrice\" AS {LINE_TOTAL}, \
            {IS_DUPLICATE} \
-         FROM ({flagged}) \
-         ORDER BY {SOURCE_ROW}",
+         FROM ({flagged})",
         flagged = with_duplicate_flag_sql(raw_table)
     )
 }

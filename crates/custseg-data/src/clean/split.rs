@@ -9,9 +9,8 @@ use arrow::compute::{filter_record_batch, is_not_null, is_null};
 use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, execute_stream};
-use datafusion::prelude::DataFrame;
+use datafusion::prelude::{DataFrame, col};
 use futures::StreamExt;
 
 use super::plan::{CLEAN_DESCRIPTION, IS_DUPLICATE};
@@ -105,18 +104,22 @@ fn column(batch: &RecordBatch, name: &str) -> Result<ArrayRef> {
     }
 }
 
-/// Executes `annotated` once and writes its kept rows to `clean_path` and its dropped rows
-/// to `quarantine_path`, both in `source_row` order. Part files go under `scratch`.
+/// Executes `annotated` and writes its kept rows to `clean_path` and its dropped rows to
+/// `quarantine_path`, both in `source_row` order. Part files go under `scratch`.
 ///
-/// On the local engine the plan ends in a merge of partitions that are each in
-/// `source_row` order: the raw file's row groups, split into contiguous ranges. That merge
-/// ran on one thread and left a core idle for most of the split (it interleaves every
-/// column of every row). So each partition is written to part files of its own, on a task
-/// of its own, and the parts are joined after in partition order (see [`parquet_concat`]).
-/// Partition `i + 1` must begin after partition `i` ends, and every partition is checked
-/// for that as it streams; should the engine ever split the rows otherwise, the merged
-/// stream is written instead. A plan without such a merge (on a cluster, where the result
-/// comes back as one stream) is written as one stream.
+/// `annotated` has no `ORDER BY`: sorting, or merging partitions that are each in order,
+/// would funnel every row through one thread. Its rows come as the engine produces them:
+/// - Locally, one partition per range of the raw file's row groups, each in `source_row`
+///   order and each beginning after the one before ends. Each partition is written to part
+///   files of its own, on a task of its own, and the parts are joined after in partition
+///   order (see [`parquet_concat`]). A final merge used to run on one thread and left a core
+///   idle for most of the split.
+/// - On a cluster, one stream: the final stage's partitions fetched one after another,
+///   which saves the cluster the stage that would merge them first.
+///
+/// Every partition is checked to ascend and to begin after the one before. Should the
+/// engine ever hand the rows over otherwise, the files are written again from the table
+/// sorted by `source_row`.
 ///
 /// [`parquet_concat`]: crate::parquet_concat
 pub async fn split(
@@ -126,29 +129,39 @@ pub async fn split(
     scratch: &Path,
 ) -> Result<SplitCounts> {
     let task = Arc::new(annotated.task_ctx());
-    let plan = annotated.create_physical_plan().await?;
-    if let Some(partitions) = sorted_partitions(&plan) {
-        match split_partitions(partitions, &task, clean_path, quarantine_path, scratch).await? {
-            Some(counts) => return Ok(counts),
-            None => tracing::warn!(
-                "the engine's partitions of the annotated table are not consecutive ranges of \
-                 `source_row`; writing their merged stream instead"
-            ),
-        }
+    let plan = annotated.clone().create_physical_plan().await?;
+    if let Some(counts) =
+        write_in_engine_order(plan, &task, clean_path, quarantine_path, scratch).await?
+    {
+        return Ok(counts);
     }
+    tracing::warn!(
+        "the engine handed the annotated table over out of `source_row` order; writing it \
+         again, sorted"
+    );
+    let sorted = annotated.sort(vec![col(SOURCE_ROW).sort(true, false)])?;
+    let plan = sorted.create_physical_plan().await?;
     let stream = execute_stream(plan, task)?;
     Ok(write_stream(stream, clean_path, quarantine_path)
         .await?
         .counts)
 }
 
-/// The input of `plan`'s final merge when it has more than one partition, each in the
-/// order of the merge.
-fn sorted_partitions(plan: &Arc<dyn ExecutionPlan>) -> Option<Arc<dyn ExecutionPlan>> {
-    let merge = plan.downcast_ref::<SortPreservingMergeExec>()?;
-    let input = merge.input();
-    (merge.fetch().is_none() && input.output_partitioning().partition_count() > 1)
-        .then(|| Arc::clone(input))
+/// Writes `plan`'s partitions as they come (see [`split`]). `None` when they were not
+/// consecutive ascending ranges of `source_row`; the files written are then not in order.
+async fn write_in_engine_order(
+    plan: Arc<dyn ExecutionPlan>,
+    task: &Arc<TaskContext>,
+    clean_path: &Path,
+    quarantine_path: &Path,
+    scratch: &Path,
+) -> Result<Option<SplitCounts>> {
+    if plan.output_partitioning().partition_count() > 1 {
+        return split_partitions(plan, task, clean_path, quarantine_path, scratch).await;
+    }
+    let stream = execute_stream(plan, Arc::clone(task))?;
+    let part = write_stream(stream, clean_path, quarantine_path).await?;
+    Ok(consecutive(std::slice::from_ref(&part)).then_some(part.counts))
 }
 
 /// Writes each partition of `input` to part files under `scratch` side by side and joins
@@ -445,14 +458,15 @@ mod tests {
         counts: SplitCounts,
         clean: RecordBatch,
         quarantine: RecordBatch,
-        /// With a final merge of partitions: whether they were consecutive ranges.
-        consecutive: Option<bool>,
+        /// The annotated plan's partitions.
+        partitions: usize,
+        /// Whether they came as consecutive ascending ranges of `source_row`.
+        in_order: bool,
     }
 
-    /// Splits the raw table at `raw` in a session of `partitions`, once through the
-    /// partitioned path alone (when the plan ends in a merge, which must then have
-    /// `expected_partitions` inputs) and once through [`split`].
-    async fn split_raw(raw: &Path, partitions: usize, expected_partitions: usize) -> Split {
+    /// Splits the raw table at `raw` in a session of `partitions`, once in the engine's
+    /// order alone and once through [`split`].
+    async fn split_raw(raw: &Path, partitions: usize) -> Split {
         let context = session(partitions).await;
         register_parquet(&context, "raw", raw).await.unwrap();
         let directory = tempfile::tempdir().unwrap();
@@ -467,20 +481,11 @@ mod tests {
         std::fs::create_dir(&scratch).unwrap();
         let task = Arc::new(annotated.task_ctx());
         let plan = annotated.clone().create_physical_plan().await.unwrap();
-        let merged = sorted_partitions(&plan).map(|input| {
-            let partitions = input.output_partitioning().partition_count();
-            (partitions, input)
-        });
-        let consecutive = match merged {
-            Some((partitions, input)) => {
-                assert_eq!(partitions, expected_partitions);
-                let written = split_partitions(input, &task, &clean, &quarantine, &scratch)
-                    .await
-                    .unwrap();
-                Some(written.is_some())
-            }
-            None => None,
-        };
+        let partitions = plan.output_partitioning().partition_count();
+        let in_order = write_in_engine_order(plan, &task, &clean, &quarantine, &scratch)
+            .await
+            .unwrap()
+            .is_some();
         let counts = split(annotated, &clean, &quarantine, &scratch)
             .await
             .unwrap();
@@ -503,7 +508,8 @@ mod tests {
             counts,
             clean: read(&clean),
             quarantine: read(&quarantine),
-            consecutive,
+            partitions,
+            in_order,
         }
     }
 
@@ -520,10 +526,10 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let raw = directory.path().join("raw.parquet");
         write_raw(&raw, &[raw_batch(1..=5_000)]);
-        let one = split_raw(&raw, 1, 1).await;
-        assert_eq!(one.consecutive, None, "one partition: no merge");
-        let four = split_raw(&raw, 4, 4).await;
-        assert_eq!(four.consecutive, Some(true));
+        let one = split_raw(&raw, 1).await;
+        assert_eq!((one.partitions, one.in_order), (1, true));
+        let four = split_raw(&raw, 4).await;
+        assert_eq!((four.partitions, four.in_order), (4, true));
         let counts = &four.counts;
         assert_eq!(counts, &one.counts);
         assert_eq!(counts.total, 5_000);
@@ -543,10 +549,11 @@ mod tests {
         assert_eq!(rows, (1..=5_000).collect::<Vec<i64>>());
     }
 
-    /// Two files, each in `source_row` order, whose rows alternate: one partition per file,
-    /// which are not consecutive ranges, so the merged stream is written.
+    /// Two files, each in `source_row` order, whose rows alternate: read as one partition
+    /// (one file after the other) or as two (one per file), the rows are not in order, so
+    /// the table is sorted.
     #[tokio::test]
-    async fn interleaved_partitions_fall_back_to_the_merged_stream() {
+    async fn rows_out_of_order_are_written_again_sorted() {
         let directory = tempfile::tempdir().unwrap();
         let raw = directory.path().join("raw");
         std::fs::create_dir(&raw).unwrap();
@@ -558,12 +565,14 @@ mod tests {
             &raw.join("b.parquet"),
             &[raw_batch((1..=3_000).filter(|row| row % 2 == 0))],
         );
-        let split = split_raw(&raw, 2, 2).await;
-        assert_eq!(split.consecutive, Some(false));
-        assert_eq!(split.counts.total, 3_000);
-        assert_eq!(split.counts.clean + split.counts.quarantined, 3_000);
-        for file in [&split.clean, &split.quarantine] {
-            assert!(source_rows(file).windows(2).all(|pair| pair[0] < pair[1]));
+        for partitions in [1, 2] {
+            let split = split_raw(&raw, partitions).await;
+            assert_eq!((split.partitions, split.in_order), (partitions, false));
+            assert_eq!(split.counts.total, 3_000);
+            assert_eq!(split.counts.clean + split.counts.quarantined, 3_000);
+            for file in [&split.clean, &split.quarantine] {
+                assert!(source_rows(file).windows(2).all(|pair| pair[0] < pair[1]));
+            }
         }
     }
 
