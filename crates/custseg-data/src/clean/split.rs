@@ -9,6 +9,8 @@ use arrow::compute::{filter_record_batch, is_not_null, is_null};
 use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, execute_stream};
 use datafusion::prelude::{DataFrame, col};
 use futures::StreamExt;
@@ -119,7 +121,8 @@ fn column(batch: &RecordBatch, name: &str) -> Result<ArrayRef> {
 ///
 /// Every partition is checked to ascend and to begin after the one before. Should the
 /// engine ever hand the rows over otherwise, the files are written again from the table
-/// sorted by `source_row`.
+/// sorted by `source_row`. A plan that deals batches out between partitions (see
+/// [`keeps_row_order`]) is written sorted straight away.
 ///
 /// [`parquet_concat`]: crate::parquet_concat
 pub async fn split(
@@ -130,21 +133,34 @@ pub async fn split(
 ) -> Result<SplitCounts> {
     let task = Arc::new(annotated.task_ctx());
     let plan = annotated.clone().create_physical_plan().await?;
-    if let Some(counts) =
-        write_in_engine_order(plan, &task, clean_path, quarantine_path, scratch).await?
-    {
-        return Ok(counts);
+    if keeps_row_order(&plan) {
+        if let Some(counts) =
+            write_in_engine_order(plan, &task, clean_path, quarantine_path, scratch).await?
+        {
+            return Ok(counts);
+        }
+        tracing::warn!(
+            "the engine handed the annotated table over out of `source_row` order; writing it \
+             again, sorted"
+        );
     }
-    tracing::warn!(
-        "the engine handed the annotated table over out of `source_row` order; writing it \
-         again, sorted"
-    );
     let sorted = annotated.sort(vec![col(SOURCE_ROW).sort(true, false)])?;
     let plan = sorted.create_physical_plan().await?;
     let stream = execute_stream(plan, task)?;
     Ok(write_stream(stream, clean_path, quarantine_path)
         .await?
         .counts)
+}
+
+/// Whether `plan` hands each scanned range of rows on in one partition, in its order: no
+/// repartitioning or coalescing deals its batches out. (A raw file too small to be split
+/// into byte ranges is read as one partition, which the engine then deals round-robin
+/// into several: those cannot be written in the order they come.)
+fn keeps_row_order(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    if plan.is::<RepartitionExec>() || plan.is::<CoalescePartitionsExec>() {
+        return false;
+    }
+    plan.children().into_iter().all(keeps_row_order)
 }
 
 /// Writes `plan`'s partitions as they come (see [`split`]). `None` when they were not
@@ -460,8 +476,9 @@ mod tests {
         quarantine: RecordBatch,
         /// The annotated plan's partitions.
         partitions: usize,
-        /// Whether they came as consecutive ascending ranges of `source_row`.
-        in_order: bool,
+        /// Whether they came as consecutive ascending ranges of `source_row`; `None` when
+        /// the plan deals batches out between partitions, so [`split`] sorts straight away.
+        in_order: Option<bool>,
     }
 
     /// Splits the raw table at `raw` in a session of `partitions`, once in the engine's
@@ -482,10 +499,14 @@ mod tests {
         let task = Arc::new(annotated.task_ctx());
         let plan = annotated.clone().create_physical_plan().await.unwrap();
         let partitions = plan.output_partitioning().partition_count();
-        let in_order = write_in_engine_order(plan, &task, &clean, &quarantine, &scratch)
-            .await
-            .unwrap()
-            .is_some();
+        let in_order = if keeps_row_order(&plan) {
+            let written = write_in_engine_order(plan, &task, &clean, &quarantine, &scratch)
+                .await
+                .unwrap();
+            Some(written.is_some())
+        } else {
+            None
+        };
         let counts = split(annotated, &clean, &quarantine, &scratch)
             .await
             .unwrap();
@@ -521,21 +542,24 @@ mod tests {
             .to_vec()
     }
 
+    /// 100,000 rows: enough for the engine to split the file into one byte range per
+    /// partition.
     #[tokio::test]
     async fn partitions_written_side_by_side_give_the_files_one_stream_gives() {
         let directory = tempfile::tempdir().unwrap();
         let raw = directory.path().join("raw.parquet");
-        write_raw(&raw, &[raw_batch(1..=5_000)]);
+        let rows = 100_000;
+        write_raw(&raw, &[raw_batch(1..=rows)]);
         let one = split_raw(&raw, 1).await;
-        assert_eq!((one.partitions, one.in_order), (1, true));
+        assert_eq!((one.partitions, one.in_order), (1, Some(true)));
         let four = split_raw(&raw, 4).await;
-        assert_eq!((four.partitions, four.in_order), (4, true));
+        assert_eq!((four.partitions, four.in_order), (4, Some(true)));
         let counts = &four.counts;
         assert_eq!(counts, &one.counts);
-        assert_eq!(counts.total, 5_000);
+        assert_eq!(counts.total, rows as u64);
         assert_eq!(counts.duplicates, 2);
         assert!(
-            counts.clean > 2_000 && counts.quarantined > 1_000,
+            counts.clean > 40_000 && counts.quarantined > 20_000,
             "{counts:?}"
         );
         assert_eq!(counts.per_rule.len(), 5, "{counts:?}");
@@ -543,10 +567,25 @@ mod tests {
         assert_eq!(four.quarantine, one.quarantine);
         let clean_rows = source_rows(&four.clean);
         assert!(clean_rows.windows(2).all(|pair| pair[0] < pair[1]));
-        let mut rows = clean_rows;
-        rows.extend(source_rows(&four.quarantine));
-        rows.sort_unstable();
-        assert_eq!(rows, (1..=5_000).collect::<Vec<i64>>());
+        let mut all_rows = clean_rows;
+        all_rows.extend(source_rows(&four.quarantine));
+        all_rows.sort_unstable();
+        assert_eq!(all_rows, (1..=rows).collect::<Vec<i64>>());
+    }
+
+    /// 5,000 rows: too few to split the file, so the engine deals its batches out to the
+    /// partitions and the table is written sorted straight away.
+    #[tokio::test]
+    async fn a_plan_that_deals_batches_out_is_written_sorted() {
+        let directory = tempfile::tempdir().unwrap();
+        let raw = directory.path().join("raw.parquet");
+        write_raw(&raw, &[raw_batch(1..=5_000)]);
+        let one = split_raw(&raw, 1).await;
+        let four = split_raw(&raw, 4).await;
+        assert_eq!((four.partitions, four.in_order), (4, None));
+        assert_eq!(four.counts, one.counts);
+        assert_eq!(four.clean, one.clean);
+        assert_eq!(four.quarantine, one.quarantine);
     }
 
     /// Two files, each in `source_row` order, whose rows alternate: read as one partition
@@ -567,7 +606,10 @@ mod tests {
         );
         for partitions in [1, 2] {
             let split = split_raw(&raw, partitions).await;
-            assert_eq!((split.partitions, split.in_order), (partitions, false));
+            assert_eq!(
+                (split.partitions, split.in_order),
+                (partitions, Some(false))
+            );
             assert_eq!(split.counts.total, 3_000);
             assert_eq!(split.counts.clean + split.counts.quarantined, 3_000);
             for file in [&split.clean, &split.quarantine] {
