@@ -143,6 +143,11 @@ pub async fn split(
             "the engine handed the annotated table over out of `source_row` order; writing it \
              again, sorted"
         );
+    } else {
+        tracing::debug!(
+            "the engine deals the annotated table's batches out between partitions; writing \
+             it sorted"
+        );
     }
     let sorted = annotated.sort(vec![col(SOURCE_ROW).sort(true, false)])?;
     let plan = sorted.create_physical_plan().await?;
