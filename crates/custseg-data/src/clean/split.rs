@@ -10,6 +10,7 @@ use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::joins::{HashJoinExec, PartitionMode};
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, execute_stream};
 use datafusion::prelude::{DataFrame, col};
@@ -164,6 +165,13 @@ pub async fn split(
 fn keeps_row_order(plan: &Arc<dyn ExecutionPlan>) -> bool {
     if plan.is::<RepartitionExec>() || plan.is::<CoalescePartitionsExec>() {
         return false;
+    }
+    // The build side of a collected join (the duplicate rows) is read whole before any row
+    // comes out; only the probe side's order reaches the output.
+    if let Some(join) = plan.downcast_ref::<HashJoinExec>()
+        && *join.partition_mode() == PartitionMode::CollectLeft
+    {
+        return keeps_row_order(join.right());
     }
     plan.children().into_iter().all(keeps_row_order)
 }
@@ -464,12 +472,27 @@ mod tests {
         let mut config = SessionConfig::new().with_target_partitions(partitions);
         config.options_mut().optimizer.repartition_file_min_size = 0;
         let context = SessionContext::new_with_config(config);
+        // In two partitions, as a larger duplicate-rows file would be read: the join then
+        // coalesces its build side, which must not count as dealing rows out.
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "duplicate_row",
+            DataType::Int64,
+            false,
+        )]));
+        let batch = |row: i64| {
+            RecordBatch::try_new(
+                Arc::clone(&schema),
+                vec![Arc::new(Int64Array::from(vec![row]))],
+            )
+            .unwrap()
+        };
+        let table = datafusion::datasource::MemTable::try_new(
+            Arc::clone(&schema),
+            vec![vec![batch(3)], vec![batch(2500)]],
+        )
+        .unwrap();
         context
-            .sql(&format!(
-                "CREATE TABLE {DUPLICATE_ROWS_TABLE} AS SELECT CAST(column1 AS BIGINT) AS duplicate_row \
-                 FROM (VALUES (3), (2500))"
-            ))
-            .await
+            .register_table(DUPLICATE_ROWS_TABLE, Arc::new(table))
             .unwrap();
         context
     }
