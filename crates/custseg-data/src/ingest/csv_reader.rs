@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
 
 use super::cells::{CanonicalBuilder, Cell, RecordPosition};
 use super::columns::ColumnMapping;
@@ -29,14 +30,7 @@ pub(crate) fn read_csv(
     if head.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::in_file(shown, "the file is empty"));
     }
-    let delimiter = match options.delimiter {
-        Some(delimiter) => u8::try_from(delimiter).map_err(|_| {
-            Error::Config(format!(
-                "the delimiter `{delimiter}` must be a single ASCII character"
-            ))
-        })?,
-        None => sniff_delimiter(head),
-    };
+    let delimiter = choose_delimiter(options, head)?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
@@ -63,7 +57,7 @@ pub(crate) fn read_csv(
                     Some(1),
                     &format!("header field {}", index + 1),
                 )
-                .map(|text| text.trim().trim_start_matches('\u{feff}').to_owned())
+                .map(|text| header_name(&text))
         })
         .collect::<Result<_>>()?;
     let mapping = ColumnMapping::resolve(shown, &headers, &options.columns)?;
@@ -145,6 +139,70 @@ pub(crate) fn read_csv(
         delimiter: Some(char::from(delimiter)),
         columns: mapping_report(builder.mapping()),
     })
+}
+
+/// The delimiter and the header names of the delimited text file `path` (gzip when
+/// `compressed`), as [`read_csv`] settles them, or `None` when the file is empty or its
+/// header is not UTF-8 (then only [`read_csv`] can read it).
+pub(crate) fn read_header(
+    path: &Path,
+    compressed: bool,
+    options: &IngestOptions,
+) -> Result<Option<(u8, Vec<String>)>> {
+    let file = std::fs::File::open(path).map_err(|source| Error::io(path, source))?;
+    let input: Box<dyn Read> = if compressed {
+        Box::new(flate2::read::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let shown = path.display().to_string();
+    let mut buffered = BufReader::with_capacity(1 << 20, input);
+    let head = buffered
+        .fill_buf()
+        .map_err(|error| stream_error(&shown, compressed, 0, &error))?;
+    if head.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let delimiter = choose_delimiter(options, head)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(buffered);
+    let mut record = csv::ByteRecord::new();
+    if !reader
+        .read_byte_record(&mut record)
+        .map_err(|error| csv_error(&shown, compressed, 0, error))?
+    {
+        return Ok(None);
+    }
+    let headers: Option<Vec<String>> = record
+        .iter()
+        .map(|field| std::str::from_utf8(field).ok().map(header_name))
+        .collect();
+    Ok(headers.map(|headers| (delimiter, headers)))
+}
+
+/// The text encoding [`read_csv`] reports for a file it read as UTF-8 throughout.
+pub(crate) fn utf8_encoding_outcome(encoding: Encoding) -> String {
+    Decoder::new(encoding).settled()
+}
+
+/// The delimiter set in `options`, or the one sniffed from the start of the file.
+fn choose_delimiter(options: &IngestOptions, head: &[u8]) -> Result<u8> {
+    match options.delimiter {
+        Some(delimiter) => u8::try_from(delimiter).map_err(|_| {
+            Error::Config(format!(
+                "the delimiter `{delimiter}` must be a single ASCII character"
+            ))
+        }),
+        None => Ok(sniff_delimiter(head)),
+    }
+}
+
+/// A header field as a column name: trimmed, without a byte-order mark.
+fn header_name(text: &str) -> String {
+    text.trim().trim_start_matches('\u{feff}').to_owned()
 }
 
 /// Which input column feeds each canonical column, for the quality report.

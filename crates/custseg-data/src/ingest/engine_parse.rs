@@ -95,11 +95,6 @@ impl EngineParse {
         }))
     }
 
-    /// Rows in all the files.
-    pub(crate) fn rows(&self) -> u64 {
-        self.rows
-    }
-
     /// What the client's reader would report for this input (`directory`: whether it was a
     /// directory of files).
     pub(crate) fn outcome(&self, options: &IngestOptions, directory: bool) -> ReadOutcome {

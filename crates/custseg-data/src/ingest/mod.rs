@@ -14,6 +14,7 @@ mod csv_reader;
 pub mod dates;
 mod directory;
 mod download;
+mod engine_csv;
 mod engine_parse;
 mod format;
 mod object_store_input;
@@ -88,8 +89,9 @@ pub fn ingest(input: &str, options: &IngestOptions, progress: &dyn Progress) -> 
 }
 
 /// Reads `input` into the canonical schema, letting `context`'s query engine do the parse
-/// where it can (Parquet files whose column types the column-wise conversion handles; see
-/// [`engine_parse`]): on a Ballista cluster the executors read the log then, not this
+/// where it can (Parquet files whose column types the column-wise conversion handles, and CSV
+/// or CSV.gz files whose values its SQL reads as the client would; see [`engine_parse`] and
+/// [`engine_csv`]): on a Ballista cluster the executors read the log then, not this
 /// process. Everything else is parsed here, as by [`ingest`]. The engine writes its parse
 /// as a directory of parts under `<data_dir>/parsed/`, a path every executor must see.
 pub async fn ingest_with_engine(
@@ -106,26 +108,21 @@ pub async fn ingest_with_engine(
     if let Some(cached) = prepared.cached(options, cache::lookup_parts)? {
         return Ok(cached);
     }
-    let files: Vec<PathBuf> = match (&prepared.source, prepared.format) {
-        (Source::File(path), Format::Parquet) => vec![path.clone()],
-        (Source::Directory(_, listing), Format::Parquet) => listing.files.clone(),
-        _ => Vec::new(),
-    };
-    let Some(plan) = engine_parse::EngineParse::plan(&files, options)? else {
-        return prepared.parse_here(options, progress);
+    let files: Vec<PathBuf> = match &prepared.source {
+        Source::File(path) => vec![path.clone()],
+        Source::Directory(_, listing) => listing.files.clone(),
     };
     let directory = cache::directory(&options.data_dir);
     let parts = cache::parts_in_progress(&directory)?;
     progress.begin("parse", None);
-    let parsed_there = plan.run(context, parts.path()).await;
+    let parsed_there = parse_on_engine(&prepared, &files, options, context, parts.path()).await;
     progress.end();
-    if !parsed_there? {
+    let Some(outcome) = parsed_there? else {
         return prepared.parse_here(options, progress);
-    }
-    let outcome = plan.outcome(options, prepared.files.is_some());
+    };
     tracing::info!(
         input,
-        rows = plan.rows(),
+        rows = outcome.rows,
         files = files.len(),
         "parsed input on the query engine"
     );
@@ -140,6 +137,38 @@ pub async fn ingest_with_engine(
         (parts.path().to_path_buf(), Some(parts))
     };
     Ok(prepared.ingested(parsed, false, outcome, None, temporary))
+}
+
+/// Parses `files` (the input's) into `parts` on `context`'s engine when it can, returning what
+/// the client's reader would have reported; `None` when the client must parse the input:
+/// xlsx and zip inputs, Parquet columns that need the cell-by-cell rules, CSV values outside
+/// what the engine's SQL reads (see [`engine_parse`] and [`engine_csv`]).
+async fn parse_on_engine(
+    prepared: &Prepared,
+    files: &[PathBuf],
+    options: &IngestOptions,
+    context: &datafusion::prelude::SessionContext,
+    parts: &Path,
+) -> Result<Option<ReadOutcome>> {
+    let directory = prepared.files.is_some();
+    match prepared.format {
+        Format::Parquet => {
+            let Some(plan) = engine_parse::EngineParse::plan(files, options)? else {
+                return Ok(None);
+            };
+            let parsed = plan.run(context, parts).await?;
+            Ok(parsed.then(|| plan.outcome(options, directory)))
+        }
+        Format::Csv | Format::CsvGz => {
+            let Some(plan) =
+                engine_csv::EngineCsvParse::plan(files, prepared.format, options, directory)?
+            else {
+                return Ok(None);
+            };
+            plan.run(context, options, parts).await
+        }
+        Format::Xlsx | Format::Zip => Ok(None),
+    }
 }
 
 /// An input located, identified and hashed, not yet parsed.

@@ -101,7 +101,7 @@ fn log_columns(first: i64, rows: usize) -> Vec<(&'static str, ArrayRef)> {
     ]
 }
 
-fn options(data_dir: &Path, cache: bool) -> IngestOptions {
+pub(crate) fn options(data_dir: &Path, cache: bool) -> IngestOptions {
     IngestOptions {
         data_dir: data_dir.to_path_buf(),
         cache,
@@ -111,7 +111,10 @@ fn options(data_dir: &Path, cache: bool) -> IngestOptions {
 
 /// Parses `input` on a local engine of 4 partitions (more than the files' row groups need
 /// to tempt a parallel scan), as a cluster would.
-fn ingest_on_engine(input: &Path, options: &IngestOptions) -> custseg_data::Result<Ingested> {
+pub(crate) fn ingest_on_engine(
+    input: &Path,
+    options: &IngestOptions,
+) -> custseg_data::Result<Ingested> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -127,7 +130,7 @@ fn ingest_on_engine(input: &Path, options: &IngestOptions) -> custseg_data::Resu
 }
 
 /// Every row of a parse (one file, or a directory of parts read in name order), as one batch.
-fn read_parse(parsed: &Path) -> RecordBatch {
+pub(crate) fn read_parse(parsed: &Path) -> RecordBatch {
     let mut files: Vec<PathBuf> = if parsed.is_dir() {
         std::fs::read_dir(parsed)
             .unwrap()
@@ -153,7 +156,7 @@ fn read_parse(parsed: &Path) -> RecordBatch {
 
 /// The client's and the engine's parse of `input` hold the same rows, in the same order,
 /// with the same types; returns the engine's.
-fn assert_same_parse(input: &Path, data_dir: &Path) -> Ingested {
+pub(crate) fn assert_same_parse(input: &Path, data_dir: &Path) -> Ingested {
     let client = ingest::ingest(
         input.to_str().unwrap(),
         &options(data_dir, false),

@@ -7,6 +7,7 @@
 mod bad_input;
 mod cleaning;
 mod download;
+mod engine_csv;
 mod engine_parse;
 mod features;
 mod insights;

@@ -120,8 +120,9 @@ pub fn read_table(path: &Path) -> Table {
     table
 }
 
-/// Same customers, counts and integer features; floating-point features equal to 1e-9 relative.
-fn assert_same_features(local: &Path, cluster: &Path) {
+/// Same customers (more than `at_least`), counts and integer features; floating-point features
+/// equal to 1e-9 relative.
+fn assert_same_features(local: &Path, cluster: &Path, at_least: usize) {
     let schema = |path: &Path| {
         let file = std::fs::File::open(path).unwrap();
         ParquetRecordBatchReaderBuilder::try_new(file)
@@ -134,7 +135,7 @@ fn assert_same_features(local: &Path, cluster: &Path) {
     let b = read_table(cluster);
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
     let customers = a["CustomerID"].len();
-    assert!(customers > 10_000, "{customers} customers");
+    assert!(customers > at_least, "{customers} customers");
     assert_eq!(a["CustomerID"], b["CustomerID"]);
     for (column, values) in &a {
         let other = &b[column];
@@ -335,7 +336,61 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
     let cluster_features = dir
         .path()
         .join("cluster/features/customer_features.parquet");
-    assert_same_features(&local_features, &cluster_features);
+    assert_same_features(&local_features, &cluster_features, 10_000);
+
+    // A CSV.gz log: the executors parse it too (its text converted by SQL that reads as the
+    // client's reader does), with the same result as the local run.
+    let csv = custseg(
+        dir.path(),
+        &[
+            "-q",
+            "demo-data",
+            "--rows",
+            "300000",
+            "--customers",
+            "12000",
+            "--seed",
+            "12",
+            "--out",
+            "demo.csv.gz",
+        ],
+    );
+    assert!(csv.status.success(), "{}", text(&csv.stderr));
+    for (out, extra) in [
+        ("csv-local", vec!["--data-dir", "csv-local-data"]),
+        (
+            "csv-cluster",
+            vec!["--data-dir", "csv-cluster-data", "--engine", &engine],
+        ),
+    ] {
+        let mut args = vec!["-q", "features", "--input", "demo.csv.gz", "--out", out];
+        args.extend(extra);
+        let run = custseg(dir.path(), &args);
+        assert!(run.status.success(), "{out}: {}", text(&run.stderr));
+    }
+    let parsed: Vec<String> = std::fs::read_dir(dir.path().join("csv-cluster-data/parsed"))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        parsed.iter().any(|name| name.ends_with(".parts")),
+        "the executors did not parse the CSV.gz input: {parsed:?}"
+    );
+    for file in ["clean/transactions.parquet", "quarantine/rejected.parquet"] {
+        assert!(
+            read_table(&dir.path().join("csv-local").join(file))
+                == read_table(&dir.path().join("csv-cluster").join(file)),
+            "{file} differs between the local and the cluster run of the CSV.gz"
+        );
+    }
+    assert_same_features(
+        &dir.path()
+            .join("csv-local/features/customer_features.parquet"),
+        &dir.path()
+            .join("csv-cluster/features/customer_features.parquet"),
+        4_000,
+    );
 
     // Fault: the second executor is killed while the run's jobs execute. Ballista marks it
     // dead after the scheduler's executor timeout and runs the lost tasks on the other, so the
@@ -416,7 +471,7 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
     }
     let status = child.wait().unwrap();
     if status.success() {
-        assert_same_features(&local_features, &cluster_features);
+        assert_same_features(&local_features, &cluster_features, 10_000);
     } else {
         let stderr = std::fs::read_to_string(dir.path().join("client.log")).unwrap();
         assert!(stderr.contains("was left as it was"), "{stderr}");
