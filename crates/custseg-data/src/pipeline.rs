@@ -239,10 +239,54 @@ pub fn stage_ingest(
     progress: &dyn Progress,
 ) -> Result<IngestRecord> {
     let (ingested, record) = ingest_input(input, request, progress)?;
-    let raw = staged.path(paths::RAW)?;
-    std::fs::copy(&ingested.parsed, &raw).map_err(|source| Error::io(&raw, source))?;
-    staged.write(paths::INGEST, &to_json(&record)?)?;
+    stage_raw(&ingested, &record, staged)?;
     Ok(record)
+}
+
+/// [`stage_ingest`] on `context`'s engine: on a cluster the executors parse what they can
+/// (see [`ingest::ingest_with_engine`]), and their parts are joined into [`paths::RAW`].
+pub async fn stage_ingest_on_engine(
+    context: &datafusion::prelude::SessionContext,
+    input: &str,
+    request: &FeaturesRequest,
+    staged: &mut StagedOutput,
+    progress: &dyn Progress,
+) -> Result<IngestRecord> {
+    let ingested = ingest::ingest_with_engine(input, &request.ingest, progress, context)
+        .instrument(tracing::info_span!("ingest", input))
+        .await?;
+    let record = ingest_record(&ingested);
+    stage_raw(&ingested, &record, staged)?;
+    Ok(record)
+}
+
+/// Stages the canonical rows of `ingested` as [`paths::RAW`], one file: a copy of the
+/// client's parse, or the engine's parts joined in order by copying their row groups
+/// (nothing decoded), and `record` as [`paths::INGEST`].
+fn stage_raw(
+    ingested: &ingest::Ingested,
+    record: &IngestRecord,
+    staged: &mut StagedOutput,
+) -> Result<()> {
+    let raw = staged.path(paths::RAW)?;
+    if ingested.parsed.is_dir() {
+        let mut parts: Vec<PathBuf> = std::fs::read_dir(&ingested.parsed)
+            .map_err(|source| Error::io(&ingested.parsed, source))?
+            .map(|entry| entry.map(|entry| entry.path()))
+            .collect::<std::io::Result<_>>()
+            .map_err(|source| Error::io(&ingested.parsed, source))?;
+        parts.retain(|part| part.extension().is_some_and(|e| e == "parquet"));
+        parts.sort();
+        crate::parquet_concat::concat_parquet_files(
+            &parts,
+            &raw,
+            crate::parquet_settings::cache_properties(),
+        )?;
+    } else {
+        std::fs::copy(&ingested.parsed, &raw).map_err(|source| Error::io(&raw, source))?;
+    }
+    staged.write(paths::INGEST, &to_json(&record)?)?;
+    Ok(())
 }
 
 /// Cleans the canonical Parquet file `parsed` into `staged` ([`paths::CLEAN`],

@@ -1,6 +1,7 @@
 //! Stage `ingest`: the input, read into the canonical schema (`raw/`).
 
 use custseg_dag::{BoxError, Input, Retry, Stage, StageContext};
+use custseg_data::engine;
 use custseg_data::ingest::{is_object_store_url, is_url};
 use custseg_data::pipeline::{self, FeaturesRequest, paths};
 
@@ -78,9 +79,24 @@ impl Stage for Ingest {
 
     fn run(&self, context: &mut StageContext<'_>) -> Result<Vec<String>, BoxError> {
         let progress = TerminalProgress::new(self.quiet);
-        let record =
+        let record = if self.request.engine.cluster.is_some() {
+            // On a cluster the executors parse what they can.
+            let runtime = crate::commands::runtime().map_err(boxed)?;
+            runtime.block_on(async {
+                let session = engine::session(&self.request.engine).await?;
+                pipeline::stage_ingest_on_engine(
+                    &session,
+                    &self.input,
+                    &self.request,
+                    context.staged(),
+                    &progress,
+                )
+                .await
+            })
+        } else {
             pipeline::stage_ingest(&self.input, &self.request, context.staged(), &progress)
-                .map_err(|e| boxed(e.into()))?;
+        }
+        .map_err(|e| boxed(e.into()))?;
         Ok(vec![format!(
             "{} rows from `{}` ({}, sha256 {}…)",
             record.rows,

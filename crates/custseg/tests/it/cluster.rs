@@ -392,6 +392,53 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
         4_000,
     );
 
+    // `custseg run` too: its ingest stage has the executors parse the CSV.gz and joins their
+    // parts into the stage's one raw file; its clean stage runs on the cluster.
+    for (out, extra) in [
+        ("run-local", vec!["--data-dir", "run-local-data"]),
+        (
+            "run-cluster",
+            vec!["--data-dir", "run-cluster-data", "--engine", &engine],
+        ),
+    ] {
+        let mut args = vec![
+            "-q",
+            "run",
+            "--input",
+            "demo.csv.gz",
+            "--out",
+            out,
+            "--until",
+            "clean",
+        ];
+        args.extend(extra);
+        let run = custseg(dir.path(), &args);
+        assert!(run.status.success(), "{out}: {}", text(&run.stderr));
+    }
+    let parsed: Vec<String> = std::fs::read_dir(dir.path().join("run-cluster-data/parsed"))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        parsed.iter().any(|name| name.ends_with(".parts")),
+        "the executors did not parse the input of `run`: {parsed:?}"
+    );
+    for file in [
+        "raw/transactions.parquet",
+        "clean/transactions.parquet",
+        "quarantine/rejected.parquet",
+    ] {
+        let local = read_table(&dir.path().join("run-local").join(file));
+        if file.starts_with("raw") {
+            assert_eq!(local["source_row"].len(), 300_000);
+        }
+        assert!(
+            local == read_table(&dir.path().join("run-cluster").join(file)),
+            "{file} differs between `run` locally and on the cluster"
+        );
+    }
+
     // Fault: the second executor is killed while the run's jobs execute. Ballista marks it
     // dead after the scheduler's executor timeout and runs the lost tasks on the other, so the
     // run completes with the same result; were it to fail instead, `cluster/` stays untouched.
