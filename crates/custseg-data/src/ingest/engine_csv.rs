@@ -42,13 +42,15 @@ const SLASH_DATE: &str = r"^\s*([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})(?:[ 
 const ISO_DATE: &str = r"^\s*([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[ T]([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2}))?)?\s*$";
 
 /// A whole number the client reads as `i64` directly (up to 18 digits) or through `f64` as
-/// `6.0` (up to 15 digits, so it stays exact), with surrounding white space.
-const WHOLE_NUMBER: &str = r"^\s*([+-]?[0-9]{1,18}|[+-]?[0-9]{1,15}\.0*)\s*$";
+/// `6.0` (up to 15 digits, so it stays exact), with surrounding white space; or only white
+/// space (the client's empty cell).
+const WHOLE_NUMBER: &str = r"^\s*([+-]?[0-9]{1,18}|[+-]?[0-9]{1,15}\.0*)?\s*$";
 
 /// A decimal number with at most 30 digits on either side of the point and a two-digit
-/// exponent: always finite, and read to the same `f64` by Rust's parser and Arrow's.
+/// exponent (always finite, and read to the same `f64` by Rust's parser and Arrow's), with
+/// surrounding white space; or only white space.
 const DECIMAL_NUMBER: &str =
-    r"^\s*[+-]?([0-9]{1,30}(\.[0-9]{0,30})?|\.[0-9]{1,30})([eE][+-]?[0-9]{1,2})?\s*$";
+    r"^\s*([+-]?([0-9]{1,30}(\.[0-9]{0,30})?|\.[0-9]{1,30})([eE][+-]?[0-9]{1,2})?)?\s*$";
 
 /// Only white space: the client's empty cell.
 const BLANK: &str = r"^\s*$";
@@ -302,7 +304,7 @@ impl EngineCsvParse {
         ]
         .map(|(column, shape)| {
             let input = self.input(column);
-            format!("({input} IS NULL OR regexp_like({input}, '{BLANK}') OR regexp_like({input}, '{shape}'))")
+            format!("({input} IS NULL OR regexp_like({input}, '{shape}'))")
         })
         .join(" AND ");
         let iso = timestamp_from(DateShape::Iso, 1, 2, 3);
@@ -373,12 +375,12 @@ impl EngineCsvParse {
                 let input = self.input(*column);
                 let converted = match column {
                     RawColumn::Quantity | RawColumn::CustomerId => format!(
-                        "CASE WHEN regexp_like({input}, '{BLANK}') THEN NULL \
-                         ELSE arrow_cast(regexp_replace({input}, '^\\s*([+-]?[0-9]+)(\\.0*)?\\s*$', '\\1'), 'Int64') END"
+                        // The count job checked every value: the digits, or nothing for a
+                        // blank cell.
+                        "arrow_cast(nullif(regexp_replace({input}, '^\\s*([+-]?[0-9]+)?(\\.0*)?\\s*$', '\\1'), ''), 'Int64')"
                     ),
                     RawColumn::UnitPrice => format!(
-                        "CASE WHEN regexp_like({input}, '{BLANK}') THEN NULL \
-                         ELSE arrow_cast(regexp_replace({input}, '^\\s*(.*?)\\s*$', '\\1'), 'Float64') END"
+                        "arrow_cast(nullif(regexp_replace({input}, '^\\s*(.*?)\\s*$', '\\1'), ''), 'Float64')"
                     ),
                     RawColumn::InvoiceDate => date_sql(file),
                     _ => format!("nullif({input}, '')"),
