@@ -23,19 +23,9 @@ pub(crate) fn read_csv(
     options: &IngestOptions,
     sink: &mut Sink<'_>,
 ) -> Result<ReadOutcome> {
-    let mut buffered = BufReader::with_capacity(1 << 20, input);
-    let head = buffered
-        .fill_buf()
-        .map_err(|error| stream_error(shown, compressed, 0, &error))?;
-    if head.iter().all(u8::is_ascii_whitespace) {
+    let Some((delimiter, mut reader)) = open_reader(input, shown, compressed, options)? else {
         return Err(Error::in_file(shown, "the file is empty"));
-    }
-    let delimiter = choose_delimiter(options, head)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(buffered);
+    };
 
     let mut decoder = Decoder::new(options.encoding);
     let mut record = csv::ByteRecord::new();
@@ -156,19 +146,9 @@ pub(crate) fn read_header(
         Box::new(file)
     };
     let shown = path.display().to_string();
-    let mut buffered = BufReader::with_capacity(1 << 20, input);
-    let head = buffered
-        .fill_buf()
-        .map_err(|error| stream_error(&shown, compressed, 0, &error))?;
-    if head.iter().all(u8::is_ascii_whitespace) {
+    let Some((delimiter, mut reader)) = open_reader(input, &shown, compressed, options)? else {
         return Ok(None);
-    }
-    let delimiter = choose_delimiter(options, head)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(buffered);
+    };
     let mut record = csv::ByteRecord::new();
     if !reader
         .read_byte_record(&mut record)
@@ -181,6 +161,30 @@ pub(crate) fn read_header(
         .map(|field| std::str::from_utf8(field).ok().map(header_name))
         .collect();
     Ok(headers.map(|headers| (delimiter, headers)))
+}
+
+/// A reader of the records of `input` with its delimiter settled (set, or sniffed from the
+/// first block), or `None` when the input holds only white space.
+fn open_reader<R: Read>(
+    input: R,
+    shown: &str,
+    compressed: bool,
+    options: &IngestOptions,
+) -> Result<Option<(u8, csv::Reader<BufReader<R>>)>> {
+    let mut buffered = BufReader::with_capacity(1 << 20, input);
+    let head = buffered
+        .fill_buf()
+        .map_err(|error| stream_error(shown, compressed, 0, &error))?;
+    if head.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let delimiter = choose_delimiter(options, head)?;
+    let reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(buffered);
+    Ok(Some((delimiter, reader)))
 }
 
 /// The text encoding [`read_csv`] reports for a file it read as UTF-8 throughout.

@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Field, Int64Type, Schema};
-use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::prelude::{CsvReadOptions, SessionContext};
 use futures::{StreamExt, TryStreamExt};
 
@@ -28,6 +27,7 @@ use super::ReadOutcome;
 use super::columns::ColumnMapping;
 use super::csv_reader::{mapping_report, read_header, utf8_encoding_outcome};
 use super::dates::DateFormat;
+use super::engine_parse::{in_order_session, write_part};
 use super::format::Format;
 use super::options::{Encoding, IngestOptions};
 use crate::error::{Error, Result};
@@ -162,12 +162,7 @@ impl EngineCsvParse {
         parts: &Path,
     ) -> Result<Option<ReadOutcome>> {
         let parts = std::fs::canonicalize(parts).map_err(|source| Error::io(parts, source))?;
-        // As for Parquet (`engine_parse.rs`): each file is one partition, read in order.
-        let mut state = context.state();
-        let optimizer = &mut state.config_mut().options_mut().optimizer;
-        optimizer.repartition_file_scans = false;
-        optimizer.enable_round_robin_repartition = false;
-        let parse = SessionContext::new_with_state(state);
+        let parse = in_order_session(context);
         let tables: Vec<String> = (0..self.files.len())
             .map(|index| format!("custseg_csv_input_{index}"))
             .collect();
@@ -262,7 +257,7 @@ impl EngineCsvParse {
         }
         futures::stream::iter(tables.iter().zip(&settled).enumerate())
             .map(|(index, (table, file))| {
-                self.write_part(
+                self.write_file_part(
                     parse,
                     table,
                     file,
@@ -361,14 +356,13 @@ impl EngineCsvParse {
     }
 
     /// Writes the canonical rows of one file as the Parquet file `part`.
-    async fn write_part(
+    async fn write_file_part(
         &self,
         parse: &SessionContext,
         table: &str,
         file: &SettledFile,
         part: PathBuf,
     ) -> Result<()> {
-        let clock = std::time::Instant::now();
         let conversions: Vec<String> = RawColumn::ALL
             .iter()
             .map(|column| {
@@ -398,24 +392,7 @@ impl EngineCsvParse {
             DateShape::Iso.columns(),
             date = self.input(RawColumn::InvoiceDate),
         );
-        let target = part.to_str().ok_or_else(|| {
-            Error::Config(format!("path `{}` is not valid UTF-8", part.display()))
-        })?;
-        parse
-            .sql(&sql)
-            .await?
-            .write_parquet(
-                target,
-                DataFrameWriteOptions::new().with_single_file_output(true),
-                Some(crate::parquet_settings::cache_table_options()),
-            )
-            .await?;
-        tracing::debug!(
-            part = %part.display(),
-            seconds = clock.elapsed().as_secs_f64(),
-            "parsed one CSV file on the engine"
-        );
-        Ok(())
+        write_part(parse, &sql, &part).await
     }
 }
 

@@ -120,16 +120,7 @@ impl EngineParse {
         // By absolute path: the executors' working directory is not ours.
         let parts = std::fs::canonicalize(parts).map_err(|source| Error::io(parts, source))?;
         let parts = parts.as_path();
-        // A session of its own in which each file is read, numbered, converted and written
-        // as one partition, in order: split into byte ranges, or its batches dealt out to
-        // several partitions, the rows would reach `row_number()` or the writer out of order
-        // (the plan is scan -> window -> projection -> sink). It shares the context's tables,
-        // so the inputs are deregistered at the end.
-        let mut state = context.state();
-        let optimizer = &mut state.config_mut().options_mut().optimizer;
-        optimizer.repartition_file_scans = false;
-        optimizer.enable_round_robin_repartition = false;
-        let parse = SessionContext::new_with_state(state);
+        let parse = in_order_session(context);
         let tables: Vec<String> = (0..self.files.len())
             .map(|index| format!("custseg_parse_input_{index}"))
             .collect();
@@ -207,28 +198,47 @@ impl EngineParse {
         rows_before: u64,
         part: PathBuf,
     ) -> Result<()> {
-        let clock = std::time::Instant::now();
         let sql = format!(
             "SELECT arrow_cast(row_number() OVER (), 'Int64') + {rows_before} AS {SOURCE_ROW}, {} FROM {table}",
             self.conversions.join(", ")
         );
-        let target = part.to_str().ok_or_else(|| {
-            Error::Config(format!("path `{}` is not valid UTF-8", part.display()))
-        })?;
-        parse
-            .sql(&sql)
-            .await?
-            .write_parquet(
-                target,
-                DataFrameWriteOptions::new().with_single_file_output(true),
-                Some(crate::parquet_settings::cache_table_options()),
-            )
-            .await?;
-        tracing::debug!(
-            part = %part.display(),
-            seconds = clock.elapsed().as_secs_f64(),
-            "parsed one input file on the engine"
-        );
-        Ok(())
+        write_part(parse, &sql, &part).await
     }
+}
+
+/// A session of its own in which each file is read, numbered, converted and written as one
+/// partition, in order: split into byte ranges, or its batches dealt out to several
+/// partitions, the rows would reach `row_number()` or the writer out of order (the plan is
+/// scan -> window -> projection -> sink). It shares `context`'s tables, so a parse
+/// deregisters its inputs at the end.
+pub(super) fn in_order_session(context: &SessionContext) -> SessionContext {
+    let mut state = context.state();
+    let optimizer = &mut state.config_mut().options_mut().optimizer;
+    optimizer.repartition_file_scans = false;
+    optimizer.enable_round_robin_repartition = false;
+    SessionContext::new_with_state(state)
+}
+
+/// Writes the rows of the statement `sql` as the one Parquet file `part`, with the parse
+/// cache's settings.
+pub(super) async fn write_part(parse: &SessionContext, sql: &str, part: &Path) -> Result<()> {
+    let clock = std::time::Instant::now();
+    let target = part
+        .to_str()
+        .ok_or_else(|| Error::Config(format!("path `{}` is not valid UTF-8", part.display())))?;
+    parse
+        .sql(sql)
+        .await?
+        .write_parquet(
+            target,
+            DataFrameWriteOptions::new().with_single_file_output(true),
+            Some(crate::parquet_settings::cache_table_options()),
+        )
+        .await?;
+    tracing::debug!(
+        part = %part.display(),
+        seconds = clock.elapsed().as_secs_f64(),
+        "parsed one input file on the engine"
+    );
+    Ok(())
 }

@@ -120,6 +120,32 @@ pub fn read_table(path: &Path) -> Table {
     table
 }
 
+/// Runs `custseg args` in `dir` twice, into `<name>-local` with the data directory
+/// `<name>-local-data`, and through `engine` into `<name>-cluster` with `<name>-cluster-data`;
+/// fails unless both succeed and the executors wrote the parse (a directory of parts).
+fn run_locally_and_on_the_cluster(dir: &Path, name: &str, args: &[&str], engine: &str) {
+    for cluster in [false, true] {
+        let out = format!("{name}-{}", if cluster { "cluster" } else { "local" });
+        let data = format!("{out}-data");
+        let mut all = args.to_vec();
+        all.extend(["--out", &out, "--data-dir", &data]);
+        if cluster {
+            all.extend(["--engine", engine]);
+        }
+        let run = custseg(dir, &all);
+        assert!(run.status.success(), "{out}: {}", text(&run.stderr));
+    }
+    let parsed: Vec<String> = std::fs::read_dir(dir.join(format!("{name}-cluster-data/parsed")))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        parsed.iter().any(|n| n.ends_with(".parts")),
+        "the executors did not parse the input of `{name}`: {parsed:?}"
+    );
+}
+
 /// Same customers (more than `at_least`), counts and integer features; floating-point features
 /// equal to 1e-9 relative.
 fn assert_same_features(local: &Path, cluster: &Path, at_least: usize) {
@@ -356,26 +382,11 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
         ],
     );
     assert!(csv.status.success(), "{}", text(&csv.stderr));
-    for (out, extra) in [
-        ("csv-local", vec!["--data-dir", "csv-local-data"]),
-        (
-            "csv-cluster",
-            vec!["--data-dir", "csv-cluster-data", "--engine", &engine],
-        ),
-    ] {
-        let mut args = vec!["-q", "features", "--input", "demo.csv.gz", "--out", out];
-        args.extend(extra);
-        let run = custseg(dir.path(), &args);
-        assert!(run.status.success(), "{out}: {}", text(&run.stderr));
-    }
-    let parsed: Vec<String> = std::fs::read_dir(dir.path().join("csv-cluster-data/parsed"))
-        .unwrap()
-        .flatten()
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .collect();
-    assert!(
-        parsed.iter().any(|name| name.ends_with(".parts")),
-        "the executors did not parse the CSV.gz input: {parsed:?}"
+    run_locally_and_on_the_cluster(
+        dir.path(),
+        "csv",
+        &["-q", "features", "--input", "demo.csv.gz"],
+        &engine,
     );
     for file in ["clean/transactions.parquet", "quarantine/rejected.parquet"] {
         assert!(
@@ -394,35 +405,11 @@ fn features_on_a_two_executor_cluster_equal_the_local_run_even_when_an_executor_
 
     // `custseg run` too: its ingest stage has the executors parse the CSV.gz and joins their
     // parts into the stage's one raw file; its clean stage runs on the cluster.
-    for (out, extra) in [
-        ("run-local", vec!["--data-dir", "run-local-data"]),
-        (
-            "run-cluster",
-            vec!["--data-dir", "run-cluster-data", "--engine", &engine],
-        ),
-    ] {
-        let mut args = vec![
-            "-q",
-            "run",
-            "--input",
-            "demo.csv.gz",
-            "--out",
-            out,
-            "--until",
-            "clean",
-        ];
-        args.extend(extra);
-        let run = custseg(dir.path(), &args);
-        assert!(run.status.success(), "{out}: {}", text(&run.stderr));
-    }
-    let parsed: Vec<String> = std::fs::read_dir(dir.path().join("run-cluster-data/parsed"))
-        .unwrap()
-        .flatten()
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .collect();
-    assert!(
-        parsed.iter().any(|name| name.ends_with(".parts")),
-        "the executors did not parse the input of `run`: {parsed:?}"
+    run_locally_and_on_the_cluster(
+        dir.path(),
+        "run",
+        &["-q", "run", "--input", "demo.csv.gz", "--until", "clean"],
+        &engine,
     );
     for file in [
         "raw/transactions.parquet",
