@@ -172,22 +172,21 @@ pub(crate) fn hamerly_on(
 
 /// How one chunk's rows that changed cluster change the per-cluster sums and counts: each
 /// moved row is subtracted from its old cluster and added to its new one. Chunks are applied
-/// in order, so the result does not depend on the number of threads.
+/// in order, so the result does not depend on the number of threads. Both vectors stay empty
+/// until a row moves.
 #[derive(Default)]
 struct Moves {
     sums: Vec<f64>,
     counts: Vec<i64>,
-    any: bool,
 }
 
 impl Moves {
     /// Records that `row` moved from cluster `from` (`usize::MAX`: no cluster yet) to `to`.
     fn record(&mut self, row: &[f64], from: usize, to: usize, k: usize) {
         let width = row.len();
-        if !self.any {
+        if self.counts.is_empty() {
             self.sums = vec![0.0; k * width];
             self.counts = vec![0; k];
-            self.any = true;
         }
         if from != usize::MAX {
             self.counts[from] -= 1;
@@ -205,7 +204,7 @@ impl Moves {
 
     /// Adds the recorded changes to the running totals; returns whether any row moved.
     fn apply(self, sums: &mut [f64], counts: &mut [usize]) -> bool {
-        if !self.any {
+        if self.counts.is_empty() {
             return false;
         }
         sums.iter_mut().zip(&self.sums).for_each(|(t, d)| *t += d);
