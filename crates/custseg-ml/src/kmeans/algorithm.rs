@@ -408,19 +408,7 @@ mod tests {
                 let fast = hamerly_on(data, 3, initial, 300, 0.0);
                 assert_eq!(plain.labels, fast.labels, "k = {k}, start {start}");
                 assert_eq!(plain.n_iter, fast.n_iter, "k = {k}, start {start}");
-                // The bounded loop keeps running sums (moved rows subtracted and added), the
-                // plain one sums afresh: equal up to rounding.
-                for (a, b) in plain
-                    .centroids
-                    .iter()
-                    .flatten()
-                    .zip(fast.centroids.iter().flatten())
-                {
-                    assert!(
-                        (a - b).abs() <= 1e-12 * a.abs().max(1.0),
-                        "k = {k}, start {start}: {a} {b}"
-                    );
-                }
+                assert_same_centroids_up_to_rounding(&plain, &fast);
                 assert!((plain.inertia - fast.inertia).abs() <= 1e-12 * plain.inertia);
             }
         }
@@ -446,6 +434,13 @@ mod tests {
         assert!(plain.n_iter > 2, "too easy: {} iterations", plain.n_iter);
         assert_eq!(plain.n_iter, fast.n_iter);
         assert_eq!(plain.labels, fast.labels);
+        assert_same_centroids_up_to_rounding(&plain, &fast);
+    }
+
+    /// The bounded loop keeps running sums (moved rows subtracted and added), the plain one
+    /// sums afresh: their centroids agree up to rounding.
+    fn assert_same_centroids_up_to_rounding(plain: &KMeans, fast: &KMeans) {
+        assert_eq!(plain.k(), fast.k());
         for (a, b) in plain
             .centroids
             .iter()
