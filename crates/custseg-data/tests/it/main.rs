@@ -13,3 +13,4 @@ mod features;
 mod insights;
 mod real_data;
 mod support;
+mod xlsx;
