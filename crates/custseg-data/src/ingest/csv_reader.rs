@@ -358,18 +358,15 @@ fn csv_error(shown: &str, compressed: bool, row: u64, error: csv::Error) -> Erro
 
 /// Reads gzip-compressed delimited text.
 pub(crate) fn read_csv_gz(
-    input: impl Read,
+    input: impl Read + Send,
     shown: &str,
     options: &IngestOptions,
     sink: &mut Sink<'_>,
 ) -> Result<ReadOutcome> {
-    read_csv(
-        flate2::read::MultiGzDecoder::new(input),
-        shown,
-        true,
-        options,
-        sink,
-    )
+    // Decompression runs ahead on a thread of its own (see `read_ahead`).
+    super::read_ahead::read_ahead(flate2::read::MultiGzDecoder::new(input), |text| {
+        read_csv(text, shown, true, options, sink)
+    })
 }
 
 /// Collects the batches of a CSV read, for tests.

@@ -20,6 +20,7 @@ mod format;
 mod object_store_input;
 mod options;
 mod parquet_reader;
+mod read_ahead;
 mod xlsx_reader;
 
 use std::path::{Path, PathBuf};
