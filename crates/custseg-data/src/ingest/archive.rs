@@ -6,6 +6,7 @@ use std::path::Path;
 use super::csv_reader::{read_csv, read_csv_gz};
 use super::options::IngestOptions;
 use super::parquet_reader::{ParquetInput, read_parquet};
+use super::read_ahead::read_ahead;
 use super::xlsx_reader::read_xlsx;
 use super::{ReadOutcome, Sink};
 use crate::error::{Error, Result, quoted};
@@ -121,7 +122,10 @@ pub(crate) fn read_zip(
         Ok(bytes)
     };
     let outcome = match kind {
-        MemberKind::Csv => read_csv(&mut entry, &member_shown, false, options, sink)?,
+        // The member is inflated on a thread of its own, ahead of the parser.
+        MemberKind::Csv => read_ahead(&mut entry, |text| {
+            read_csv(text, &member_shown, false, options, sink)
+        })?,
         MemberKind::CsvGz => read_csv_gz(&mut entry, &member_shown, options, sink)?,
         MemberKind::Xlsx => {
             let bytes = read_all(&mut entry)?;
