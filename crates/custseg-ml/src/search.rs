@@ -461,13 +461,21 @@ fn stability(
         .map(|b| {
             let mut rng = ChaCha8Rng::seed_from_u64(params.seed ^ 0x5EED_B007);
             rng.set_stream(b as u64);
-            let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-            let sample = Array2::from_shape_fn((n, x.ncols()), |(i, j)| x[[rows[i], j]]);
+            // The resample as its distinct rows (about 63 % of them) and how often each was
+            // drawn: the same K-Means objective at about two thirds of the cost.
+            let mut drawn = vec![0u32; n];
+            for _ in 0..n {
+                drawn[rng.random_range(0..n)] += 1;
+            }
+            let distinct: Vec<usize> = (0..n).filter(|&i| drawn[i] > 0).collect();
+            let counts: Vec<u32> = distinct.iter().map(|&i| drawn[i]).collect();
+            let sample =
+                Array2::from_shape_fn((distinct.len(), x.ncols()), |(i, j)| x[[distinct[i], j]]);
             let refit = KMeansParams {
                 seed: params.seed.wrapping_add(b as u64 + 1),
                 ..params.clone()
             }
-            .fit(sample.view())?;
+            .fit_weighted(sample.view(), &counts)?;
             let (labels, _) = refit.predict(x)?;
             tick();
             adjusted_rand_index(&chosen.labels, &labels)

@@ -43,23 +43,50 @@ impl KMeansParams {
     /// the lowest inertia (the first of equals).
     pub fn fit(&self, x: ArrayView2<'_, f64>) -> Result<KMeans> {
         check_matrix(x, None)?;
+        self.fit_rows(x, &vec![1; x.nrows()])
+    }
+
+    /// Fits K-Means to the rows of `x`, row `i` counting `counts[i]` times, as if it were
+    /// repeated that often: a bootstrap resample is fitted on its distinct rows this way, at a
+    /// fraction of the cost, with the same objective. k-means++ draws rows in proportion to
+    /// their counts, random initialisation draws `k` of the repeated rows; the one difference
+    /// from fitting the repeated rows is the rare relocation of an empty cluster, which moves
+    /// all copies of the farthest row instead of one.
+    pub fn fit_weighted(&self, x: ArrayView2<'_, f64>, counts: &[u32]) -> Result<KMeans> {
+        check_matrix(x, None)?;
+        if counts.len() != x.nrows() {
+            return Err(Error::parameter(
+                "counts",
+                format!("{} counts for {} rows", counts.len(), x.nrows()),
+            ));
+        }
+        if counts.contains(&0) {
+            return Err(Error::parameter(
+                "counts",
+                "every row must count at least once",
+            ));
+        }
+        self.fit_rows(x, counts)
+    }
+
+    fn fit_rows(&self, x: ArrayView2<'_, f64>, counts: &[u32]) -> Result<KMeans> {
         self.check(x.nrows())?;
         let data = x.as_standard_layout();
         let data = data
             .as_slice()
             .ok_or_else(|| Error::Data("matrix is not contiguous".into()))?;
         let width = x.ncols();
-        let tolerance = self.tol * mean_variance(data, width);
+        let tolerance = self.tol * mean_variance(data, width, counts);
         let runs: Vec<KMeans> = (0..self.n_init)
             .into_par_iter()
             .map(|run| {
                 let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
                 rng.set_stream(run as u64);
                 let initial = match self.init {
-                    Init::KMeansPlusPlus => kmeans_plus_plus(data, width, self.k, &mut rng),
-                    Init::Random => random_rows(data, width, self.k, &mut rng),
+                    Init::KMeansPlusPlus => kmeans_plus_plus(data, width, counts, self.k, &mut rng),
+                    Init::Random => random_rows(data, width, counts, self.k, &mut rng),
                 };
-                hamerly_on(data, width, initial, self.max_iter, tolerance)
+                hamerly_on(data, width, counts, initial, self.max_iter, tolerance)
             })
             .collect();
         let mut best: Option<KMeans> = None;
@@ -123,6 +150,7 @@ pub fn lloyd(
     Ok(hamerly_on(
         data,
         x.ncols(),
+        &vec![1; x.nrows()],
         initial,
         max_iter.max(1),
         tolerance,
@@ -206,6 +234,7 @@ fn lloyd_on(
     let k = centers.len() / width;
     // usize::MAX marks "no label yet", so the first pass always counts as a change.
     let mut labels = vec![usize::MAX; n];
+    let ones = vec![1; n];
     let mut strict = false;
     let mut iterations = 0;
     let mut converged = false;
@@ -216,7 +245,15 @@ fn lloyd_on(
             mut counts,
             changed,
         } = assign(data, width, &centers, &mut labels, true);
-        relocate_empty_clusters(data, width, &centers, &labels, &mut sums, &mut counts);
+        relocate_empty_clusters(
+            data,
+            width,
+            &ones,
+            &centers,
+            &labels,
+            &mut sums,
+            &mut counts,
+        );
         let mut new_centers = centers.clone();
         for cluster in 0..k {
             if counts[cluster] > 0 {
@@ -238,14 +275,21 @@ fn lloyd_on(
             break;
         }
     }
-    finish(data, width, centers, labels, strict, iterations, converged)
+    finish(
+        data, width, &ones, centers, labels, strict, iterations, converged,
+    )
 }
 
 /// Relabels with the final centroids unless the last iteration already did (strict
 /// convergence), and measures the inertia.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the loop's whole final state, handed over once"
+)]
 pub(crate) fn finish(
     data: &[f64],
     width: usize,
+    counts: &[u32],
     centers: Vec<f64>,
     mut labels: Vec<usize>,
     strict: bool,
@@ -255,7 +299,7 @@ pub(crate) fn finish(
     if !strict {
         assign(data, width, &centers, &mut labels, false);
     }
-    let inertia = inertia(data, width, &centers, &labels);
+    let inertia = inertia(data, width, counts, &centers, &labels);
     KMeans {
         centroids: centers.chunks_exact(width).map(<[f64]>::to_vec).collect(),
         labels,
@@ -270,6 +314,7 @@ pub(crate) fn finish(
 pub(crate) fn relocate_empty_clusters(
     data: &[f64],
     width: usize,
+    weights: &[u32],
     old_centers: &[f64],
     labels: &[usize],
     sums: &mut [f64],
@@ -292,42 +337,51 @@ pub(crate) fn relocate_empty_clusters(
     for (cluster, (_, row_index)) in empty.into_iter().zip(far) {
         let row = &data[row_index * width..(row_index + 1) * width];
         let old = labels[row_index];
+        let weight = weights[row_index];
+        let times = f64::from(weight);
         for j in 0..width {
-            sums[old * width + j] -= row[j];
-            sums[cluster * width + j] = row[j];
+            sums[old * width + j] -= row[j] * times;
+            sums[cluster * width + j] = row[j] * times;
         }
-        counts[old] -= 1;
-        counts[cluster] = 1;
+        counts[old] -= weight as usize;
+        counts[cluster] = weight as usize;
     }
 }
 
-fn inertia(data: &[f64], width: usize, centers: &[f64], labels: &[usize]) -> f64 {
+fn inertia(data: &[f64], width: usize, weights: &[u32], centers: &[f64], labels: &[usize]) -> f64 {
     let partials: Vec<f64> = data
         .par_chunks(ROWS_PER_CHUNK * width)
         .zip(labels.par_chunks(ROWS_PER_CHUNK))
+        .zip(weights.par_chunks(ROWS_PER_CHUNK))
         .with_min_len(CHUNKS_PER_TASK)
-        .map(|(rows, labels)| {
+        .map(|((rows, labels), weights)| {
             rows.chunks_exact(width)
                 .zip(labels)
-                .map(|(row, &l)| squared_distance(row, &centers[l * width..(l + 1) * width]))
+                .zip(weights)
+                .map(|((row, &l), &w)| {
+                    squared_distance(row, &centers[l * width..(l + 1) * width]) * f64::from(w)
+                })
                 .sum::<f64>()
         })
         .collect();
     partials.iter().sum()
 }
 
-/// Mean over columns of each column's population variance (scikit-learn's tolerance scale).
-fn mean_variance(data: &[f64], width: usize) -> f64 {
-    let n = (data.len() / width) as f64;
+/// Mean over columns of each column's population variance (scikit-learn's tolerance scale),
+/// each row counting `weights[i]` times.
+fn mean_variance(data: &[f64], width: usize, weights: &[u32]) -> f64 {
+    let n: f64 = weights.iter().map(|&w| f64::from(w)).sum();
     let mut means = vec![0.0; width];
-    for row in data.chunks_exact(width) {
-        means.iter_mut().zip(row).for_each(|(m, v)| *m += v);
+    for (row, &w) in data.chunks_exact(width).zip(weights) {
+        let w = f64::from(w);
+        means.iter_mut().zip(row).for_each(|(m, v)| *m += v * w);
     }
     means.iter_mut().for_each(|m| *m /= n);
     let mut variances = vec![0.0; width];
-    for row in data.chunks_exact(width) {
+    for (row, &w) in data.chunks_exact(width).zip(weights) {
+        let w = f64::from(w);
         for ((s, v), m) in variances.iter_mut().zip(row).zip(&means) {
-            *s += (v - m) * (v - m);
+            *s += (v - m) * (v - m) * w;
         }
     }
     variances.iter().map(|s| s / n).sum::<f64>() / width as f64
@@ -405,7 +459,7 @@ mod tests {
             for start in [0, 7, 500] {
                 let initial: Vec<f64> = data[start * 3..(start + k) * 3].to_vec();
                 let plain = lloyd_on(data, 3, initial.clone(), 300, 0.0);
-                let fast = hamerly_on(data, 3, initial, 300, 0.0);
+                let fast = hamerly_on(data, 3, &vec![1; 3000], initial, 300, 0.0);
                 assert_eq!(plain.labels, fast.labels, "k = {k}, start {start}");
                 assert_eq!(plain.n_iter, fast.n_iter, "k = {k}, start {start}");
                 assert_same_centroids_up_to_rounding(&plain, &fast);
@@ -430,11 +484,69 @@ mod tests {
         }
         let initial: Vec<f64> = rows[..10].to_vec();
         let plain = lloyd_on(&rows, 2, initial.clone(), 300, 0.0);
-        let fast = hamerly_on(&rows, 2, initial, 300, 0.0);
+        let fast = hamerly_on(&rows, 2, &vec![1; n], initial, 300, 0.0);
         assert!(plain.n_iter > 2, "too easy: {} iterations", plain.n_iter);
         assert_eq!(plain.n_iter, fast.n_iter);
         assert_eq!(plain.labels, fast.labels);
         assert_same_centroids_up_to_rounding(&plain, &fast);
+    }
+
+    /// Distinct rows and how often each occurs, and the same rows repeated that often.
+    fn repeated_rows() -> (Vec<f64>, Vec<u32>, Vec<f64>, Vec<usize>) {
+        let (mut distinct, mut counts, mut repeated, mut origin) = (vec![], vec![], vec![], vec![]);
+        for i in 0..900 {
+            let t = i as f64;
+            let blob = (i % 4) as f64 * 1.7;
+            let row = [blob + (t * 0.613).sin(), (t * 0.271).cos() + blob / 2.0];
+            let count = 1 + (i * 7 % 5) as u32;
+            distinct.extend(row);
+            counts.push(count);
+            for _ in 0..count {
+                repeated.extend(row);
+                origin.push(i);
+            }
+        }
+        (distinct, counts, repeated, origin)
+    }
+
+    #[test]
+    fn counted_rows_fit_as_the_rows_repeated() {
+        let (distinct, counts, repeated, origin) = repeated_rows();
+        for k in [2, 3, 6] {
+            let initial: Vec<f64> = distinct[10..10 + 2 * k].to_vec();
+            let counted = hamerly_on(&distinct, 2, &counts, initial.clone(), 300, 0.0);
+            let plain = lloyd_on(&repeated, 2, initial, 300, 0.0);
+            assert!(plain.n_iter > 2, "too easy: {} iterations", plain.n_iter);
+            assert_eq!(counted.n_iter, plain.n_iter, "k = {k}");
+            let spread: Vec<usize> = origin.iter().map(|&i| counted.labels[i]).collect();
+            assert_eq!(spread, plain.labels, "k = {k}");
+            assert_same_centroids_up_to_rounding(&plain, &counted);
+            assert!((plain.inertia - counted.inertia).abs() <= 1e-12 * plain.inertia);
+        }
+        assert!(
+            (mean_variance(&distinct, 2, &counts)
+                - mean_variance(&repeated, 2, &vec![1; repeated.len() / 2]))
+            .abs()
+                < 1e-12
+        );
+    }
+
+    #[test]
+    fn counted_fit_checks_its_counts() {
+        let (distinct, counts, _, _) = repeated_rows();
+        let x = Array2::from_shape_vec((counts.len(), 2), distinct).unwrap();
+        let params = KMeansParams::new(4);
+        let fitted = params.fit_weighted(x.view(), &counts).unwrap();
+        assert_eq!(fitted.labels.len(), counts.len());
+        let error = params.fit_weighted(x.view(), &counts[1..]).unwrap_err();
+        assert!(
+            error.to_string().contains("899 counts for 900 rows"),
+            "{error}"
+        );
+        let mut zero = counts.clone();
+        zero[3] = 0;
+        let error = params.fit_weighted(x.view(), &zero).unwrap_err();
+        assert!(error.to_string().contains("at least once"), "{error}");
     }
 
     /// The bounded loop keeps running sums (moved rows subtracted and added), the plain one

@@ -19,11 +19,13 @@ use super::algorithm::{
     CHUNKS_PER_TASK, KMeans, ROWS_PER_CHUNK, finish, relocate_empty_clusters, squared_distance,
 };
 
-/// Runs Lloyd's algorithm with Hamerly's bounds from `centers` (`k x width`, row-major).
+/// Runs Lloyd's algorithm with Hamerly's bounds from `centers` (`k x width`, row-major),
+/// row `i` counting `weights[i]` times (1 for an ordinary fit).
 /// Stopping rules as in [`super::lloyd`].
 pub(crate) fn hamerly_on(
     data: &[f64],
     width: usize,
+    weights: &[u32],
     mut centers: Vec<f64>,
     max_iter: usize,
     tolerance: f64,
@@ -66,15 +68,17 @@ pub(crate) fn hamerly_on(
             .zip(labels.par_chunks_mut(ROWS_PER_CHUNK))
             .zip(upper.par_chunks_mut(ROWS_PER_CHUNK))
             .zip(lower.par_chunks_mut(ROWS_PER_CHUNK))
+            .zip(weights.par_chunks(ROWS_PER_CHUNK))
             .with_min_len(CHUNKS_PER_TASK)
-            .map(|(((rows, labels), upper), lower)| {
+            .map(|((((rows, labels), upper), lower), weights)| {
                 let mut moves = Moves::default();
                 let mut scratch = vec![0.0; transposed.scratch_len()];
-                for (((row, label), u), l) in rows
+                for ((((row, label), u), l), &weight) in rows
                     .chunks_exact(width)
                     .zip(labels.iter_mut())
                     .zip(upper.iter_mut())
                     .zip(lower.iter_mut())
+                    .zip(weights)
                 {
                     if *label != usize::MAX {
                         let bound = half_gap[*label].max(*l);
@@ -90,7 +94,7 @@ pub(crate) fn hamerly_on(
                     let (nearest, first, second) = transposed.two_nearest(row, &mut scratch);
                     let (first, second) = (first.sqrt(), second.sqrt());
                     if nearest != *label {
-                        moves.record(row, *label, nearest, k);
+                        moves.record(row, weight, *label, nearest, k);
                         *label = nearest;
                     }
                     *u = first;
@@ -109,7 +113,15 @@ pub(crate) fn hamerly_on(
         // labels, which the running sums follow, stay as assigned.
         let mut sums = running_sums.clone();
         let mut counts = running_counts.clone();
-        relocate_empty_clusters(data, width, &centers, &labels, &mut sums, &mut counts);
+        relocate_empty_clusters(
+            data,
+            width,
+            weights,
+            &centers,
+            &labels,
+            &mut sums,
+            &mut counts,
+        );
         let mut new_centers = centers.clone();
         for cluster in 0..k {
             if counts[cluster] > 0 {
@@ -167,7 +179,9 @@ pub(crate) fn hamerly_on(
             break;
         }
     }
-    finish(data, width, centers, labels, strict, iterations, converged)
+    finish(
+        data, width, weights, centers, labels, strict, iterations, converged,
+    )
 }
 
 /// How one chunk's rows that changed cluster change the per-cluster sums and counts: each
@@ -181,25 +195,27 @@ struct Moves {
 }
 
 impl Moves {
-    /// Records that `row` moved from cluster `from` (`usize::MAX`: no cluster yet) to `to`.
-    fn record(&mut self, row: &[f64], from: usize, to: usize, k: usize) {
+    /// Records that `row`, counting `weight` times, moved from cluster `from` (`usize::MAX`:
+    /// no cluster yet) to `to`.
+    fn record(&mut self, row: &[f64], weight: u32, from: usize, to: usize, k: usize) {
         let width = row.len();
         if self.counts.is_empty() {
             self.sums = vec![0.0; k * width];
             self.counts = vec![0; k];
         }
+        let times = f64::from(weight);
         if from != usize::MAX {
-            self.counts[from] -= 1;
+            self.counts[from] -= i64::from(weight);
             self.sums[from * width..(from + 1) * width]
                 .iter_mut()
                 .zip(row)
-                .for_each(|(s, v)| *s -= v);
+                .for_each(|(s, v)| *s -= v * times);
         }
-        self.counts[to] += 1;
+        self.counts[to] += i64::from(weight);
         self.sums[to * width..(to + 1) * width]
             .iter_mut()
             .zip(row)
-            .for_each(|(s, v)| *s += v);
+            .for_each(|(s, v)| *s += v * times);
     }
 
     /// Adds the recorded changes to the running totals; returns whether any row moved.
