@@ -62,19 +62,27 @@ pub(super) fn kmeans_plus_plus(
             .collect();
         let candidate_rows: Vec<f64> = candidates.iter().flat_map(|&c| row(c).to_vec()).collect();
         let transposed = TransposedCenters::new(&candidate_rows, width);
-        // Per chunk: each candidate's potential (sum of the new nearest distances).
+        // Per chunk: each candidate's potential (sum of the new nearest distances). The
+        // distances are kept, so the winner's need not be measured again below.
+        let stride = transposed.scratch_len();
+        let mut measured = vec![0.0; n * stride];
         let potentials: Vec<Vec<f64>> = closest
             .par_chunks(ROWS_PER_CHUNK)
             .zip(data.par_chunks(ROWS_PER_CHUNK * width))
             .zip(weights.par_chunks(ROWS_PER_CHUNK))
+            .zip(measured.par_chunks_mut(ROWS_PER_CHUNK * stride))
             .with_min_len(CHUNKS_PER_TASK)
-            .map(|((closest, rows), weights)| {
+            .map(|(((closest, rows), weights), measured)| {
                 let mut sums = vec![0.0; trials];
-                let mut scratch = vec![0.0; transposed.scratch_len()];
-                for ((c, r), &w) in closest.iter().zip(rows.chunks_exact(width)).zip(weights) {
-                    transposed.squared_distances(r, &mut scratch);
+                for (((c, r), &w), distances) in closest
+                    .iter()
+                    .zip(rows.chunks_exact(width))
+                    .zip(weights)
+                    .zip(measured.chunks_exact_mut(stride))
+                {
+                    transposed.squared_distances(r, distances);
                     let w = f64::from(w);
-                    for (s, d) in sums.iter_mut().zip(&scratch) {
+                    for (s, d) in sums.iter_mut().zip(distances.iter()) {
                         *s += d.min(*c) * w;
                     }
                 }
@@ -87,15 +95,9 @@ pub(super) fn kmeans_plus_plus(
         let best = (0..trials).fold(0, |best, t| if totals[t] < totals[best] { t } else { best });
         potential = totals[best];
         let chosen = row(candidates[best]).to_vec();
-        closest
-            .par_chunks_mut(ROWS_PER_CHUNK)
-            .zip(data.par_chunks(ROWS_PER_CHUNK * width))
-            .with_min_len(CHUNKS_PER_TASK)
-            .for_each(|(closest, rows)| {
-                for (c, r) in closest.iter_mut().zip(rows.chunks_exact(width)) {
-                    *c = c.min(squared_distance(r, &chosen));
-                }
-            });
+        for (c, distances) in closest.iter_mut().zip(measured.chunks_exact(stride)) {
+            *c = c.min(distances[best]);
+        }
         centers.extend_from_slice(&chosen);
     }
     centers
