@@ -1,7 +1,8 @@
-//! Workbooks written by hand (the smallest xlsx calamine reads: a workbook, its relations and
-//! one sheet of inline strings and numbers), for what the real workbook does not show: a
-//! table that does not start at A1, blank and missing rows, cells outside the table, and
-//! errors that name the sheet row.
+//! Workbooks written by hand (the smallest xlsx calamine reads: a workbook, its relations, a
+//! style sheet, one sheet and its shared strings), for what the real workbook does not show:
+//! a table that does not start at A1, blank and missing rows, cells outside the table, text
+//! in the shared-strings table and dates formatted as dates (as Excel saves them; the UCI
+//! sheet has inline strings and dates only), and errors that name the sheet row.
 
 use std::io::Write;
 use std::path::Path;
@@ -11,12 +12,16 @@ use crate::support::{features, parquet_column};
 /// One cell of a hand-made sheet.
 enum Value {
     Text(&'static str),
+    /// Text kept in the workbook's shared-strings table, as Excel writes it.
+    Shared(&'static str),
     Number(f64),
+    /// An Excel serial number formatted as a date and time (built-in format 22).
+    Date(f64),
     /// A formatted cell with no value, as spreadsheet programs write for blanks.
     Blank,
 }
 
-use Value::{Blank, Number, Text};
+use Value::{Blank, Date, Number, Shared, Text};
 
 /// Column letters from A.
 fn column_name(column: usize) -> String {
@@ -34,13 +39,19 @@ fn column_name(column: usize) -> String {
 /// first column (0 = A), cells).
 fn workbook(dir: &Path, name: &str, sheet: &str, rows: &[(usize, usize, Vec<Value>)]) -> String {
     let mut data = String::new();
+    let mut shared: Vec<&str> = Vec::new();
     for (row, first_column, cells) in rows {
         data.push_str(&format!("<row r=\"{row}\">"));
         for (offset, value) in cells.iter().enumerate() {
             let at = format!("{}{row}", column_name(first_column + offset));
             data.push_str(&match value {
                 Text(text) => format!("<c r=\"{at}\" t=\"inlineStr\"><is><t>{text}</t></is></c>"),
+                Shared(text) => {
+                    shared.push(text);
+                    format!("<c r=\"{at}\" t=\"s\"><v>{}</v></c>", shared.len() - 1)
+                }
                 Number(number) => format!("<c r=\"{at}\"><v>{number}</v></c>"),
+                Date(serial) => format!("<c r=\"{at}\" s=\"1\"><v>{serial}</v></c>"),
                 Blank => format!("<c r=\"{at}\" s=\"0\"/>"),
             });
         }
@@ -88,6 +99,26 @@ fn workbook(dir: &Path, name: &str, sheet: &str, rows: &[(usize, usize, Vec<Valu
             ),
         ),
     ];
+    let strings: String = shared
+        .iter()
+        .map(|text| format!("<si><t>{text}</t></si>"))
+        .collect();
+    let members = members.into_iter().chain([
+        (
+            "xl/styles.xml".to_owned(),
+            format!(
+                "<?xml version=\"1.0\"?><styleSheet xmlns=\"{main}\"><cellXfs count=\"2\">\
+                 <xf numFmtId=\"0\"/><xf numFmtId=\"22\" applyNumberFormat=\"1\"/></cellXfs></styleSheet>"
+            ),
+        ),
+        (
+            "xl/sharedStrings.xml".to_owned(),
+            format!(
+                "<?xml version=\"1.0\"?><sst xmlns=\"{main}\" count=\"{count}\" uniqueCount=\"{count}\">{strings}</sst>",
+                count = shared.len()
+            ),
+        ),
+    ]);
     let path = dir.join(name);
     let mut writer = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
     for (member, text) in members {
@@ -262,5 +293,58 @@ fn empty_and_header_only_sheets_are_refused() {
     assert!(
         error.contains("header.xlsx[Sales]`: the sheet has a header but no data rows"),
         "{error}"
+    );
+}
+
+#[test]
+fn shared_strings_and_date_cells_read_as_excel_saves_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = [
+        "InvoiceNo",
+        "StockCode",
+        "Description",
+        "Quantity",
+        "InvoiceDate",
+        "UnitPrice",
+        "CustomerID",
+        "Country",
+    ]
+    .into_iter()
+    .map(Shared)
+    .collect();
+    let input = workbook(
+        dir.path(),
+        "excel.xlsx",
+        "Sales",
+        &[
+            (1, 0, header),
+            (
+                2,
+                0,
+                vec![
+                    Number(536365.0),
+                    Shared("85123A"),
+                    Shared("WHITE MUG"),
+                    Number(6.0),
+                    // 2010-12-01 08:26:00
+                    Date(40513.35138888889),
+                    Number(2.55),
+                    Number(17850.0),
+                    Shared("United Kingdom"),
+                ],
+            ),
+        ],
+    );
+    let out = dir.path().join("out");
+    let outcome = features(&input, &out, &dir.path().join("data")).unwrap();
+    assert_eq!(outcome.report.clean_rows, 1);
+    let clean = out.join("clean/transactions.parquet");
+    assert_eq!(
+        parquet_column(&clean, "InvoiceDate", "Quantity"),
+        vec![("2010-12-01T08:26:00".to_owned(), 6)]
+    );
+    assert_eq!(
+        parquet_column(&clean, "Description", "CustomerID"),
+        vec![("WHITE MUG".to_owned(), 17850)]
     );
 }
