@@ -68,26 +68,20 @@ pub(crate) fn read_xlsx<R: Read + Seek + Send>(
         pending: None,
         finished: false,
     };
-    let header = cells.next_row(None).map_err(unreadable)?;
-    let Some(header) = header else {
+    let mut header = Vec::new();
+    if cells.next_row(&mut header).map_err(unreadable)?.is_none() {
         return Err(Error::in_file(&shown, "the sheet is empty"));
-    };
+    }
     // The table's first column is the header's first filled one; cells left of it have no
     // column name and are not read.
-    let origin = header
-        .cells
-        .iter()
-        .map(|(column, _)| *column)
-        .min()
-        .unwrap_or(0);
+    let origin = header.iter().map(|(column, _)| *column).min().unwrap_or(0);
     let width = header
-        .cells
         .iter()
         .map(|(column, _)| (column - origin) as usize + 1)
         .max()
         .unwrap_or(0);
     let mut headers = vec![String::new(); width];
-    for (column, value) in &header.cells {
+    for (column, value) in &header {
         headers[(column - origin) as usize] = header_text(value);
     }
     let mapping = ColumnMapping::resolve(&shown, &headers, &options.columns)?;
@@ -171,12 +165,6 @@ impl Block<'_> {
     }
 }
 
-/// One sheet row's filled cells, by column.
-struct SheetRow<'a> {
-    row: u32,
-    cells: Vec<(u32, DataRef<'a>)>,
-}
-
 /// The sheet's filled cells, grouped into rows. Rows without a filled cell are skipped, as
 /// the sheet shows them: blank.
 struct SheetCells<'a, R: Read + Seek> {
@@ -205,18 +193,18 @@ impl<'a, R: Read + Seek> SheetCells<'a, R> {
         Ok(None)
     }
 
-    /// The next row with a filled cell; its cells are collected into `reuse` when given.
+    /// Reads the next row with a filled cell into `cells` (column, value) and returns its
+    /// sheet row; `None` at the end of the sheet.
     fn next_row(
         &mut self,
-        reuse: Option<Vec<(u32, DataRef<'a>)>>,
-    ) -> std::result::Result<Option<SheetRow<'a>>, calamine::XlsxError> {
+        cells: &mut Vec<(u32, DataRef<'a>)>,
+    ) -> std::result::Result<Option<u32>, calamine::XlsxError> {
+        cells.clear();
         let Some(first) = self.next_filled()? else {
             return Ok(None);
         };
-        let (row, _) = first.get_position();
-        let mut cells = reuse.unwrap_or_default();
-        cells.clear();
-        cells.push((first.get_position().1, first.get_value().clone()));
+        let (row, column) = first.get_position();
+        cells.push((column, first.get_value().clone()));
         while let Some(cell) = self.next_filled()? {
             if cell.get_position().0 != row {
                 self.pending = Some(cell);
@@ -224,7 +212,7 @@ impl<'a, R: Read + Seek> SheetCells<'a, R> {
             }
             cells.push((cell.get_position().1, cell.get_value().clone()));
         }
-        Ok(Some(SheetRow { row, cells }))
+        Ok(Some(row))
     }
 
     /// The next [`ROWS_PER_BLOCK`] rows (fewer at the end of the sheet), laid out densely.
@@ -236,23 +224,21 @@ impl<'a, R: Read + Seek> SheetCells<'a, R> {
             sheet_rows: Vec::with_capacity(ROWS_PER_BLOCK),
             cells: Vec::with_capacity(ROWS_PER_BLOCK * layout.width),
         };
-        let mut scratch = Some(Vec::new());
+        let mut row_cells = Vec::new();
         while block.rows() < ROWS_PER_BLOCK {
-            let Some(row) = self.next_row(scratch.take())? else {
+            let Some(row) = self.next_row(&mut row_cells)? else {
                 break;
             };
             let start = block.cells.len();
             block.cells.resize(start + layout.width, DataRef::Empty);
-            let mut cells = row.cells;
-            for (column, value) in cells.drain(..) {
+            for (column, value) in row_cells.drain(..) {
                 if let Some(offset) = column.checked_sub(layout.origin)
                     && (offset as usize) < layout.width
                 {
                     block.cells[start + offset as usize] = value;
                 }
             }
-            block.sheet_rows.push(row.row);
-            scratch = Some(cells);
+            block.sheet_rows.push(row);
         }
         Ok(block)
     }

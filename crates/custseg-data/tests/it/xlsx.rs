@@ -1,8 +1,9 @@
 //! Workbooks written by hand (the smallest xlsx calamine reads: a workbook, its relations, a
 //! style sheet, one sheet and its shared strings), for what the real workbook does not show:
 //! a table that does not start at A1, blank and missing rows, cells outside the table, text
-//! in the shared-strings table and dates formatted as dates (as Excel saves them; the UCI
-//! sheet has inline strings and dates only), and errors that name the sheet row.
+//! in the shared-strings table and a built-in date format (as Excel saves them; the UCI sheet
+//! keeps its text inline and formats its dates with a custom format), and errors that name
+//! the sheet row.
 
 use std::io::Write;
 use std::path::Path;
@@ -57,6 +58,10 @@ fn workbook(dir: &Path, name: &str, sheet: &str, rows: &[(usize, usize, Vec<Valu
         }
         data.push_str("</row>");
     }
+    let strings: String = shared
+        .iter()
+        .map(|text| format!("<si><t>{text}</t></si>"))
+        .collect();
     let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
     let relations = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
     let package = "http://schemas.openxmlformats.org/package/2006/relationships";
@@ -98,12 +103,6 @@ fn workbook(dir: &Path, name: &str, sheet: &str, rows: &[(usize, usize, Vec<Valu
                 "<?xml version=\"1.0\"?><worksheet xmlns=\"{main}\"><sheetData>{data}</sheetData></worksheet>"
             ),
         ),
-    ];
-    let strings: String = shared
-        .iter()
-        .map(|text| format!("<si><t>{text}</t></si>"))
-        .collect();
-    let members = members.into_iter().chain([
         (
             "xl/styles.xml".to_owned(),
             format!(
@@ -118,7 +117,7 @@ fn workbook(dir: &Path, name: &str, sheet: &str, rows: &[(usize, usize, Vec<Valu
                 count = shared.len()
             ),
         ),
-    ]);
+    ];
     let path = dir.join(name);
     let mut writer = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
     for (member, text) in members {
