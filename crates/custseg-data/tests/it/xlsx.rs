@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::support::{features, parquet_column};
+use crate::support::{HEADER, features, parquet_column};
 
 /// One cell of a hand-made sheet.
 enum Value {
@@ -130,20 +130,9 @@ fn workbook(dir: &Path, name: &str, sheet: &str, rows: &[(usize, usize, Vec<Valu
     path.to_string_lossy().into_owned()
 }
 
-fn header() -> Vec<Value> {
-    [
-        "InvoiceNo",
-        "StockCode",
-        "Description",
-        "Quantity",
-        "InvoiceDate",
-        "UnitPrice",
-        "CustomerID",
-        "Country",
-    ]
-    .into_iter()
-    .map(Text)
-    .collect()
+/// The header row of the CSV fixtures, each name a cell made by `cell`.
+fn header(cell: fn(&'static str) -> Value) -> Vec<Value> {
+    HEADER.trim_end().split(',').map(cell).collect()
 }
 
 #[test]
@@ -154,7 +143,7 @@ fn table_away_from_a1_with_blank_rows_is_read_row_by_row() {
         "sales.xlsx",
         "Sales",
         &[
-            (3, 1, header()),
+            (3, 1, header(Text)),
             (
                 4,
                 0,
@@ -254,7 +243,7 @@ fn a_bad_cell_is_named_by_record_and_sheet_row() {
         "bad.xlsx",
         "Sales",
         &[
-            (2, 0, header()),
+            (2, 0, header(Text)),
             record(3, Number(6.0)),
             record(5, Text("O6")),
         ],
@@ -281,7 +270,7 @@ fn empty_and_header_only_sheets_are_refused() {
         error.contains("empty.xlsx[Sales]`: the sheet is empty"),
         "{error}"
     );
-    let header_only = workbook(dir.path(), "header.xlsx", "Sales", &[(1, 0, header())]);
+    let header_only = workbook(dir.path(), "header.xlsx", "Sales", &[(1, 0, header(Text))]);
     let error = features(
         &header_only,
         &dir.path().join("out"),
@@ -298,25 +287,12 @@ fn empty_and_header_only_sheets_are_refused() {
 #[test]
 fn shared_strings_and_date_cells_read_as_excel_saves_them() {
     let dir = tempfile::tempdir().unwrap();
-    let header = [
-        "InvoiceNo",
-        "StockCode",
-        "Description",
-        "Quantity",
-        "InvoiceDate",
-        "UnitPrice",
-        "CustomerID",
-        "Country",
-    ]
-    .into_iter()
-    .map(Shared)
-    .collect();
     let input = workbook(
         dir.path(),
         "excel.xlsx",
         "Sales",
         &[
-            (1, 0, header),
+            (1, 0, header(Shared)),
             (
                 2,
                 0,
