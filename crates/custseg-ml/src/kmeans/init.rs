@@ -46,9 +46,12 @@ pub(super) fn kmeans_plus_plus(
         .map(|(d, &w)| d * f64::from(w))
         .sum();
 
+    // Buffers of every round, allocated once.
+    let mut cumulative = Vec::with_capacity(n);
+    let mut measured: Vec<f64> = Vec::new();
     for _ in 1..k {
         // Inverse-CDF sampling over the running sum of squared distances.
-        let mut cumulative = Vec::with_capacity(n);
+        cumulative.clear();
         let mut running = 0.0;
         for (d, &w) in closest.iter().zip(weights) {
             running += d * f64::from(w);
@@ -65,7 +68,7 @@ pub(super) fn kmeans_plus_plus(
         // Per chunk: each candidate's potential (sum of the new nearest distances). The
         // distances are kept, so the winner's need not be measured again below.
         let stride = transposed.scratch_len();
-        let mut measured = vec![0.0; n * stride];
+        measured.resize(n * stride, 0.0);
         let potentials: Vec<Vec<f64>> = closest
             .par_chunks(ROWS_PER_CHUNK)
             .zip(data.par_chunks(ROWS_PER_CHUNK * width))
