@@ -19,6 +19,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result, check_matrix};
 use crate::scaling::quantile_sorted;
 
+mod walk;
+
+use walk::WalkForest;
+
 /// Isolation Forest hyperparameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -68,8 +72,23 @@ pub struct IsolationForest {
     pub max_samples: usize,
     /// Score threshold: rows scoring below it are outliers.
     pub offset: f64,
-    /// The trees.
-    pub trees: Vec<IsolationTree>,
+    /// The trees (read with [`IsolationForest::trees`]; private so the scoring layout
+    /// below always matches them).
+    trees: Vec<IsolationTree>,
+    /// The trees laid out for scoring, built on first use; not part of the model file.
+    #[serde(skip)]
+    walk: WalkCache,
+}
+
+/// A forest's scoring layout, built once from its trees (see [`walk`]). It is derived data:
+/// forests compare equal whether or not theirs is built yet.
+#[derive(Debug, Clone, Default)]
+struct WalkCache(std::sync::OnceLock<WalkForest>);
+
+impl PartialEq for WalkCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl IsolationForestParams {
@@ -116,6 +135,7 @@ impl IsolationForestParams {
             max_samples,
             offset: -0.5,
             trees,
+            walk: WalkCache::default(),
         };
         if let Some(contamination) = self.contamination {
             let mut scores = forest.score_samples(x)?;
@@ -127,6 +147,11 @@ impl IsolationForestParams {
 }
 
 impl IsolationForest {
+    /// The trees.
+    pub fn trees(&self) -> &[IsolationTree] {
+        &self.trees
+    }
+
     /// Anomaly score per row, in `[-1, 0)`: the lower, the more abnormal (scikit-learn's
     /// `score_samples`).
     pub fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
@@ -135,20 +160,26 @@ impl IsolationForest {
         let width = x.ncols();
         let x = x.as_standard_layout();
         let data = x.as_slice().unwrap_or_default();
-        // Tree by tree over a block of rows, rather than row by row over every tree: one
-        // tree's nodes stay in the cache while the block's rows walk it. Each row still adds
-        // its trees' path lengths in tree order, so the scores are the same to the bit.
+        // Blocks of rows walk the trees one tree after another: one tree's nodes stay in the
+        // cache while the block's rows walk it.
+        let walk = match self.walk.0.get() {
+            Some(walk) => walk,
+            None => {
+                // Two threads may both build it; the first to finish is kept.
+                let _ = self
+                    .walk
+                    .0
+                    .set(WalkForest::new(&self.trees, self.n_features)?);
+                self.walk.0.get().ok_or_else(|| {
+                    Error::Data("the isolation forest's scoring layout is missing".into())
+                })?
+            }
+        };
         let mut totals = vec![0.0; x.nrows()];
         totals
             .par_chunks_mut(SCORE_BLOCK)
             .zip(data.par_chunks(SCORE_BLOCK * width.max(1)))
-            .for_each(|(totals, rows)| {
-                for tree in &self.trees {
-                    for (total, row) in totals.iter_mut().zip(rows.chunks(width.max(1))) {
-                        *total += path_length(tree, row);
-                    }
-                }
-            });
+            .for_each(|(totals, rows)| walk.add_path_lengths(rows, width, totals));
         let trees = self.trees.len() as f64;
         Ok(totals
             .into_iter()
@@ -179,21 +210,6 @@ pub fn average_path_length(n: usize) -> f64 {
             let m = (n - 1) as f64;
             2.0 * (m.ln() + 0.577_215_664_901_532_9) - 2.0 * m / n as f64
         }
-    }
-}
-
-fn path_length(tree: &IsolationTree, row: &[f64]) -> f64 {
-    let mut node = 0usize;
-    loop {
-        let feature = tree.feature[node];
-        if feature < 0 {
-            return tree.leaf_path[node];
-        }
-        node = if row[feature as usize] < tree.threshold[node] {
-            tree.left[node] as usize
-        } else {
-            tree.right[node] as usize
-        };
     }
 }
 
@@ -325,6 +341,111 @@ mod tests {
             ..params.clone()
         };
         assert_ne!(params.fit(x.view()).unwrap(), other.fit(x.view()).unwrap());
+    }
+
+    /// A row's path length in a stored tree, walked node by node as the tree says.
+    fn reference_path_length(tree: &IsolationTree, row: &[f64]) -> f64 {
+        let mut node = 0;
+        while tree.feature[node] >= 0 {
+            node = if row[tree.feature[node] as usize] < tree.threshold[node] {
+                tree.left[node] as usize
+            } else {
+                tree.right[node] as usize
+            };
+        }
+        tree.leaf_path[node]
+    }
+
+    /// Seeded rows of five features on different scales, some far outside the training range.
+    fn mixed_rows(n: usize, seed: u64) -> Array2<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let values = (0..n * 5)
+            .map(|i| {
+                let scale = [1.0, 10.0, 1_000.0, 0.01, 5.0][i % 5];
+                let spread = if rng.random_bool(0.02) { 50.0 } else { 1.0 };
+                rng.random_range(-1.0..1.0) * scale * spread
+            })
+            .collect();
+        Array2::from_shape_vec((n, 5), values).unwrap()
+    }
+
+    #[test]
+    fn scores_are_the_stored_trees_path_lengths_to_the_bit() {
+        let forest = IsolationForestParams::default()
+            .fit(mixed_rows(2_000, 3).view())
+            .unwrap();
+        // Not a multiple of the rows walked in step nor of the scoring block; the rows also
+        // hit split values exactly, which go right.
+        let mut x = mixed_rows(1_003, 4);
+        let tree = &forest.trees()[0];
+        x[[0, tree.feature[0] as usize]] = tree.threshold[0];
+        let normaliser = average_path_length(forest.max_samples);
+        let expected: Vec<f64> = x
+            .outer_iter()
+            .map(|row| {
+                let row = row.to_vec();
+                let total: f64 = forest
+                    .trees()
+                    .iter()
+                    .map(|tree| reference_path_length(tree, &row))
+                    .fold(0.0, |sum, length| sum + length);
+                -(2f64.powf(-(total / forest.trees().len() as f64) / normaliser))
+            })
+            .collect();
+        let scores = forest.score_samples(x.view()).unwrap();
+        assert_eq!(scores.len(), expected.len());
+        for (row, (got, want)) in scores.iter().zip(&expected).enumerate() {
+            assert_eq!(got.to_bits(), want.to_bits(), "row {row}: {got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn a_forest_of_single_leaves_scores_every_row_alike() {
+        // Constant columns cannot be split: every tree is its root, a leaf.
+        let x = Array2::from_elem((50, 3), 7.0);
+        let forest = IsolationForestParams::default().fit(x.view()).unwrap();
+        assert!(forest.trees().iter().all(|tree| tree.feature == vec![-1]));
+        let rows = mixed_rows(20, 1);
+        let scores = forest
+            .score_samples(rows.view().split_at(ndarray::Axis(1), 3).0)
+            .unwrap();
+        // Each root holds all 50 rows: path length c(50), the normaliser, so the score is
+        // -2^-1 up to the rounding of the mean over the trees.
+        assert!(scores.iter().all(|s| *s == scores[0]), "{scores:?}");
+        assert!((scores[0] + 0.5).abs() < 1e-12, "{}", scores[0]);
+    }
+
+    #[test]
+    fn the_scoring_layout_is_not_part_of_the_model_file() {
+        let x = cloud_with_outliers();
+        let forest = IsolationForestParams::default().fit(x.view()).unwrap();
+        let before = serde_json::to_string(&forest).unwrap();
+        let scores = forest.score_samples(x.view()).unwrap();
+        assert_eq!(serde_json::to_string(&forest).unwrap(), before);
+        let read_back: IsolationForest = serde_json::from_str(&before).unwrap();
+        assert_eq!(read_back, forest);
+        assert_eq!(read_back.score_samples(x.view()).unwrap(), scores);
+    }
+
+    #[test]
+    fn a_damaged_tree_is_an_error_not_a_wrong_score() {
+        let x = cloud_with_outliers();
+        let forest = IsolationForestParams::default().fit(x.view()).unwrap();
+        let damage = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut value = serde_json::to_value(&forest).unwrap();
+            edit(&mut value["trees"][3]);
+            let damaged: IsolationForest = serde_json::from_value(value).unwrap();
+            damaged.score_samples(x.view()).unwrap_err().to_string()
+        };
+        // A split on a column the rows do not have.
+        let error = damage(&|tree| tree["feature"][0] = 2.into());
+        assert!(error.contains("isolation tree 3"), "{error}");
+        // A child pointing back at the root: the walk would never end.
+        let error = damage(&|tree| tree["left"][0] = 0.into());
+        assert!(error.contains("isolation tree 3"), "{error}");
+        // A child beyond the stored nodes.
+        let error = damage(&|tree| tree["right"][0] = 100_000.into());
+        assert!(error.contains("isolation tree 3"), "{error}");
     }
 
     #[test]
