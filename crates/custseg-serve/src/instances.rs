@@ -1,6 +1,7 @@
 //! Reading the Vertex AI request shape, `{"instances": [...], "parameters": {...}}`, into rows of
 //! numbers, with errors that name the instance and the field.
 
+use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_json::error::Category;
@@ -318,13 +319,19 @@ impl InstanceSeed<'_> {
         let names = shape.names;
         let mut row: Vec<Option<f64>> = vec![None; names.len()];
         let mut id = None;
-        while let Some(key) = map.next_key_seed(KeySeed(shape))? {
+        // Clients mostly send the keys in the model's order: each key is first compared with
+        // the name after the previous one.
+        let mut expected = 0;
+        while let Some(key) = map.next_key_seed(KeySeed { shape, expected })? {
             let read = match key {
                 Key::Feature(position) => {
-                    let value: Value = map.next_value()?;
-                    number(&value, index, &names[position]).map(|number| {
-                        row[position] = Some(number);
-                    })
+                    expected = position + 1;
+                    map.next_value_seed(NumberSeed)?
+                        .map_err(|value| not_a_number(&value, index, &names[position]))
+                        .and_then(|number| finite(number, index, &names[position]))
+                        .map(|number| {
+                            row[position] = Some(number);
+                        })
                 }
                 Key::CustomerId => match map.next_value::<Value>()? {
                     Value::Null => Ok(()),
@@ -389,10 +396,14 @@ impl<'de> Visitor<'de> for InstanceSeed<'_> {
         let mut first_bad = None;
         let mut count = 0;
         while count < names.len() {
-            let Some(value) = seq.next_element::<Value>()? else {
+            let Some(value) = seq.next_element_seed(NumberSeed)? else {
                 break;
             };
-            match number(&value, index, &names[count]) {
+            let name = &names[count];
+            match value
+                .map_err(|value| not_a_number(&value, index, name))
+                .and_then(|number| finite(number, index, name))
+            {
                 Ok(number) => row.push(number),
                 Err(error) => {
                     first_bad.get_or_insert(error);
@@ -429,13 +440,20 @@ enum Key {
 }
 
 /// Reads an object key without allocating: a feature's position, or what else it is.
-struct KeySeed<'a>(&'a Shape<'a>);
+struct KeySeed<'a> {
+    shape: &'a Shape<'a>,
+    /// The position tried first.
+    expected: usize,
+}
 
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
     type Value = Key;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(self)
+        // As bytes: serde_json then skips checking that the key is UTF-8 (a tenth of the
+        // parse); escapes are still decoded, so the bytes equal a name exactly when the text
+        // does.
+        deserializer.deserialize_bytes(self)
     }
 }
 
@@ -446,42 +464,109 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
         formatter.write_str("a field name")
     }
 
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
-        let shape = self.0;
+    fn visit_bytes<E: de::Error>(self, key: &[u8]) -> Result<Key, E> {
+        let shape = self.shape;
+        let is = |name: &str| name.as_bytes() == key;
+        if shape.names.get(self.expected).is_some_and(|name| is(name)) {
+            return Ok(Key::Feature(self.expected));
+        }
         Ok(
-            if let Some(position) = shape.names.iter().position(|name| name == key) {
+            if let Some(position) = shape.names.iter().position(|name| is(name)) {
                 Key::Feature(position)
-            } else if !shape.ignored.contains(&key) {
+            } else if !shape.ignored.iter().any(|name| is(name)) {
+                // Only keys that match no name are checked to be text, as JSON requires.
+                let key = std::str::from_utf8(key)
+                    .map_err(|_| E::custom("an object key is not valid UTF-8"))?;
                 Key::Unknown(key.to_owned())
-            } else if key == "CustomerID" {
+            } else if is("CustomerID") {
                 Key::CustomerId
             } else {
                 Key::Ignored
             },
         )
     }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+        self.visit_bytes(key.as_bytes())
+    }
 }
 
-fn number(value: &Value, index: usize, name: &str) -> Result<f64, ApiError> {
-    let number = match value {
-        Value::Number(n) => n.as_f64(),
-        _ => None,
-    };
-    match number {
-        Some(v) if v.is_finite() => Ok(v),
-        Some(v) => Err(ApiError::at(
+/// Reads a value as a number without building a [`Value`] for it: `Err` holds what was sent
+/// instead (read into a `Value` only then, for the error message).
+struct NumberSeed;
+
+impl<'de> DeserializeSeed<'de> for NumberSeed {
+    type Value = Result<f64, Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NumberSeed {
+    type Value = Result<f64, Value>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a number")
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Ok(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Ok(v as f64))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Ok(v as f64))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Err(Value::Bool(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Err(Value::String(v.to_owned())))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Err(Value::Null))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let value = Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(Err(value))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let value = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(Err(value))
+    }
+}
+
+/// `number` if it is finite; an error naming the instance and field otherwise.
+fn finite(number: f64, index: usize, name: &str) -> Result<f64, ApiError> {
+    if number.is_finite() {
+        Ok(number)
+    } else {
+        Err(ApiError::at(
             ErrorCode::InvalidValue,
             index,
             name,
-            format!("instance {index}: field `{name}` is {v}, not a finite number"),
-        )),
-        None => Err(ApiError::at(
-            ErrorCode::NotANumber,
-            index,
-            name,
-            format!("instance {index}: field `{name}` is not a number: `{value}`"),
-        )),
+            format!("instance {index}: field `{name}` is {number}, not a finite number"),
+        ))
     }
+}
+
+/// The error for a value that is not a number.
+fn not_a_number(value: &Value, index: usize, name: &str) -> ApiError {
+    ApiError::at(
+        ErrorCode::NotANumber,
+        index,
+        name,
+        format!("instance {index}: field `{name}` is not a number: `{value}`"),
+    )
 }
 
 fn customer_id(value: &Value, index: usize) -> Result<i64, ApiError> {
@@ -549,6 +634,45 @@ mod tests {
         assert_eq!(request.rows, vec![vec![3.0, 2.0], vec![0.0, -1000.0]]);
         assert_eq!(request.customer_ids, vec![None, Some(17)]);
         assert!(!request.explain);
+    }
+
+    #[test]
+    fn a_value_that_is_not_a_number_is_quoted_as_sent() {
+        for (sent, quoted) in [
+            ("true", "true"),
+            ("\"12\"", "\"12\""),
+            ("null", "null"),
+            ("[1, [2]]", "[1,[2]]"),
+            ("{\"x\": {\"y\": 1}}", "{\"x\":{\"y\":1}}"),
+        ] {
+            for body in [
+                format!(r#"{{"instances": [{{"a": 1, "b": {sent}}}]}}"#),
+                format!(r#"{{"instances": [[1, {sent}]]}}"#),
+            ] {
+                let error = error(&body);
+                assert_eq!(error.code, ErrorCode::NotANumber, "{body}");
+                assert_eq!(error.field.as_deref(), Some("b"), "{body}");
+                assert!(
+                    error
+                        .message
+                        .ends_with(&format!("field `b` is not a number: `{quoted}`")),
+                    "{body}: {}",
+                    error.message
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_key_that_is_not_utf8_is_malformed_json() {
+        let body = b"{\"instances\": [{\"a\": 1, \"b\": 2, \"\xff\": 3}]}";
+        let error = parse(body, &names(), &["CustomerID"], 3).unwrap_err();
+        assert_eq!(error.code, ErrorCode::MalformedRequest);
+        assert!(
+            error.message.contains("not valid UTF-8"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
