@@ -165,10 +165,13 @@ impl ModelFile {
                 "the scaler or PCA expects a different number of features than the {width} listed"
             ));
         }
-        if let Some(forest) = &self.outliers
-            && forest.n_features != width
-        {
-            return fail("the outlier detector expects a different number of features".into());
+        if let Some(forest) = &self.outliers {
+            if forest.n_features != width {
+                return fail("the outlier detector expects a different number of features".into());
+            }
+            if let Err(error) = forest.prepare() {
+                return fail(format!("the outlier detector: {error}"));
+            }
         }
         if self.centroids.is_empty() || self.centroids.len() != self.segments.len() {
             return fail("centroids and segments do not match".into());

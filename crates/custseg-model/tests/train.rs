@@ -199,6 +199,17 @@ fn schema_version_and_format_are_checked_on_load() {
     let mut broken = outcome.model.clone();
     broken.features.pop();
     assert!(ModelFile::from_bytes(&broken.to_bytes().unwrap()).is_err());
+    // An outlier tree whose split points back at its root is refused on load, not walked
+    // forever at the first prediction.
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["outliers"]["trees"][0]["left"][0] = 0.into();
+    let error = ModelFile::from_bytes(value.to_string().as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("the outlier detector: isolation tree 0 is damaged"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -152,6 +152,29 @@ impl IsolationForest {
         &self.trees
     }
 
+    /// Checks the trees and lays them out for scoring now, not at the first score: a forest
+    /// read from a file is checked when it is loaded, and a server's first request does not
+    /// wait for the layout.
+    pub fn prepare(&self) -> Result<()> {
+        self.walk().map(|_| ())
+    }
+
+    /// The scoring layout, built on first use.
+    fn walk(&self) -> Result<&WalkForest> {
+        if let Some(walk) = self.walk.0.get() {
+            return Ok(walk);
+        }
+        // Two threads may both build it; the first to finish is kept.
+        let _ = self
+            .walk
+            .0
+            .set(WalkForest::new(&self.trees, self.n_features)?);
+        self.walk
+            .0
+            .get()
+            .ok_or_else(|| Error::Data("the isolation forest's scoring layout is missing".into()))
+    }
+
     /// Anomaly score per row, in `[-1, 0)`: the lower, the more abnormal (scikit-learn's
     /// `score_samples`).
     pub fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
@@ -162,19 +185,7 @@ impl IsolationForest {
         let data = x.as_slice().unwrap_or_default();
         // Blocks of rows walk the trees one tree after another: one tree's nodes stay in the
         // cache while the block's rows walk it.
-        let walk = match self.walk.0.get() {
-            Some(walk) => walk,
-            None => {
-                // Two threads may both build it; the first to finish is kept.
-                let _ = self
-                    .walk
-                    .0
-                    .set(WalkForest::new(&self.trees, self.n_features)?);
-                self.walk.0.get().ok_or_else(|| {
-                    Error::Data("the isolation forest's scoring layout is missing".into())
-                })?
-            }
-        };
+        let walk = self.walk()?;
         let mut totals = vec![0.0; x.nrows()];
         totals
             .par_chunks_mut(SCORE_BLOCK)
@@ -437,7 +448,12 @@ mod tests {
             let damaged: IsolationForest = serde_json::from_value(value).unwrap();
             damaged.score_samples(x.view()).unwrap_err().to_string()
         };
-        // A split on a column the rows do not have.
+        // A split on a column the rows do not have; `prepare` finds it before any scoring.
+        let mut value = serde_json::to_value(&forest).unwrap();
+        value["trees"][3]["feature"][0] = 2.into();
+        let damaged: IsolationForest = serde_json::from_value(value).unwrap();
+        assert!(damaged.prepare().is_err());
+        assert!(forest.prepare().is_ok());
         let error = damage(&|tree| tree["feature"][0] = 2.into());
         assert!(error.contains("isolation tree 3"), "{error}");
         // A child pointing back at the root: the walk would never end.
