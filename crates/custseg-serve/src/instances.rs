@@ -25,10 +25,11 @@ pub struct Request {
 ///
 /// The body is read in one streaming pass straight into the rows (the serde visitors below),
 /// without a tree of `serde_json::Value`s with a string and a map entry for every key of every
-/// instance. Values are still read as `Value`s one at a time (a number costs no allocation),
-/// so that an error can quote what the client sent. When several things are wrong, the one
-/// reported is, in this order: JSON that does not parse, an unknown top-level key, a bad
-/// `parameters`, a missing `instances`, too many instances, then the first bad instance.
+/// instance. A value is read as a number straight away; only a value that is not a number is
+/// read into a `Value`, so that the error can quote what the client sent. When several things
+/// are wrong, the one reported is, in this order: JSON that does not parse, an unknown
+/// top-level key, a bad `parameters`, a missing `instances`, too many instances, then the
+/// first bad instance.
 pub fn parse(
     body: &[u8],
     names: &[String],
