@@ -74,7 +74,14 @@ pub fn authorise(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> 
     }
 }
 
+/// Bodies over this many bytes (about 150 instances) are scored on a blocking thread.
+const BLOCKING_BODY_BYTES: usize = 64 * 1024;
+
 /// `POST /predict`.
+///
+/// A large batch takes milliseconds of CPU: scored on the runtime's worker it would hold up
+/// every small request queued behind it, so it moves to a blocking thread (the await keeps
+/// it in flight for a graceful shutdown).
 pub async fn predict(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -83,10 +90,20 @@ pub async fn predict(
     authorise(&state, &headers)?;
     let started = std::time::Instant::now();
     let body = body_or_error(body, state.options.max_body_bytes)?;
+    if body.len() <= BLOCKING_BODY_BYTES {
+        return score(&state, &body, started);
+    }
+    tokio::task::spawn_blocking(move || score(&state, &body, started))
+        .await
+        .map_err(internal)?
+}
+
+/// Parses, scores, logs and answers one prediction request.
+fn score(state: &AppState, body: &[u8], started: std::time::Instant) -> Result<Response, ApiError> {
     let served = state.current();
     let model = &served.model;
     let request = parse(
-        &body,
+        body,
         &model.features,
         &DESCRIPTIVE_COLUMNS,
         state.options.max_instances,

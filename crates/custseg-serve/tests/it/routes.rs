@@ -89,6 +89,47 @@ async fn predict_answers_in_the_vertex_shape_and_matches_the_model() {
     assert_eq!(by_array["predictions"][0], predictions[0]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_batch_scored_off_the_runtime_answers_as_small_requests_do() {
+    let state = state(ServeOptions::default());
+    let served = state.current();
+    let model = &served.model;
+    // 1,500 instances: well over the body size that moves scoring to a blocking thread.
+    let instances: Vec<Value> = (0..1_500)
+        .map(|i| instance(model, 0.5 + f64::from(i) * 0.1))
+        .collect();
+    let body = json!({ "instances": instances }).to_string();
+    assert!(body.len() > 100_000, "{}", body.len());
+    let (status, batch) = call(router(state.clone()), "POST", "/predict", Some(body), None).await;
+    assert_eq!(status, StatusCode::OK, "{batch}");
+    let predictions = batch["predictions"].as_array().unwrap();
+    assert_eq!(predictions.len(), 1_500);
+    for index in [0, 1, 749, 1_499] {
+        let single = json!({ "instances": [instances[index].clone()] }).to_string();
+        let (status, alone) = call(
+            router(state.clone()),
+            "POST",
+            "/predict",
+            Some(single),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{alone}");
+        assert_eq!(
+            alone["predictions"][0], predictions[index],
+            "instance {index}"
+        );
+    }
+    // A bad instance deep in a large batch is named as in a small one.
+    let mut bad = instances.clone();
+    bad[1_234][&model.features[2]] = json!("many");
+    let body = json!({ "instances": bad }).to_string();
+    let (status, error) = call(router(state.clone()), "POST", "/predict", Some(body), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert_eq!(error["error"]["instance"], json!(1_234), "{error}");
+    assert_eq!(error["error"]["field"], json!(model.features[2]), "{error}");
+}
+
 #[tokio::test]
 async fn explain_lists_every_segment_nearest_first_and_the_drivers() {
     let state = state(ServeOptions::default());
