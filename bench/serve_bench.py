@@ -3,9 +3,10 @@
 
 Trains on the real UCI data with the release binary, starts the server (prediction log on, as
 deployed), and runs wrk: single-instance requests over 16 keep-alive connections, the same with
-`Connection: close`, and batches of 1,000 instances over 4 connections (one instance repeated,
-and 1,000 different customers of the training table). wrk and the server share
-this machine's two cores. Prints a Markdown table.
+`Connection: close`, batches of 1,000 instances over 4 connections (one instance repeated,
+and 1,000 different customers of the training table), and single instances while batches of
+real customers keep arriving. wrk and the server share this machine's two cores. Prints a
+Markdown table.
 
 Usage:
   python3 bench/serve_bench.py [--seconds 10] [--threads 2]
@@ -101,6 +102,19 @@ def main() -> None:
         for label, body, connections, close, target in runs:
             r = wrk(f"{base}/predict", work / body, work / "post.lua", connections, args.threads, args.seconds, close)
             print(f"| {label} | {r['rps']:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['non_2xx']} | {target} |")
+        # Mixed traffic: single instances while batches keep arriving. The batch wrk runs a
+        # second longer on each side, so the single-instance run sees batches throughout.
+        batch_argv = ["wrk", "-t", "1", "-c", "2", "-d", f"{args.seconds + 2}s", "--latency", "-s", str(work / "post.lua"),
+                      f"{base}/predict"]
+        batches = subprocess.Popen(batch_argv, stdout=subprocess.PIPE, text=True,
+                                   env={**os.environ, "BODY": str(work / "customers.json")})
+        time.sleep(1)
+        single = wrk(f"{base}/predict", work / "one.json", work / "post.lua", 8, 1, args.seconds, False)
+        batch_out = batches.communicate(timeout=args.seconds + 60)[0]
+        batch_rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", batch_out).group(1))
+        print(f"| single instance, 8 connections, beside batches of 1,000 real customers (2 connections: "
+              f"{batch_rps:,.0f} req/s) | {single['rps']:,.0f} | {single['p50']:.2f} | {single['p99']:.2f} | "
+              f"{single['non_2xx']} | none set |")
         dropped = re.search(r"custseg_prediction_log_dropped (\d+)", urllib.request.urlopen(f"{base}/metrics").read().decode())
         print(f"\nPrediction log records dropped under this load: {dropped.group(1) if dropped else 'n/a'}.")
     finally:
