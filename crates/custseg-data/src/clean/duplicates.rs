@@ -8,9 +8,9 @@
 //! 1. **Candidates**: `(InvoiceNo, StockCode, Quantity)` keys that occur more than once: a
 //!    grouped aggregate with short keys. Exact duplicates agree on these three columns, so
 //!    every duplicate is among the candidates' rows (1.5% of the rows of the demo log).
-//!    When the keys would not fit in half the memory limit, the aggregate runs in several
-//!    passes, each over the rows of one bucket of the numeric columns' sum (equal rows
-//!    land in the same bucket), so that no pass spills.
+//!    When the keys would not fit in seven eighths of the memory limit, the aggregate runs
+//!    in several passes, each over the rows of one bucket of the numeric columns' sum
+//!    (equal rows land in the same bucket), so that no pass spills.
 //! 2. **Duplicate rows**: the candidates' rows, numbered within their groups of rows equal
 //!    over all eight columns (`row_number()` in `source_row` order; NULLs compare equal, as
 //!    in pandas' `drop_duplicates`): every row after the first is a duplicate.
@@ -61,23 +61,31 @@ pub const DUPLICATE_ROWS_TABLE: &str = "duplicate_rows";
 
 const CANDIDATES_TABLE: &str = "duplicate_candidates";
 
-/// Memory one candidate group takes in the aggregate, about: the candidate aggregate alone
-/// over the 100M-row demo log's canonical table, without a memory limit, peaked at 10.8 GB
-/// for its 100M groups (measured once with datafusion-python 50 and `/usr/bin/time`, not by a
-/// script in this repository), rounded up.
-const BYTES_PER_GROUP: u64 = 128;
+/// Memory one candidate group takes in the aggregate's memory pool, at most: found by
+/// running one pass of the candidate statement over the 100M-row demo log's canonical table
+/// under memory limits a quarter GiB apart and reading its spill count (`EXPLAIN ANALYZE`
+/// with `examples/sql_timing.rs`). 33.3M groups (3 passes) spilled under 2.75 GiB and not
+/// under 3 GiB, 88-97 bytes a group; 50M groups (2 passes) spilled under 3.5 GiB and not
+/// under 4 GiB, 75-86 bytes. The cost per group varies because the hash table grows by
+/// doubling; this is the larger figure, rounded up.
+const BYTES_PER_GROUP: u64 = 100;
+
+/// The share of the memory limit the candidate groups of one pass may take, in eighths:
+/// the rest is for the scan's batches and the result.
+const GROUP_BUDGET_EIGHTHS: u64 = 7;
 
 /// Passes at most: each one scans the raw table, so beyond this the spilling aggregate
 /// of one pass is the faster way.
 const MAX_PASSES: u64 = 32;
 
 /// How many passes the candidate aggregate over `rows` rows takes so that its groups
-/// fit in half of `limit` (the other half is for the scan and the engine's buffers), at
-/// most [`MAX_PASSES`].
+/// fit in [`GROUP_BUDGET_EIGHTHS`] of `limit`, at most [`MAX_PASSES`]. A pass that does
+/// not fit spills, and takes two to three times as long: at 100M rows under 4 GiB, one
+/// pass over 33.3M groups took 5.2 s without spilling and 10.3 s spilling under 2.75 GiB.
 pub(crate) fn candidate_passes(rows: u64, limit: MemoryLimit) -> u64 {
     match limit {
         MemoryLimit::Finite(bytes) => {
-            let budget = (bytes as u64 / 2).max(1);
+            let budget = (bytes as u64 / 8 * GROUP_BUDGET_EIGHTHS).max(1);
             rows.saturating_mul(BYTES_PER_GROUP)
                 .div_ceil(budget)
                 .clamp(1, MAX_PASSES)
@@ -356,7 +364,7 @@ mod tests {
     }
 
     #[test]
-    fn passes_keep_the_candidate_groups_within_half_the_limit() {
+    fn passes_keep_the_candidate_groups_within_the_budget() {
         let gib = 1usize << 30;
         assert_eq!(
             candidate_passes(10_000_000, MemoryLimit::Finite(4 * gib)),
@@ -364,8 +372,10 @@ mod tests {
         );
         assert_eq!(
             candidate_passes(100_000_000, MemoryLimit::Finite(4 * gib)),
-            6
+            3
         );
+        // 10M groups take about 1 GB: under a 1 GiB limit, two passes.
+        assert_eq!(candidate_passes(10_000_000, MemoryLimit::Finite(gib)), 2);
         assert_eq!(candidate_passes(100_000_000, MemoryLimit::Infinite), 1);
         assert_eq!(candidate_passes(0, MemoryLimit::Finite(4 * gib)), 1);
         assert_eq!(
