@@ -7,6 +7,8 @@
 //! This crate knows nothing about customers and holds no plans: the data stages' SQL uses only
 //! DataFusion's built-in functions, so stock Ballista binaries run it too.
 
+mod health;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -96,6 +98,9 @@ pub struct ExecutorOptions {
     /// Bytes the executor's tasks may hold together before spilling (Ballista gives each
     /// task slot an equal share of a fair spill pool). Default: Ballista's automatic pool.
     pub memory_limit: Option<u64>,
+    /// Where to serve `/healthz` and `/readyz` for Kubernetes probes (the stock executor's
+    /// `--bind-health-port`). Default: no probe server.
+    pub health_bind: Option<SocketAddr>,
 }
 
 /// Runs a Ballista executor until the process is stopped.
@@ -114,6 +119,9 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<()> {
         memory_pool_size: options.memory_limit,
         ..ExecutorProcessConfig::default()
     };
+    if let Some(addr) = options.health_bind {
+        health::serve_probes(addr, config.health.clone()).await?;
+    }
     tracing::info!(bind = %options.bind, scheduler = %format!("{}:{}", options.scheduler_host, options.scheduler_port), "ballista executor starting");
     start_executor_process(Arc::new(config))
         .await

@@ -229,6 +229,10 @@ pub struct ExecutorArgs {
     /// machine's memory.
     #[arg(long)]
     pub memory_limit: Option<String>,
+    /// Port on the `--bind` address that answers Kubernetes probes: `/healthz` (alive) and
+    /// `/readyz` (the last heartbeat reached the scheduler). Default: none.
+    #[arg(long)]
+    pub health_port: Option<u16>,
 }
 
 /// `custseg runs`.

@@ -48,6 +48,9 @@ pub fn run(command: &ClusterCommand) -> Result<()> {
                         scheduler_connect_timeout_seconds: args.connect_timeout,
                         heartbeat_seconds: args.heartbeat,
                         memory_limit,
+                        health_bind: args
+                            .health_port
+                            .map(|port| std::net::SocketAddr::new(args.bind.ip(), port)),
                     })
                     .await
                 }

@@ -655,3 +655,110 @@ fn job_ids(log: &str, before: &str) -> std::collections::BTreeSet<String> {
         })
         .collect()
 }
+
+/// The status and body of `GET url`, any status.
+fn probe(url: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into();
+    let mut response = agent
+        .get(url)
+        .call()
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_to_string().unwrap())
+}
+
+/// Polls `url` until it answers `status`, failing after `within`.
+fn wait_for_status(url: &str, status: u16, within: Duration, dir: &Path) -> String {
+    let deadline = Instant::now() + within;
+    loop {
+        let (got, body) = probe(url);
+        if got == status {
+            return body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{url} still answers {got} ({body}) after {within:?}, expected {status}\n{}",
+            log_tails(dir, &["scheduler.log", "executor.log"], 20)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn kubernetes_probes_follow_the_executors_heartbeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let scheduler_port = free_port();
+    let scheduler_bind = format!("127.0.0.1:{scheduler_port}");
+    let scheduler = spawn(
+        dir.path(),
+        "scheduler.log",
+        &["cluster", "scheduler", "--bind", &scheduler_bind],
+    );
+    wait_for(scheduler_port);
+    // Ballista's scheduler serves its own probes; not ready without an executor.
+    let scheduler_ready = format!("http://{scheduler_bind}/readyz");
+    assert_eq!(probe(&format!("http://{scheduler_bind}/healthz")).0, 200);
+    assert_eq!(probe(&scheduler_ready).0, 503);
+
+    let (data, grpc, health) = (free_port(), free_port(), free_port());
+    let _executor = spawn(
+        dir.path(),
+        "executor.log",
+        &[
+            "cluster",
+            "executor",
+            "--scheduler",
+            &scheduler_bind,
+            "--bind",
+            &format!("127.0.0.1:{data}"),
+            "--grpc-port",
+            &grpc.to_string(),
+            "--health-port",
+            &health.to_string(),
+            "--heartbeat",
+            "1",
+        ],
+    );
+    wait_for(health);
+    let executor_alive = format!("http://127.0.0.1:{health}/healthz");
+    let executor_ready = format!("http://127.0.0.1:{health}/readyz");
+    assert_eq!(probe(&executor_alive), (200, "ok".to_owned()));
+    wait_for_status(&executor_ready, 200, Duration::from_secs(30), dir.path());
+    let body = wait_for_status(&scheduler_ready, 200, Duration::from_secs(30), dir.path());
+    assert!(body.contains("1 executors registered"), "{body}");
+
+    // Without its scheduler the executor stays alive but stops being ready.
+    drop(scheduler);
+    let body = wait_for_status(&executor_ready, 503, Duration::from_secs(30), dir.path());
+    assert!(body.contains("no successful heartbeat"), "{body}");
+    assert_eq!(probe(&executor_alive).0, 200);
+
+    // A probe port already taken is an error at start-up, naming the address.
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_port = taken.local_addr().unwrap().port();
+    let output = Command::new(env!("CARGO_BIN_EXE_custseg"))
+        .args([
+            "cluster",
+            "executor",
+            "--scheduler",
+            &scheduler_bind,
+            "--bind",
+            &format!("127.0.0.1:{}", free_port()),
+            "--health-port",
+            &taken_port.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains(&format!(
+            "cannot listen for health probes on 127.0.0.1:{taken_port}"
+        )),
+        "{}",
+        text(&output.stderr)
+    );
+}
