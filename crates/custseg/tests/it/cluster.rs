@@ -79,6 +79,20 @@ fn wait_for(port: u16) {
     }
 }
 
+/// A scheduler with default settings on a free port, logging to `dir/scheduler.log`, and its
+/// `host:port`, once it listens.
+fn start_scheduler(dir: &Path) -> (Process, String) {
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let scheduler = spawn(
+        dir,
+        "scheduler.log",
+        &["cluster", "scheduler", "--bind", &bind],
+    );
+    wait_for(port);
+    (scheduler, bind)
+}
+
 /// Column name -> values as text (integers, strings exactly; floats as f64 bits for later).
 pub type Table = BTreeMap<String, Vec<Option<Value>>>;
 
@@ -574,14 +588,7 @@ fn a_job_no_executor_can_run_fails_after_the_stall_timeout_instead_of_waiting_fo
     // raw profile and the duplicate search side by side, not the parse's check alone.
     let local = features(dir.path(), "demo.parquet", "local", &[]);
     assert!(local.status.success(), "{}", text(&local.stderr));
-    let port = free_port();
-    let bind = format!("127.0.0.1:{port}");
-    let _scheduler = spawn(
-        dir.path(),
-        "scheduler.log",
-        &["cluster", "scheduler", "--bind", &bind],
-    );
-    wait_for(port);
+    let (_scheduler, bind) = start_scheduler(dir.path());
     std::fs::write(
         dir.path().join("custseg.toml"),
         "[engine]\ncluster_stall_timeout_seconds = 4\n",
@@ -691,14 +698,7 @@ fn wait_for_status(url: &str, status: u16, within: Duration, dir: &Path) -> Stri
 #[test]
 fn kubernetes_probes_follow_the_executors_heartbeat() {
     let dir = tempfile::tempdir().unwrap();
-    let scheduler_port = free_port();
-    let scheduler_bind = format!("127.0.0.1:{scheduler_port}");
-    let scheduler = spawn(
-        dir.path(),
-        "scheduler.log",
-        &["cluster", "scheduler", "--bind", &scheduler_bind],
-    );
-    wait_for(scheduler_port);
+    let (scheduler, scheduler_bind) = start_scheduler(dir.path());
     // Ballista's scheduler serves its own probes; not ready without an executor.
     let scheduler_ready = format!("http://{scheduler_bind}/readyz");
     assert_eq!(probe(&format!("http://{scheduler_bind}/healthz")).0, 200);
