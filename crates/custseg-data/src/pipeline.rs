@@ -223,6 +223,7 @@ fn ingest_record(ingested: &ingest::Ingested) -> IngestRecord {
             date_format: ingested.outcome.date_format.clone(),
             encoding: ingested.outcome.encoding.clone(),
             delimiter: ingested.outcome.delimiter,
+            decimal_separator: ingested.outcome.decimal_separator.clone(),
             columns: ingested.outcome.columns.iter().cloned().collect(),
             parsed_from_cache: ingested.from_cache,
         },

@@ -678,6 +678,10 @@ pub struct IngestArgs {
     /// CSV delimiter (default: detected).
     #[arg(long)]
     pub delimiter: Option<char>,
+    /// Decimal separator of numbers in text: point, comma (`2,55`, `1.234,50`) or auto
+    /// (default: the file's first telling number; never the comma in a comma-delimited file).
+    #[arg(long)]
+    pub decimal: Option<String>,
     /// Map an input column to a canonical one: `--map "Order ID=InvoiceNo"`. Repeatable.
     #[arg(long = "map", value_name = "SOURCE=TARGET")]
     pub map: Vec<String>,

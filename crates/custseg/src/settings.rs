@@ -348,6 +348,9 @@ impl Settings {
         if let Some(delimiter) = args.delimiter {
             ingest.delimiter = Some(delimiter);
         }
+        if let Some(decimal) = &args.decimal {
+            ingest.decimal = decimal.parse().map_err(anyhow::Error::msg)?;
+        }
         for mapping in &args.map {
             let Some((source, target)) = mapping.split_once('=') else {
                 bail!(

@@ -51,6 +51,10 @@ pub struct InputReport {
     pub encoding: String,
     /// CSV delimiter.
     pub delimiter: Option<char>,
+    /// Decimal separator of numbers in text (CSV input): `point`, `comma`, or what `auto`
+    /// settled on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimal_separator: Option<String>,
     /// Canonical column -> input column.
     pub columns: BTreeMap<String, String>,
     /// Whether parsing was skipped thanks to the cache.

@@ -11,6 +11,7 @@ use chrono::NaiveDateTime;
 
 use super::columns::ColumnMapping;
 use super::dates::{DateError, DateParser, from_excel_serial};
+use super::decimals::{DecimalError, DecimalParser, DecimalSeparator};
 use crate::error::{Error, Location, Result};
 use crate::schema::{RawColumn, canonical_schema};
 
@@ -45,6 +46,7 @@ pub struct CanonicalBuilder {
     file: String,
     mapping: ColumnMapping,
     dates: DateParser,
+    decimals: DecimalParser,
     source_row: Int64Builder,
     invoice: StringBuilder,
     stock_code: StringBuilder,
@@ -67,6 +69,7 @@ impl CanonicalBuilder {
             file: file.to_owned(),
             mapping,
             dates,
+            decimals: DecimalParser::new(DecimalSeparator::Auto, false),
             source_row: Int64Builder::with_capacity(BATCH_ROWS),
             invoice: StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 8),
             stock_code: StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 8),
@@ -78,6 +81,18 @@ impl CanonicalBuilder {
             country: StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 16),
             rows: 0,
         }
+    }
+
+    /// The builder reading numbers in text with `decimals` (by default: auto-detection
+    /// that never settles on the decimal comma, as for typed inputs).
+    pub fn with_decimals(mut self, decimals: DecimalParser) -> Self {
+        self.decimals = decimals;
+        self
+    }
+
+    /// The decimal separator as settled so far.
+    pub fn decimal_separator_settled(&self) -> String {
+        self.decimals.settled()
     }
 
     /// The column mapping in use.
@@ -157,17 +172,50 @@ impl CanonicalBuilder {
         Ok(Some(RecordBatch::try_new(canonical_schema(), columns)?))
     }
 
+    /// `text` in the notation Rust's number parsers read (see [`DecimalParser`]).
+    fn number_text<'t>(
+        &mut self,
+        position: RecordPosition,
+        column: RawColumn,
+        text: &'t str,
+        whole: bool,
+    ) -> Result<std::borrow::Cow<'t, str>> {
+        self.decimals
+            .normalise(text, position.row, whole)
+            .map_err(|error| match error {
+                DecimalError::CommaAfterPoint {
+                    assumed_at,
+                    assumed,
+                } => self.error(
+                    position,
+                    column,
+                    format!(
+                        "`{}` is written with a decimal comma or thousands points, but row {assumed_at} read \
+                         `{assumed}` with a decimal point; pass `--decimal comma` or `--decimal point`",
+                        text.trim()
+                    ),
+                ),
+                DecimalError::NotComma => self.error(
+                    position,
+                    column,
+                    format!(
+                        "is not a number with a decimal comma: `{text}` (set `--decimal` if the file uses points)"
+                    ),
+                ),
+            })
+    }
+
     fn whole_number(
-        &self,
+        &mut self,
         position: RecordPosition,
         column: RawColumn,
         cell: Cell<'_>,
     ) -> Result<Option<i64>> {
-        let not_whole = |shown: String| {
-            self.error(
+        let not_whole = |this: &Self, shown: &str, hint: &str| {
+            this.error(
                 position,
                 column,
-                format!("is not a whole number: `{shown}`"),
+                format!("is not a whole number: `{shown}`{hint}"),
             )
         };
         match cell {
@@ -175,49 +223,54 @@ impl CanonicalBuilder {
             Cell::Int(value) => Ok(Some(value)),
             Cell::Float(value) => float_to_whole(value)
                 .map(Some)
-                .ok_or_else(|| not_whole(value.to_string())),
+                .ok_or_else(|| not_whole(self, &value.to_string(), "")),
             Cell::Text(text) => {
-                let trimmed = text.trim();
-                if trimmed.is_empty() {
+                if text.trim().is_empty() {
                     return Ok(None);
                 }
-                trimmed
+                let number = self.number_text(position, column, text, true)?;
+                number
                     .parse::<i64>()
                     .ok()
-                    .or_else(|| trimmed.parse::<f64>().ok().and_then(float_to_whole))
+                    .or_else(|| number.parse::<f64>().ok().and_then(float_to_whole))
                     .map(Some)
-                    .ok_or_else(|| not_whole(text.to_owned()))
+                    .ok_or_else(|| not_whole(self, text, DecimalParser::hint(text)))
             }
-            Cell::DateTime(value) => Err(not_whole(value.to_string())),
-            Cell::ExcelSerial(value) => Err(not_whole(value.to_string())),
+            Cell::DateTime(value) => Err(not_whole(self, &value.to_string(), "")),
+            Cell::ExcelSerial(value) => Err(not_whole(self, &value.to_string(), "")),
         }
     }
 
     fn decimal(
-        &self,
+        &mut self,
         position: RecordPosition,
         column: RawColumn,
         cell: Cell<'_>,
     ) -> Result<Option<f64>> {
-        let not_number =
-            |shown: String| self.error(position, column, format!("is not a number: `{shown}`"));
+        let not_number = |this: &Self, shown: &str, hint: &str| {
+            this.error(
+                position,
+                column,
+                format!("is not a number: `{shown}`{hint}"),
+            )
+        };
         match cell {
             Cell::Empty => Ok(None),
             Cell::Int(value) => Ok(Some(value as f64)),
             Cell::Float(value) if value.is_finite() => Ok(Some(value)),
-            Cell::Float(value) => Err(not_number(value.to_string())),
+            Cell::Float(value) => Err(not_number(self, &value.to_string(), "")),
             Cell::Text(text) => {
-                let trimmed = text.trim();
-                if trimmed.is_empty() {
+                if text.trim().is_empty() {
                     return Ok(None);
                 }
-                match trimmed.parse::<f64>() {
+                let number = self.number_text(position, column, text, false)?;
+                match number.parse::<f64>() {
                     Ok(value) if value.is_finite() => Ok(Some(value)),
-                    _ => Err(not_number(text.to_owned())),
+                    _ => Err(not_number(self, text, DecimalParser::hint(text))),
                 }
             }
-            Cell::DateTime(value) => Err(not_number(value.to_string())),
-            Cell::ExcelSerial(value) => Err(not_number(value.to_string())),
+            Cell::DateTime(value) => Err(not_number(self, &value.to_string(), "")),
+            Cell::ExcelSerial(value) => Err(not_number(self, &value.to_string(), "")),
         }
     }
 

@@ -11,6 +11,7 @@ use std::path::Path;
 use super::cells::{CanonicalBuilder, Cell, RecordPosition};
 use super::columns::ColumnMapping;
 use super::dates::DateParser;
+use super::decimals::DecimalParser;
 use super::options::{Encoding, IngestOptions};
 use super::{ReadOutcome, Sink};
 use crate::error::{Error, Location, Result};
@@ -51,8 +52,10 @@ pub(crate) fn read_csv(
         })
         .collect::<Result<_>>()?;
     let mapping = ColumnMapping::resolve(shown, &headers, &options.columns)?;
+    // Where the comma separates fields, auto-detection never reads it as a decimal comma.
     let mut builder =
-        CanonicalBuilder::new(shown, mapping, DateParser::new(options.date_format.clone()));
+        CanonicalBuilder::new(shown, mapping, DateParser::new(options.date_format.clone()))
+            .with_decimals(DecimalParser::new(options.decimal, delimiter != b','));
 
     let mut row: u64 = 0;
     let mut scratch: Vec<String> = vec![String::new(); headers.len()];
@@ -127,6 +130,7 @@ pub(crate) fn read_csv(
         date_format: builder.date_format_settled(),
         encoding: decoder.settled(),
         delimiter: Some(char::from(delimiter)),
+        decimal_separator: Some(builder.decimal_separator_settled()),
         columns: mapping_report(builder.mapping()),
     })
 }

@@ -27,6 +27,7 @@ use super::ReadOutcome;
 use super::columns::ColumnMapping;
 use super::csv_reader::{mapping_report, read_header, utf8_encoding_outcome};
 use super::dates::DateFormat;
+use super::decimals::{DecimalParser, DecimalSeparator};
 use super::engine_parse::{in_order_session, write_part};
 use super::format::Format;
 use super::options::{Encoding, IngestOptions};
@@ -133,7 +134,12 @@ impl EngineCsvParse {
         let Some(first) = files.first() else {
             return Ok(None);
         };
-        if options.encoding == Encoding::Latin1 || rule_of(&options.date_format).is_none() {
+        // The SQL reads decimal points only; a file with a decimal comma in auto mode has
+        // values outside its subset, so the client reads that file (see `super::decimals`).
+        if options.encoding == Encoding::Latin1
+            || options.decimal == DecimalSeparator::Comma
+            || rule_of(&options.date_format).is_none()
+        {
             return Ok(None);
         }
         let compressed = format == Format::CsvGz;
@@ -276,6 +282,9 @@ impl EngineCsvParse {
             },
             encoding: utf8_encoding_outcome(options.encoding),
             delimiter: Some(char::from(self.delimiter)),
+            decimal_separator: Some(
+                DecimalParser::new(options.decimal, self.delimiter != b',').settled(),
+            ),
             columns: mapping_report(&self.mapping),
         }))
     }

@@ -108,6 +108,7 @@ impl EngineParse {
             date_format,
             encoding: "parquet".to_owned(),
             delimiter: None,
+            decimal_separator: None,
             columns: mapping_report(&self.mapping),
         }
     }

@@ -12,6 +12,7 @@ mod columns;
 mod columnwise;
 mod csv_reader;
 pub mod dates;
+pub mod decimals;
 mod directory;
 mod download;
 mod engine_csv;
@@ -30,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 pub use columns::normalise as normalise_header;
 pub use dates::DateFormat;
+pub use decimals::DecimalSeparator;
 pub use download::is_url;
 pub use format::Format;
 pub use object_store_input::is_object_store_url;
@@ -52,6 +54,10 @@ pub struct ReadOutcome {
     pub encoding: String,
     /// The CSV delimiter, for text input.
     pub delimiter: Option<char>,
+    /// The decimal separator of numbers in text (`point`, `comma`, or what `auto` settled
+    /// on), for text input.
+    #[serde(default)]
+    pub decimal_separator: Option<String>,
     /// Canonical column -> input column.
     pub columns: Vec<(String, String)>,
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::dates::DateFormat;
+use super::decimals::DecimalSeparator;
 
 /// Text encoding of CSV input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -66,6 +67,10 @@ pub struct IngestOptions {
     pub date_format: DateFormat,
     /// CSV field delimiter. Default: detected from the header (comma, semicolon or tab).
     pub delimiter: Option<char>,
+    /// Decimal separator of numbers in text: `point` (`2.55`), `comma` (`2,55`, thousands
+    /// points allowed: `1.234,50`) or `auto` (settled per file by its first telling number;
+    /// never the comma in a comma-delimited file). Default: `auto`.
+    pub decimal: DecimalSeparator,
     /// Input column name -> canonical column name, for names the aliases do not know.
     pub columns: BTreeMap<String, String>,
     /// Expected SHA-256 of the input (hex). Default: not checked.
@@ -90,6 +95,7 @@ impl Default for IngestOptions {
             encoding: Encoding::Utf8,
             date_format: DateFormat::Auto,
             delimiter: None,
+            decimal: DecimalSeparator::Auto,
             columns: BTreeMap::new(),
             sha256: None,
             refresh: false,
@@ -104,8 +110,14 @@ impl IngestOptions {
     /// The settings that change what a parse produces, as a stable string for cache keys.
     pub fn parse_fingerprint(&self) -> String {
         format!(
-            "sheet={:?};member={:?};encoding={};dates={};delimiter={:?};columns={:?}",
-            self.sheet, self.member, self.encoding, self.date_format, self.delimiter, self.columns
+            "sheet={:?};member={:?};encoding={};dates={};delimiter={:?};decimal={};columns={:?}",
+            self.sheet,
+            self.member,
+            self.encoding,
+            self.date_format,
+            self.delimiter,
+            self.decimal,
+            self.columns
         )
     }
 }

@@ -14,6 +14,7 @@ use super::columns::ColumnMapping;
 use super::columnwise::ColumnwisePlan;
 use super::csv_reader::mapping_report;
 use super::dates::DateParser;
+use super::decimals::DecimalParser;
 use super::options::IngestOptions;
 use super::{ReadOutcome, Sink};
 use crate::error::{Error, Result};
@@ -157,7 +158,8 @@ pub(crate) fn read_parquet(
         .collect();
     let mapping = ColumnMapping::resolve(shown, &headers, &options.columns)?;
     let mut builder =
-        CanonicalBuilder::new(shown, mapping, DateParser::new(options.date_format.clone()));
+        CanonicalBuilder::new(shown, mapping, DateParser::new(options.date_format.clone()))
+            .with_decimals(DecimalParser::new(options.decimal, false));
     let columnwise = ColumnwisePlan::for_schema(shown, &schema, builder.mapping());
     tracing::debug!(
         file = shown,
@@ -186,6 +188,7 @@ pub(crate) fn read_parquet(
         date_format: builder.date_format_settled(),
         encoding: "parquet".to_owned(),
         delimiter: None,
+        decimal_separator: None,
         columns: mapping_report(builder.mapping()),
     })
 }

@@ -17,6 +17,7 @@ use super::cells::{CanonicalBuilder, Cell, RecordPosition};
 use super::columns::ColumnMapping;
 use super::csv_reader::mapping_report;
 use super::dates::DateParser;
+use super::decimals::DecimalParser;
 use super::options::IngestOptions;
 use super::{ReadOutcome, Sink};
 use crate::error::{Error, Result, quoted};
@@ -89,7 +90,8 @@ pub(crate) fn read_xlsx<R: Read + Seek + Send>(
         &shown,
         mapping,
         DateParser::new(options.date_format.clone()),
-    );
+    )
+    .with_decimals(DecimalParser::new(options.decimal, false));
 
     let (sender, receiver) =
         mpsc::sync_channel::<std::result::Result<Block<'_>, calamine::XlsxError>>(BLOCKS_AHEAD);
@@ -142,6 +144,7 @@ pub(crate) fn read_xlsx<R: Read + Seek + Send>(
         date_format: builder.date_format_settled(),
         encoding: "xlsx".to_owned(),
         delimiter: None,
+        decimal_separator: None,
         columns: mapping_report(builder.mapping()),
     })
 }

@@ -6,6 +6,7 @@
 
 mod bad_input;
 mod cleaning;
+mod decimals;
 mod download;
 mod engine_csv;
 mod engine_parse;

@@ -138,6 +138,56 @@ fn usage_errors_exit_two() {
     );
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr).contains("unknown encoding `ebcdic`"));
+    let output = custseg(
+        dir.path(),
+        &["features", "--input", "x.csv", "--decimal", "semicolon"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("unknown decimal separator `semicolon`"));
+}
+
+/// `--decimal comma` reads a semicolon export with decimal commas and thousands points, and
+/// the setting is shown among the effective ones (default `auto`).
+#[test]
+fn decimal_comma_is_read_when_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("export.csv"),
+        "Invoice;StockCode;Description;Quantity;InvoiceDate;Price;Customer ID;Country\n\
+         536365;85123A;WHITE MUG;1.200;2011-03-01 10:15;1.250;17850;Germany\n\
+         536366;22633;HAND WARMER;6;2011-03-02 11:00;2,55;17851;Germany\n",
+    )
+    .unwrap();
+    let output = custseg(
+        dir.path(),
+        &[
+            "-q",
+            "features",
+            "--input",
+            "export.csv",
+            "--out",
+            "out",
+            "--decimal",
+            "comma",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let features =
+        std::fs::read_to_string(dir.path().join("out/features/customer_features.csv")).unwrap();
+    assert!(features.contains("17850,"), "{features}");
+    let quality = std::fs::read_to_string(dir.path().join("out/reports/quality.json")).unwrap();
+    assert!(
+        quality.contains("\"decimal_separator\": \"comma\""),
+        "{quality}"
+    );
+    // 1,200 mugs at 1,250.00 each.
+    assert!(
+        features.contains(",1500000,") || features.contains(",1500000.0,"),
+        "{features}"
+    );
+
+    let shown = text(&custseg(dir.path(), &["config", "show"]).stdout);
+    assert!(shown.contains("decimal = \"auto\""), "{shown}");
 }
 
 #[test]
