@@ -11,6 +11,7 @@
 //!
 //! This crate depends on Arrow and Parquet only, never on DataFusion.
 
+mod abandoned;
 mod bgnbd_process;
 mod catalogue;
 mod error;

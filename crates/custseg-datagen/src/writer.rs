@@ -160,6 +160,7 @@ pub fn write_demo(spec: &DemoSpec, path: &Path, progress: &mut dyn FnMut(u64)) -
     let format = OutputFormat::for_path(path)?;
     let mut generator = Generator::new(spec)?;
     let parent = parent_of(path)?;
+    crate::abandoned::remove_abandoned(&parent, &file_name(path));
     let temporary = parent.join(format!(
         ".{}.partial-{}",
         file_name(path),
@@ -197,6 +198,7 @@ pub fn write_demo_partitioned(
     }
     let mut generator = Generator::new(spec)?;
     let parent = parent_of(directory)?;
+    crate::abandoned::remove_abandoned(&parent, &file_name(directory));
     let staging = parent.join(format!(
         ".{}.partial-{}",
         file_name(directory),
@@ -343,6 +345,21 @@ mod tests {
             .skip(1)
             .map(str::to_owned)
             .collect()
+    }
+
+    /// A run killed earlier left its half-written file: the next run removes it.
+    #[test]
+    fn a_new_run_removes_what_a_killed_one_left() {
+        let directory = tempfile::tempdir().unwrap();
+        let abandoned = directory.path().join(".demo.csv.partial-999999999");
+        std::fs::write(&abandoned, b"InvoiceNo,StockCode\n536365").unwrap();
+        let spec = DemoSpec {
+            rows: 100,
+            ..DemoSpec::default()
+        };
+        write_demo(&spec, &directory.path().join("demo.csv"), &mut |_| {}).unwrap();
+        assert!(!abandoned.exists());
+        assert_eq!(csv_body(&directory.path().join("demo.csv")).len(), 100);
     }
 
     #[test]
