@@ -46,37 +46,35 @@ fn lines() -> Vec<Line> {
     lines
 }
 
-fn point_log() -> String {
-    let mut text = HEADER.to_owned();
+/// The log with decimal points and commas between fields, or (`comma`) as a German
+/// spreadsheet exports it: semicolons, decimal commas, thousands points in the quantities
+/// (the very first number of the file is `6`, the first price `2,55`).
+fn log(comma: bool) -> String {
+    let delimiter = if comma { ";" } else { "," };
+    let mut text = HEADER.replace(',', delimiter);
     for line in lines() {
-        let invoice = if line.quantity.0.starts_with('-') {
+        let (quantity, price) = if comma {
+            (line.quantity.1, line.price.1)
+        } else {
+            (line.quantity.0, line.price.0)
+        };
+        let invoice = if quantity.starts_with('-') {
             format!("C{}", line.invoice)
         } else {
             line.invoice.to_string()
         };
-        text.push_str(&format!(
-            "{invoice},{},WHITE MUG,{},2011-03-{:02} 10:15,{},{},Germany\n",
-            line.code, line.quantity.0, line.day, line.price.0, line.customer
-        ));
-    }
-    text
-}
-
-/// The same log as a German spreadsheet exports it: semicolons, decimal commas, thousands
-/// points in the quantities (the very first number of the file is `6`, the first price
-/// `2,55`).
-fn comma_log() -> String {
-    let mut text = HEADER.replace(',', ";");
-    for line in lines() {
-        let invoice = if line.quantity.1.starts_with('-') {
-            format!("C{}", line.invoice)
-        } else {
-            line.invoice.to_string()
-        };
-        text.push_str(&format!(
-            "{invoice};{};WHITE MUG;{};2011-03-{:02} 10:15;{};{};Germany\n",
-            line.code, line.quantity.1, line.day, line.price.1, line.customer
-        ));
+        let fields = [
+            invoice,
+            line.code.to_owned(),
+            "WHITE MUG".to_owned(),
+            quantity.to_owned(),
+            format!("2011-03-{:02} 10:15", line.day),
+            price.to_owned(),
+            line.customer.to_string(),
+            "Germany".to_owned(),
+        ];
+        text.push_str(&fields.join(delimiter));
+        text.push('\n');
     }
     text
 }
@@ -84,8 +82,8 @@ fn comma_log() -> String {
 #[test]
 fn a_decimal_comma_log_gives_the_features_of_the_same_log_with_points() {
     let dir = tempfile::tempdir().unwrap();
-    let point = write(dir.path(), "points.csv", point_log().as_bytes());
-    let comma = write(dir.path(), "kommas.csv", comma_log().as_bytes());
+    let point = write(dir.path(), "points.csv", log(false).as_bytes());
+    let comma = write(dir.path(), "kommas.csv", log(true).as_bytes());
     let data = dir.path().join("data");
     let with_points = features(&point, &dir.path().join("a"), &data).unwrap();
     let with_commas = features(&comma, &dir.path().join("b"), &data).unwrap();
