@@ -6,7 +6,8 @@ deployed), and runs wrk: single-instance requests over 16 keep-alive connections
 `Connection: close`, batches of 1,000 instances over 4 connections (one instance repeated,
 and 1,000 different customers of the training table), and single instances while batches of
 real customers keep arriving. wrk and the server share this machine's two cores. Prints a
-Markdown table.
+Markdown table, then the floor of one batch request from `custseg bench predict`: the CPU its
+parse and scoring take without any HTTP, which bounds the batch requests/s of any server.
 
 Usage:
   python3 bench/serve_bench.py [--seconds 10] [--threads 2]
@@ -117,6 +118,16 @@ def main() -> None:
               f"{single['non_2xx']} | none set |")
         dropped = re.search(r"custseg_prediction_log_dropped (\d+)", urllib.request.urlopen(f"{base}/metrics").read().decode())
         print(f"\nPrediction log records dropped under this load: {dropped.group(1) if dropped else 'n/a'}.")
+        # The floor of a batch: parsing its body and scoring it, in-process on one thread, with
+        # no HTTP, answer or log. No server of this model spends less CPU on such a request.
+        floor = json.loads(subprocess.run([binary, "bench", "predict", "--model", str(work / "out/model/model.json"),
+                                           "--body", str(work / "customers.json")],
+                                          check=True, capture_output=True, text=True).stdout)
+        print(f"\nFloor of one request of 1,000 real customers (`custseg bench predict`, one thread, no HTTP): "
+              f"parse {floor['parse_ms']['best']:.2f} ms + scoring {floor['score_ms']['best']:.2f} ms "
+              f"(of which the Isolation Forest's {floor['trees']} trees {floor['outlier_scores_ms']['best']:.2f} ms) "
+              f"= {floor['floor_ms']:.2f} ms of CPU, so at most {floor['ceiling_requests_per_second']:,.0f} requests/s "
+              f"on {floor['cores']} cores before HTTP and the load generator take their share.")
     finally:
         server.terminate()
         server.wait(timeout=30)

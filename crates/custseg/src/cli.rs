@@ -711,6 +711,27 @@ pub enum BenchCommand {
     /// BG/NBD on customers simulated from the BG/NBD process: fit time, scoring time, peak
     /// memory, and how close the fit comes to the parameters simulated.
     ClvSimulated(BenchClvSimulatedArgs),
+    /// The unavoidable work of one `POST /predict` request, without HTTP: parsing its body and
+    /// scoring its instances, on a fixed number of threads. Gives the ceiling of requests per
+    /// second any server of this model could reach on this machine.
+    Predict(BenchPredictArgs),
+}
+
+/// `custseg bench predict`.
+#[derive(Debug, Args)]
+pub struct BenchPredictArgs {
+    /// Model file (`out/model/model.json`).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// A request body as a client POSTs it: `{"instances": [...]}`.
+    #[arg(long)]
+    pub body: PathBuf,
+    /// Timed repetitions (the fastest and the median are reported).
+    #[arg(long, default_value_t = 50)]
+    pub repeat: usize,
+    /// Threads the scoring may use (1: the CPU time of one request).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
 }
 
 /// `custseg bench clv-simulated`.

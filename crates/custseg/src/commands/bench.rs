@@ -26,6 +26,7 @@ pub fn run(command: &BenchCommand, settings: &Settings) -> Result<()> {
         BenchCommand::Search(args) => search_bench(args, settings),
         BenchCommand::Clv(args) => clv_bench(args),
         BenchCommand::ClvSimulated(args) => clv_simulated_bench(args),
+        BenchCommand::Predict(args) => super::bench_predict::run(args),
     }
 }
 

@@ -223,6 +223,119 @@ fn predict_validates_input_and_writes_every_format() {
     );
 }
 
+/// `csv` (a header and rows of numbers) as the body a client POSTs to `/predict`.
+fn request_body(csv: &str) -> String {
+    let mut lines = csv.lines();
+    let names: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let instances: Vec<String> = lines
+        .map(|line| {
+            let fields: Vec<String> = names
+                .iter()
+                .zip(line.split(','))
+                .map(|(name, value)| format!("\"{name}\": {value}"))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        })
+        .collect();
+    format!("{{\"instances\": [{}]}}", instances.join(", "))
+}
+
+#[test]
+fn bench_predict_times_the_requests_instances_and_flags_the_same_outliers_as_predict() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    trained(dir);
+    // Two ordinary customers and one far beyond anything seen in training.
+    let csv = customers_csv(dir, |s| {
+        let extreme = s.lines().nth(1).unwrap().replacen("1,", "3,", 1);
+        let extreme: Vec<String> = extreme
+            .split(',')
+            .enumerate()
+            .map(|(i, v)| {
+                if i == 0 {
+                    v.to_owned()
+                } else {
+                    format!("{v}000000")
+                }
+            })
+            .collect();
+        format!("{s}{}\n", extreme.join(","))
+    });
+    write(dir, "customers.csv", &csv);
+    write(dir, "body.json", &request_body(&csv));
+
+    let output = custseg(
+        dir,
+        &[
+            "predict",
+            "--model",
+            "out/model/model.json",
+            "--input",
+            "customers.csv",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let flagged = text(&output.stdout)
+        .lines()
+        .skip(1)
+        .filter(|line| line.ends_with(",true"))
+        .count();
+    assert!(flagged >= 1, "the extreme customer is an outlier");
+
+    let output = custseg(
+        dir,
+        &[
+            "bench",
+            "predict",
+            "--model",
+            "out/model/model.json",
+            "--body",
+            "body.json",
+            "--repeat",
+            "3",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["instances"], 3, "{report}");
+    assert_eq!(
+        report["outliers"].as_u64(),
+        Some(flagged as u64),
+        "{report}"
+    );
+    assert_eq!(report["threads"], 1);
+    let floor = report["floor_ms"].as_f64().unwrap();
+    let parse = report["parse_ms"]["best"].as_f64().unwrap();
+    let score = report["score_ms"]["best"].as_f64().unwrap();
+    assert!(floor > 0.0 && floor >= parse.max(score), "{report}");
+    let cores = report["cores"].as_f64().unwrap();
+    let ceiling = report["ceiling_requests_per_second"].as_f64().unwrap();
+    assert!(
+        (ceiling - cores * 1000.0 / floor).abs() < 1e-6 * ceiling,
+        "{report}"
+    );
+
+    // A body the server would refuse: the bench says why and which file, and fails.
+    write(dir, "bad.json", "{\"instances\": [{\"Hour\": \"noon\"}]}");
+    let output = custseg(
+        dir,
+        &[
+            "bench",
+            "predict",
+            "--model",
+            "out/model/model.json",
+            "--body",
+            "bad.json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("bad.json") && stderr.contains("instance 0"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn retraining_with_previous_keeps_names_and_writes_transitions() {
     let dir = tempfile::tempdir().unwrap();
