@@ -726,8 +726,9 @@ pub struct BenchPredictArgs {
     /// A request body as a client POSTs it: `{"instances": [...]}`.
     #[arg(long)]
     pub body: PathBuf,
-    /// Timed repetitions (the fastest and the median are reported).
-    #[arg(long, default_value_t = 50)]
+    /// Timed repetitions (the fastest and the median are reported). Many, because a request
+    /// takes milliseconds and the first few hundred run on a cold cache and a slow clock.
+    #[arg(long, default_value_t = 300)]
     pub repeat: usize,
     /// Threads the scoring may use (1: the CPU time of one request).
     #[arg(long, default_value_t = 1)]

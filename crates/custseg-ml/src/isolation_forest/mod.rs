@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result, check_matrix};
 use crate::scaling::quantile_sorted;
 
+mod complete;
 mod walk;
 
 use walk::WalkForest;
@@ -382,9 +383,20 @@ mod tests {
 
     #[test]
     fn scores_are_the_stored_trees_path_lengths_to_the_bit() {
-        let forest = IsolationForestParams::default()
-            .fit(mixed_rows(2_000, 3).view())
-            .unwrap();
+        // The default forest is walked as complete trees; one of deeper trees (1,500 samples:
+        // 11 levels) in the general layout.
+        for (max_samples, complete) in [(None, true), (Some(1_500), false)] {
+            let params = IsolationForestParams {
+                max_samples,
+                ..IsolationForestParams::default()
+            };
+            let forest = params.fit(mixed_rows(2_000, 3).view()).unwrap();
+            assert_eq!(forest.walk().unwrap().uses_complete_trees(), complete);
+            scores_match_the_stored_trees(&forest);
+        }
+    }
+
+    fn scores_match_the_stored_trees(forest: &IsolationForest) {
         // Not a multiple of the rows walked in step nor of the scoring block; the rows also
         // hit split values exactly, which go right.
         let mut x = mixed_rows(1_003, 4);

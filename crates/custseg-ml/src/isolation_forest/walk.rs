@@ -14,10 +14,11 @@
 //! scores are the same to the bit.
 
 use super::IsolationTree;
+use super::complete::{self, CompleteTree, PaddedRow};
 use crate::error::{Error, Result};
 
 /// Rows that walk a tree in step.
-const LANES: usize = 8;
+pub(super) const LANES: usize = 8;
 
 /// One node: the split, and the first of its two adjacent children (itself for a leaf).
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +42,9 @@ struct WalkTree {
 #[derive(Debug, Clone)]
 pub(super) struct WalkForest {
     trees: Vec<WalkTree>,
+    /// The same trees as complete binary trees, when they and the rows are small enough
+    /// (see [`complete`]); scoring then uses these.
+    complete: Option<Vec<CompleteTree>>,
 }
 
 impl WalkForest {
@@ -58,14 +62,37 @@ impl WalkForest {
                     ))
                 })
             })
-            .collect::<Result<_>>()?;
-        Ok(Self { trees })
+            .collect::<Result<Vec<WalkTree>>>()?;
+        let complete = (width <= complete::WIDTH
+            && trees.iter().all(|tree| tree.depth <= complete::DEPTH))
+        .then(|| trees.iter().map(WalkTree::complete).collect());
+        Ok(Self { trees, complete })
+    }
+
+    /// Whether scoring walks the complete-tree layout.
+    #[cfg(test)]
+    pub(super) fn uses_complete_trees(&self) -> bool {
+        self.complete.is_some()
     }
 
     /// Adds, for each row of `rows` (`width` values each, all finite), the path lengths of
     /// every tree to its entry of `totals`, tree after tree.
     pub(super) fn add_path_lengths(&self, rows: &[f64], width: usize, totals: &mut [f64]) {
         let width = width.max(1);
+        if let Some(trees) = &self.complete {
+            let padded: Vec<PaddedRow> = rows
+                .chunks_exact(width)
+                .map(|row| {
+                    let mut padded = [0.0; complete::WIDTH];
+                    padded[..width].copy_from_slice(row);
+                    padded
+                })
+                .collect();
+            for tree in trees {
+                tree.add_path_lengths(&padded, totals);
+            }
+            return;
+        }
         for tree in &self.trees {
             let mut row_blocks = rows.chunks_exact(LANES * width);
             let mut total_blocks = totals.chunks_exact_mut(LANES);
@@ -146,6 +173,28 @@ impl WalkTree {
             leaf_path,
             depth: depth_of.into_iter().max().unwrap_or(0),
         })
+    }
+
+    /// This tree as a complete binary tree; its depth is at most [`complete::DEPTH`] and its
+    /// split columns lie below [`complete::WIDTH`].
+    fn complete(&self) -> CompleteTree {
+        let mut tree = CompleteTree::new();
+        // (this layout's node, the complete tree's node, its depth)
+        let mut pending = vec![(0usize, 0usize, 0usize)];
+        while let Some((id, index, depth)) = pending.pop() {
+            let node = self.nodes[id];
+            let first_child = node.left as usize;
+            // A leaf points to itself; a split's children come after it.
+            if first_child == id {
+                tree.leaf(index, depth, self.leaf_path[id]);
+            } else {
+                let feature = u8::try_from(node.feature).unwrap_or(u8::MAX);
+                let (left, right) = tree.split(index, feature, node.threshold);
+                pending.push((first_child, left, depth + 1));
+                pending.push((first_child + 1, right, depth + 1));
+            }
+        }
+        tree
     }
 
     /// The node after `node` for the row starting at `rows[start]`: no branch, and a leaf
