@@ -45,8 +45,8 @@ impl CompleteTree {
         }
     }
 
-    /// Sets node `index` (heap numbering, `depth` levels below the root) to split on
-    /// `feature` at `threshold`; returns its children's indices.
+    /// Sets node `index` (heap numbering: the root is 0, the children of `i` are `2i + 1`
+    /// and `2i + 2`) to split on `feature` at `threshold`; returns its children's indices.
     pub(super) fn split(&mut self, index: usize, feature: u8, threshold: f64) -> (usize, usize) {
         self.thresholds[index & (SPLITS - 1)] = threshold;
         self.features[index & (SPLITS - 1)] = feature;

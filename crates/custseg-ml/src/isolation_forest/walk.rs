@@ -30,7 +30,7 @@ struct Node {
 
 /// One tree, renumbered breadth-first.
 #[derive(Debug, Clone)]
-struct WalkTree {
+pub(super) struct WalkTree {
     nodes: Vec<Node>,
     /// Per node: for a leaf, its depth plus the expected remaining path length.
     leaf_path: Vec<f64>,
@@ -38,13 +38,15 @@ struct WalkTree {
     depth: usize,
 }
 
-/// A forest's trees laid out for scoring (see the module documentation).
+/// A forest's trees laid out for scoring (see the module documentation): one layout or the
+/// other, never both.
 #[derive(Debug, Clone)]
-pub(super) struct WalkForest {
-    trees: Vec<WalkTree>,
-    /// The same trees as complete binary trees, when they and the rows are small enough
-    /// (see [`complete`]); scoring then uses these.
-    complete: Option<Vec<CompleteTree>>,
+pub(super) enum WalkForest {
+    /// Trees of at most [`complete::DEPTH`] levels over rows of at most [`complete::WIDTH`]
+    /// values, as complete binary trees (see [`complete`]).
+    Complete(Vec<CompleteTree>),
+    /// Any other forest, renumbered breadth-first.
+    General(Vec<WalkTree>),
 }
 
 impl WalkForest {
@@ -63,57 +65,43 @@ impl WalkForest {
                 })
             })
             .collect::<Result<Vec<WalkTree>>>()?;
-        let complete = (width <= complete::WIDTH
-            && trees.iter().all(|tree| tree.depth <= complete::DEPTH))
-        .then(|| trees.iter().map(WalkTree::complete).collect());
-        Ok(Self { trees, complete })
+        let fits_complete =
+            width <= complete::WIDTH && trees.iter().all(|tree| tree.depth <= complete::DEPTH);
+        Ok(if fits_complete {
+            Self::Complete(trees.iter().map(WalkTree::complete).collect())
+        } else {
+            Self::General(trees)
+        })
     }
 
     /// Whether scoring walks the complete-tree layout.
     #[cfg(test)]
     pub(super) fn uses_complete_trees(&self) -> bool {
-        self.complete.is_some()
+        matches!(self, Self::Complete(_))
     }
 
     /// Adds, for each row of `rows` (`width` values each, all finite), the path lengths of
     /// every tree to its entry of `totals`, tree after tree.
     pub(super) fn add_path_lengths(&self, rows: &[f64], width: usize, totals: &mut [f64]) {
         let width = width.max(1);
-        if let Some(trees) = &self.complete {
-            let padded: Vec<PaddedRow> = rows
-                .chunks_exact(width)
-                .map(|row| {
-                    let mut padded = [0.0; complete::WIDTH];
-                    padded[..width].copy_from_slice(row);
-                    padded
-                })
-                .collect();
-            for tree in trees {
-                tree.add_path_lengths(&padded, totals);
-            }
-            return;
-        }
-        for tree in &self.trees {
-            let mut row_blocks = rows.chunks_exact(LANES * width);
-            let mut total_blocks = totals.chunks_exact_mut(LANES);
-            for (block, sums) in (&mut row_blocks).zip(&mut total_blocks) {
-                let mut at = [0u32; LANES];
-                for _ in 0..tree.depth {
-                    for (lane, node) in at.iter_mut().enumerate() {
-                        *node = tree.step(*node, block, lane * width);
-                    }
-                }
-                for (sum, node) in sums.iter_mut().zip(at) {
-                    *sum += tree.leaf_path[node as usize];
+        match self {
+            Self::Complete(trees) => {
+                let padded: Vec<PaddedRow> = rows
+                    .chunks_exact(width)
+                    .map(|row| {
+                        let mut padded = [0.0; complete::WIDTH];
+                        padded[..width].copy_from_slice(row);
+                        padded
+                    })
+                    .collect();
+                for tree in trees {
+                    tree.add_path_lengths(&padded, totals);
                 }
             }
-            let rest = row_blocks.remainder().chunks_exact(width);
-            for (row, sum) in rest.zip(total_blocks.into_remainder()) {
-                let mut node = 0;
-                for _ in 0..tree.depth {
-                    node = tree.step(node, row, 0);
+            Self::General(trees) => {
+                for tree in trees {
+                    tree.add_path_lengths(rows, width, totals);
                 }
-                *sum += tree.leaf_path[node as usize];
             }
         }
     }
@@ -173,6 +161,32 @@ impl WalkTree {
             leaf_path,
             depth: depth_of.into_iter().max().unwrap_or(0),
         })
+    }
+
+    /// Adds this tree's path length for each row of `rows` (`width` values each) to its
+    /// entry of `totals`, [`LANES`] rows in step.
+    fn add_path_lengths(&self, rows: &[f64], width: usize, totals: &mut [f64]) {
+        let mut row_blocks = rows.chunks_exact(LANES * width);
+        let mut total_blocks = totals.chunks_exact_mut(LANES);
+        for (block, sums) in (&mut row_blocks).zip(&mut total_blocks) {
+            let mut at = [0u32; LANES];
+            for _ in 0..self.depth {
+                for (lane, node) in at.iter_mut().enumerate() {
+                    *node = self.step(*node, block, lane * width);
+                }
+            }
+            for (sum, node) in sums.iter_mut().zip(at) {
+                *sum += self.leaf_path[node as usize];
+            }
+        }
+        let rest = row_blocks.remainder().chunks_exact(width);
+        for (row, sum) in rest.zip(total_blocks.into_remainder()) {
+            let mut node = 0;
+            for _ in 0..self.depth {
+                node = self.step(node, row, 0);
+            }
+            *sum += self.leaf_path[node as usize];
+        }
     }
 
     /// This tree as a complete binary tree; its depth is at most [`complete::DEPTH`] and its
