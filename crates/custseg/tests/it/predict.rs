@@ -282,19 +282,22 @@ fn bench_predict_times_the_requests_instances_and_flags_the_same_outliers_as_pre
         .count();
     assert!(flagged >= 1, "the extreme customer is an outlier");
 
-    let output = custseg(
-        dir,
-        &[
-            "bench",
-            "predict",
-            "--model",
-            "out/model/model.json",
-            "--body",
-            "body.json",
-            "--repeat",
-            "3",
-        ],
-    );
+    let bench_predict = |body: &str| {
+        custseg(
+            dir,
+            &[
+                "bench",
+                "predict",
+                "--model",
+                "out/model/model.json",
+                "--body",
+                body,
+                "--repeat",
+                "3",
+            ],
+        )
+    };
+    let output = bench_predict("body.json");
     assert!(output.status.success(), "{}", text(&output.stderr));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["instances"], 3, "{report}");
@@ -317,17 +320,7 @@ fn bench_predict_times_the_requests_instances_and_flags_the_same_outliers_as_pre
 
     // A body the server would refuse: the bench says why and which file, and fails.
     write(dir, "bad.json", "{\"instances\": [{\"Hour\": \"noon\"}]}");
-    let output = custseg(
-        dir,
-        &[
-            "bench",
-            "predict",
-            "--model",
-            "out/model/model.json",
-            "--body",
-            "bad.json",
-        ],
-    );
+    let output = bench_predict("bad.json");
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
     assert!(
