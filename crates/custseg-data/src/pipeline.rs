@@ -225,6 +225,7 @@ fn ingest_record(ingested: &ingest::Ingested) -> IngestRecord {
             delimiter: ingested.outcome.delimiter,
             decimal_separator: ingested.outcome.decimal_separator.clone(),
             columns: ingested.outcome.columns.iter().cloned().collect(),
+            sheets: ingested.outcome.sheets.clone(),
             parsed_from_cache: ingested.from_cache,
         },
         rows: ingested.outcome.rows,

@@ -663,9 +663,10 @@ pub struct ModelArgs {
 /// Options for reading an input.
 #[derive(Debug, Args, Default)]
 pub struct IngestArgs {
-    /// Worksheet to read from a workbook (default: the first).
+    /// Worksheet to read from a workbook (default: the first). Repeat it to read several
+    /// sheets as one log, in the order given; `--sheet '*'` reads every sheet
     #[arg(long)]
-    pub sheet: Option<String>,
+    pub sheet: Vec<String>,
     /// File to read from a zip archive (default: its only CSV, xlsx or Parquet file).
     #[arg(long)]
     pub member: Option<String>,

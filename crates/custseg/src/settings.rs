@@ -333,8 +333,8 @@ impl Settings {
     /// Applies the command line's ingest options on top.
     pub fn apply_ingest_args(&mut self, args: &IngestArgs) -> Result<()> {
         let ingest = &mut self.ingest;
-        if let Some(sheet) = &args.sheet {
-            ingest.sheet = Some(sheet.clone());
+        if !args.sheet.is_empty() {
+            ingest.sheet = args.sheet.clone();
         }
         if let Some(member) = &args.member {
             ingest.member = Some(member.clone());
@@ -445,5 +445,23 @@ mod tests {
         };
         settings.apply_ingest_args(&args).unwrap();
         assert_eq!(settings.ingest.columns["Order ID"], "InvoiceNo");
+    }
+
+    #[test]
+    fn sheets_are_one_name_or_a_list_and_the_command_line_wins() {
+        let one: Settings = toml::from_str("[ingest]\nsheet = \"Year 2010-2011\"\n").unwrap();
+        assert_eq!(one.ingest.sheet, ["Year 2010-2011"]);
+        let text = "[ingest]\nsheet = [\"Year 2009-2010\", \"Year 2010-2011\"]\n";
+        let mut many: Settings = toml::from_str(text).unwrap();
+        assert_eq!(many.ingest.sheet, ["Year 2009-2010", "Year 2010-2011"]);
+        let back: Settings = toml::from_str(&toml::to_string(&many).unwrap()).unwrap();
+        assert_eq!(back, many);
+        assert!(toml::from_str::<Settings>("[ingest]\nsheet = 2\n").is_err());
+        let args = IngestArgs {
+            sheet: vec!["*".to_owned()],
+            ..IngestArgs::default()
+        };
+        many.apply_ingest_args(&args).unwrap();
+        assert_eq!(many.ingest.sheet, ["*"]);
     }
 }

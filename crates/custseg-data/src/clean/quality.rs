@@ -57,6 +57,9 @@ pub struct InputReport {
     pub decimal_separator: Option<String>,
     /// Canonical column -> input column.
     pub columns: BTreeMap<String, String>,
+    /// Worksheets read and their data rows, in reading order, for a workbook.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sheets: Vec<crate::ingest::SheetRows>,
     /// Whether parsing was skipped thanks to the cache.
     pub parsed_from_cache: bool,
 }

@@ -132,6 +132,7 @@ pub(crate) fn read_csv(
         delimiter: Some(char::from(delimiter)),
         decimal_separator: Some(builder.decimal_separator_settled()),
         columns: mapping_report(builder.mapping()),
+        sheets: Vec::new(),
     })
 }
 

@@ -250,7 +250,8 @@ pub(crate) fn read_all(
     Ok(outcome)
 }
 
-fn detected_order(settled: &str) -> Option<DateFormat> {
+/// The timestamp order a reader detected, from its settled format's name.
+pub(crate) fn detected_order(settled: &str) -> Option<DateFormat> {
     match settled {
         "dmy (detected)" => Some(DateFormat::Dmy),
         "mdy (detected)" => Some(DateFormat::Mdy),

@@ -286,6 +286,7 @@ impl EngineCsvParse {
                 DecimalParser::new(options.decimal, self.delimiter != b',').settled(),
             ),
             columns: mapping_report(&self.mapping),
+            sheets: Vec::new(),
         }))
     }
 

@@ -110,6 +110,7 @@ impl EngineParse {
             delimiter: None,
             decimal_separator: None,
             columns: mapping_report(&self.mapping),
+            sheets: Vec::new(),
         }
     }
 

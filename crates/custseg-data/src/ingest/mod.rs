@@ -60,6 +60,18 @@ pub struct ReadOutcome {
     pub decimal_separator: Option<String>,
     /// Canonical column -> input column.
     pub columns: Vec<(String, String)>,
+    /// Rows read from each worksheet, in reading order, for a workbook.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sheets: Vec<SheetRows>,
+}
+
+/// Rows read from one worksheet of a workbook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SheetRows {
+    /// The sheet's name.
+    pub name: String,
+    /// Data rows read from it (0 for a sheet skipped as empty).
+    pub rows: u64,
 }
 
 /// An input converted to the canonical schema.

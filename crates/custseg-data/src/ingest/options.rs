@@ -57,8 +57,15 @@ impl std::fmt::Display for Encoding {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IngestOptions {
-    /// Worksheet of a workbook to read. Default: the first sheet.
-    pub sheet: Option<String>,
+    /// Worksheets of a workbook to read, in this order, as one log (`source_row` counts on
+    /// from one sheet to the next): one name (`sheet = "Year 2010-2011"`), a list, or `"*"`
+    /// for every sheet in workbook order (Online Retail II keeps its two years on two
+    /// sheets). Default: the first sheet.
+    #[serde(
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub sheet: Vec<String>,
     /// File inside a zip archive to read. Default: the only CSV, xlsx or Parquet file in it.
     pub member: Option<String>,
     /// Text encoding of CSV input. Default: `utf-8`.
@@ -90,7 +97,7 @@ pub struct IngestOptions {
 impl Default for IngestOptions {
     fn default() -> Self {
         Self {
-            sheet: None,
+            sheet: Vec::new(),
             member: None,
             encoding: Encoding::Utf8,
             date_format: DateFormat::Auto,
@@ -104,6 +111,26 @@ impl Default for IngestOptions {
             object_store: BTreeMap::new(),
         }
     }
+}
+
+/// The `sheet` setting that names every sheet of a workbook. Excel does not allow `*` in a
+/// sheet name, so it cannot be taken for one.
+pub const EVERY_SHEET: &str = "*";
+
+/// A sheet setting written as one name or as a list of names.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(name) => vec![name],
+        OneOrMany::Many(names) => names,
+    })
 }
 
 impl IngestOptions {

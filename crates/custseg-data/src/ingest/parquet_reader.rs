@@ -190,6 +190,7 @@ pub(crate) fn read_parquet(
         delimiter: None,
         decimal_separator: None,
         columns: mapping_report(builder.mapping()),
+        sheets: Vec::new(),
     })
 }
 

@@ -18,8 +18,8 @@ use super::columns::ColumnMapping;
 use super::csv_reader::mapping_report;
 use super::dates::DateParser;
 use super::decimals::DecimalParser;
-use super::options::IngestOptions;
-use super::{ReadOutcome, Sink};
+use super::options::{EVERY_SHEET, IngestOptions};
+use super::{ReadOutcome, SheetRows, Sink};
 use crate::error::{Error, Result, quoted};
 
 /// Rows the parsing thread hands over at a time: large enough that the hand-over costs
@@ -29,7 +29,10 @@ const ROWS_PER_BLOCK: usize = 4096;
 /// Blocks parsed ahead of the conversion, at most.
 const BLOCKS_AHEAD: usize = 4;
 
-/// Reads the configured (or first) worksheet of the workbook in `input`.
+/// Reads the configured worksheets (default: the first) of the workbook in `input`, one after
+/// another, as one log: `source_row` counts on from one sheet to the next. Each sheet finds
+/// its own columns, so sheets may order them differently. Once a sheet settles an
+/// automatically detected timestamp order, the sheets after it are read with that order.
 pub(crate) fn read_xlsx<R: Read + Seek + Send>(
     input: R,
     shown: &str,
@@ -38,40 +41,158 @@ pub(crate) fn read_xlsx<R: Read + Seek + Send>(
 ) -> Result<ReadOutcome> {
     let mut workbook: Xlsx<R> = Xlsx::new(input)
         .map_err(|error| Error::in_file(shown, format!("not a readable xlsx workbook: {error}")))?;
-    let names = workbook.sheet_names();
-    let sheet = match &options.sheet {
-        Some(wanted) => names
-            .iter()
-            .find(|name| *name == wanted)
-            .cloned()
-            .ok_or_else(|| {
-                Error::in_file(
-                    shown,
-                    format!(
-                        "no sheet named `{wanted}`; the workbook has {}",
-                        quoted(&names)
-                    ),
+    let every = options.sheet.iter().any(|name| name == EVERY_SHEET);
+    let sheets = selected_sheets(&workbook.sheet_names(), &options.sheet, shown)?;
+    let mut options = options.clone();
+    let mut rows: u64 = 0;
+    let mut read: Vec<SheetRows> = Vec::with_capacity(sheets.len());
+    let mut date_formats: Vec<String> = Vec::new();
+    let mut columns: Vec<(String, String)> = Vec::new();
+    for sheet in sheets {
+        let sheet_shown = format!("{shown}[{sheet}]");
+        let outcome = match read_sheet(&mut workbook, &sheet, &sheet_shown, &options, rows, sink) {
+            Ok(outcome) => outcome,
+            // With every sheet asked for, a sheet without data (a blank or header-only
+            // sheet, such as a template) is passed over and reported with 0 rows.
+            Err(SheetError::NoData(_)) if every => {
+                tracing::warn!(sheet = %sheet_shown, "sheet has no data rows; passed over");
+                read.push(SheetRows {
+                    name: sheet,
+                    rows: 0,
+                });
+                continue;
+            }
+            Err(SheetError::NoData(error) | SheetError::Other(error)) => return Err(error),
+        };
+        rows += outcome.rows;
+        if let Some(order) = super::directory::detected_order(&outcome.date_format) {
+            options.date_format = order;
+        }
+        if !date_formats.contains(&outcome.date_format) {
+            date_formats.push(outcome.date_format);
+        }
+        merge_columns(&mut columns, outcome.columns);
+        read.push(SheetRows {
+            name: sheet,
+            rows: outcome.rows,
+        });
+    }
+    if rows == 0 {
+        return Err(Error::in_file(
+            shown,
+            format!(
+                "no sheet has data rows (read {})",
+                quoted(
+                    &read
+                        .iter()
+                        .map(|sheet| sheet.name.clone())
+                        .collect::<Vec<_>>()
                 )
-            })?,
-        None => names
-            .first()
-            .cloned()
-            .ok_or_else(|| Error::in_file(shown, "the workbook has no sheets"))?,
-    };
-    let shown = format!("{shown}[{sheet}]");
+            ),
+        ));
+    }
+    Ok(ReadOutcome {
+        rows,
+        date_format: date_formats.join("; "),
+        encoding: "xlsx".to_owned(),
+        delimiter: None,
+        decimal_separator: None,
+        columns,
+        sheets: read,
+    })
+}
+
+/// The sheets `wanted` names, in reading order: the first sheet when it names none, every
+/// sheet in workbook order for [`EVERY_SHEET`], else the named ones in the order given (each
+/// once). A name the workbook lacks is an error listing the sheets it has.
+fn selected_sheets(names: &[String], wanted: &[String], shown: &str) -> Result<Vec<String>> {
+    if names.is_empty() {
+        return Err(Error::in_file(shown, "the workbook has no sheets"));
+    }
+    if wanted.is_empty() {
+        return Ok(vec![names[0].clone()]);
+    }
+    if wanted.iter().any(|name| name == EVERY_SHEET) {
+        return Ok(names.to_vec());
+    }
+    let mut selected: Vec<String> = Vec::with_capacity(wanted.len());
+    for name in wanted {
+        if !names.contains(name) {
+            return Err(Error::in_file(
+                shown,
+                format!(
+                    "no sheet named `{name}`; the workbook has {}",
+                    quoted(names)
+                ),
+            ));
+        }
+        if !selected.contains(name) {
+            selected.push(name.clone());
+        }
+    }
+    Ok(selected)
+}
+
+/// Adds one sheet's column mapping to `columns`: a canonical column that a later sheet
+/// takes from a differently named input column lists both names (`Invoice | InvoiceNo`).
+fn merge_columns(columns: &mut Vec<(String, String)>, sheet: Vec<(String, String)>) {
+    for (canonical, input) in sheet {
+        match columns.iter_mut().find(|(known, _)| *known == canonical) {
+            Some((_, inputs)) => {
+                if !inputs.split(" | ").any(|name| name == input) {
+                    inputs.push_str(" | ");
+                    inputs.push_str(&input);
+                }
+            }
+            None => columns.push((canonical, input)),
+        }
+    }
+}
+
+/// Why a sheet could not be read.
+enum SheetError {
+    /// The sheet is blank or has a header but no data rows.
+    NoData(Error),
+    /// Anything else: unreadable XML, missing columns, a bad cell.
+    Other(Error),
+}
+
+impl From<Error> for SheetError {
+    fn from(error: Error) -> Self {
+        Self::Other(error)
+    }
+}
+
+/// What one sheet gave.
+struct SheetOutcome {
+    rows: u64,
+    date_format: String,
+    columns: Vec<(String, String)>,
+}
+
+/// Reads one worksheet; its rows are numbered from `rows_before + 1`.
+fn read_sheet<R: Read + Seek + Send>(
+    workbook: &mut Xlsx<R>,
+    sheet: &str,
+    shown: &str,
+    options: &IngestOptions,
+    rows_before: u64,
+    sink: &mut Sink<'_>,
+) -> std::result::Result<SheetOutcome, SheetError> {
     let unreadable = |error: calamine::XlsxError| {
-        Error::in_file(&shown, format!("cannot read the sheet: {error}"))
+        Error::in_file(shown, format!("cannot read the sheet: {error}"))
     };
     let mut cells = SheetCells {
-        reader: workbook
-            .worksheet_cells_reader(&sheet)
-            .map_err(unreadable)?,
+        reader: workbook.worksheet_cells_reader(sheet).map_err(unreadable)?,
         pending: None,
         finished: false,
     };
     let mut header = Vec::new();
     if cells.next_row(&mut header).map_err(unreadable)?.is_none() {
-        return Err(Error::in_file(&shown, "the sheet is empty"));
+        return Err(SheetError::NoData(Error::in_file(
+            shown,
+            "the sheet is empty",
+        )));
     }
     // The table's first column is the header's first filled one; cells left of it have no
     // column name and are not read.
@@ -85,17 +206,14 @@ pub(crate) fn read_xlsx<R: Read + Seek + Send>(
     for (column, value) in &header {
         headers[(column - origin) as usize] = header_text(value);
     }
-    let mapping = ColumnMapping::resolve(&shown, &headers, &options.columns)?;
-    let mut builder = CanonicalBuilder::new(
-        &shown,
-        mapping,
-        DateParser::new(options.date_format.clone()),
-    )
-    .with_decimals(DecimalParser::new(options.decimal, false));
+    let mapping = ColumnMapping::resolve(shown, &headers, &options.columns)?;
+    let mut builder =
+        CanonicalBuilder::new(shown, mapping, DateParser::new(options.date_format.clone()))
+            .with_decimals(DecimalParser::new(options.decimal, false));
 
     let (sender, receiver) =
         mpsc::sync_channel::<std::result::Result<Block<'_>, calamine::XlsxError>>(BLOCKS_AHEAD);
-    let mut count: u64 = 0;
+    let mut count = rows_before;
     let converted = std::thread::scope(|scope| {
         scope.spawn(move || {
             let layout = Layout { origin, width };
@@ -130,21 +248,18 @@ pub(crate) fn read_xlsx<R: Read + Seek + Send>(
         Ok::<(), Error>(())
     });
     converted?;
-    if count == 0 {
-        return Err(Error::in_file(
-            &shown,
+    if count == rows_before {
+        return Err(SheetError::NoData(Error::in_file(
+            shown,
             "the sheet has a header but no data rows",
-        ));
+        )));
     }
     if let Some(batch) = builder.finish_batch()? {
         sink(batch)?;
     }
-    Ok(ReadOutcome {
-        rows: count,
+    Ok(SheetOutcome {
+        rows: count - rows_before,
         date_format: builder.date_format_settled(),
-        encoding: "xlsx".to_owned(),
-        delimiter: None,
-        decimal_separator: None,
         columns: mapping_report(builder.mapping()),
     })
 }

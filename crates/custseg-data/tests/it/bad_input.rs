@@ -218,7 +218,7 @@ fn xlsx_without_the_named_sheet() {
     let dir = tempfile::tempdir().unwrap();
     let mut request = custseg_data::pipeline::FeaturesRequest::default();
     request.ingest.data_dir = dir.path().join("data");
-    request.ingest.sheet = Some("Sales".to_owned());
+    request.ingest.sheet = vec!["Sales".to_owned()];
     let input = shared_data("online+retail.zip")
         .to_string_lossy()
         .into_owned();

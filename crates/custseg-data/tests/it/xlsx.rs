@@ -8,7 +8,10 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::support::{HEADER, features, parquet_column};
+use custseg_data::ingest::IngestOptions;
+use custseg_data::pipeline::FeaturesRequest;
+
+use crate::support::{HEADER, features, features_with, parquet_column};
 
 /// One cell of a hand-made sheet.
 enum Value {
@@ -36,27 +39,40 @@ fn column_name(column: usize) -> String {
     name
 }
 
-/// A workbook at `dir/name` with one sheet called `sheet`; `rows` are (1-based sheet row,
-/// first column (0 = A), cells).
-fn workbook(dir: &Path, name: &str, sheet: &str, rows: &[(usize, usize, Vec<Value>)]) -> String {
-    let mut data = String::new();
+/// Rows of a hand-made sheet: (1-based sheet row, first column (0 = A), cells).
+type Rows = [(usize, usize, Vec<Value>)];
+
+/// A workbook at `dir/name` with one sheet called `sheet`.
+fn workbook(dir: &Path, name: &str, sheet: &str, rows: &Rows) -> String {
+    workbook_of_sheets(dir, name, &[(sheet, rows)])
+}
+
+/// A workbook at `dir/name` with the given sheets, in this order.
+fn workbook_of_sheets(dir: &Path, name: &str, sheets: &[(&str, &Rows)]) -> String {
     let mut shared: Vec<&str> = Vec::new();
-    for (row, first_column, cells) in rows {
-        data.push_str(&format!("<row r=\"{row}\">"));
-        for (offset, value) in cells.iter().enumerate() {
-            let at = format!("{}{row}", column_name(first_column + offset));
-            data.push_str(&match value {
-                Text(text) => format!("<c r=\"{at}\" t=\"inlineStr\"><is><t>{text}</t></is></c>"),
-                Shared(text) => {
-                    shared.push(text);
-                    format!("<c r=\"{at}\" t=\"s\"><v>{}</v></c>", shared.len() - 1)
-                }
-                Number(number) => format!("<c r=\"{at}\"><v>{number}</v></c>"),
-                Date(serial) => format!("<c r=\"{at}\" s=\"1\"><v>{serial}</v></c>"),
-                Blank => format!("<c r=\"{at}\" s=\"0\"/>"),
-            });
+    let mut sheet_xml: Vec<String> = Vec::new();
+    for (_, rows) in sheets {
+        let mut data = String::new();
+        for (row, first_column, cells) in rows.iter() {
+            data.push_str(&format!("<row r=\"{row}\">"));
+            for (offset, value) in cells.iter().enumerate() {
+                let at = format!("{}{row}", column_name(first_column + offset));
+                data.push_str(&match value {
+                    Text(text) => {
+                        format!("<c r=\"{at}\" t=\"inlineStr\"><is><t>{text}</t></is></c>")
+                    }
+                    Shared(text) => {
+                        shared.push(text);
+                        format!("<c r=\"{at}\" t=\"s\"><v>{}</v></c>", shared.len() - 1)
+                    }
+                    Number(number) => format!("<c r=\"{at}\"><v>{number}</v></c>"),
+                    Date(serial) => format!("<c r=\"{at}\" s=\"1\"><v>{serial}</v></c>"),
+                    Blank => format!("<c r=\"{at}\" s=\"0\"/>"),
+                });
+            }
+            data.push_str("</row>");
         }
-        data.push_str("</row>");
+        sheet_xml.push(data);
     }
     let strings: String = shared
         .iter()
@@ -65,16 +81,38 @@ fn workbook(dir: &Path, name: &str, sheet: &str, rows: &[(usize, usize, Vec<Valu
     let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
     let relations = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
     let package = "http://schemas.openxmlformats.org/package/2006/relationships";
-    let members = [
+    let numbers = 1..=sheets.len();
+    let overrides: String = numbers
+        .clone()
+        .map(|n| {
+            format!(
+                "<Override PartName=\"/xl/worksheets/sheet{n}.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>"
+            )
+        })
+        .collect();
+    let sheet_entries: String = sheets
+        .iter()
+        .zip(numbers.clone())
+        .map(|((name, _), n)| format!("<sheet name=\"{name}\" sheetId=\"{n}\" r:id=\"rId{n}\"/>"))
+        .collect();
+    let sheet_relations: String = numbers
+        .clone()
+        .map(|n| {
+            format!(
+                "<Relationship Id=\"rId{n}\" Type=\"{relations}/worksheet\" Target=\"worksheets/sheet{n}.xml\"/>"
+            )
+        })
+        .collect();
+    let mut members = vec![
         (
             "[Content_Types].xml".to_owned(),
-            "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
-             <Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
-             <Default Extension=\"xml\" ContentType=\"application/xml\"/>\
-             <Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>\
-             <Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>\
-             </Types>"
-                .to_owned(),
+            format!(
+                "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
+                 <Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
+                 <Default Extension=\"xml\" ContentType=\"application/xml\"/>\
+                 <Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>\
+                 {overrides}</Types>"
+            ),
         ),
         (
             "_rels/.rels".to_owned(),
@@ -87,20 +125,13 @@ fn workbook(dir: &Path, name: &str, sheet: &str, rows: &[(usize, usize, Vec<Valu
             "xl/workbook.xml".to_owned(),
             format!(
                 "<?xml version=\"1.0\"?><workbook xmlns=\"{main}\" xmlns:r=\"{relations}\">\
-                 <sheets><sheet name=\"{sheet}\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"
+                 <sheets>{sheet_entries}</sheets></workbook>"
             ),
         ),
         (
             "xl/_rels/workbook.xml.rels".to_owned(),
             format!(
-                "<?xml version=\"1.0\"?><Relationships xmlns=\"{package}\">\
-                 <Relationship Id=\"rId1\" Type=\"{relations}/worksheet\" Target=\"worksheets/sheet1.xml\"/></Relationships>"
-            ),
-        ),
-        (
-            "xl/worksheets/sheet1.xml".to_owned(),
-            format!(
-                "<?xml version=\"1.0\"?><worksheet xmlns=\"{main}\"><sheetData>{data}</sheetData></worksheet>"
+                "<?xml version=\"1.0\"?><Relationships xmlns=\"{package}\">{sheet_relations}</Relationships>"
             ),
         ),
         (
@@ -118,6 +149,14 @@ fn workbook(dir: &Path, name: &str, sheet: &str, rows: &[(usize, usize, Vec<Valu
             ),
         ),
     ];
+    for (data, n) in sheet_xml.iter().zip(numbers) {
+        members.push((
+            format!("xl/worksheets/sheet{n}.xml"),
+            format!(
+                "<?xml version=\"1.0\"?><worksheet xmlns=\"{main}\"><sheetData>{data}</sheetData></worksheet>"
+            ),
+        ));
+    }
     let path = dir.join(name);
     let mut writer = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
     for (member, text) in members {
@@ -321,5 +360,323 @@ fn shared_strings_and_date_cells_read_as_excel_saves_them() {
     assert_eq!(
         parquet_column(&clean, "Description", "CustomerID"),
         vec![("WHITE MUG".to_owned(), 17850)]
+    );
+}
+
+/// A sales line of the hand-made multi-sheet workbooks, in the UCI column order.
+fn sale(
+    row: usize,
+    invoice: f64,
+    code: &'static str,
+    quantity: f64,
+    date: &'static str,
+) -> (usize, usize, Vec<Value>) {
+    (
+        row,
+        0,
+        vec![
+            Number(invoice),
+            Text(code),
+            Text("WHITE MUG"),
+            Number(quantity),
+            Text(date),
+            Number(2.55),
+            Number(17850.0),
+            Text("United Kingdom"),
+        ],
+    )
+}
+
+/// Online Retail II's layout: one sheet a year, its own column names (`Invoice`, `Price`,
+/// `Customer ID`), here with the second year's columns in another order, a blank sheet
+/// between them, and a line of the first year repeated in the second.
+fn two_years(dir: &Path) -> String {
+    let first_year: Vec<(usize, usize, Vec<Value>)> = vec![
+        (
+            1,
+            0,
+            [
+                "Invoice",
+                "StockCode",
+                "Description",
+                "Quantity",
+                "InvoiceDate",
+                "Price",
+                "Customer ID",
+                "Country",
+            ]
+            .into_iter()
+            .map(Text)
+            .collect(),
+        ),
+        sale(2, 489434.0, "85048", 12.0, "12/1/2009 7:45"),
+        sale(3, 489435.0, "22350", 4.0, "12/1/2009 7:46"),
+    ];
+    let second_year: Vec<(usize, usize, Vec<Value>)> = vec![
+        (
+            1,
+            0,
+            [
+                "Customer ID",
+                "Invoice",
+                "StockCode",
+                "Description",
+                "Quantity",
+                "InvoiceDate",
+                "Price",
+                "Country",
+            ]
+            .into_iter()
+            .map(Text)
+            .collect(),
+        ),
+        // the first year's second line again: an exact duplicate across sheets
+        (
+            2,
+            0,
+            vec![
+                Number(17850.0),
+                Number(489435.0),
+                Text("22350"),
+                Text("WHITE MUG"),
+                Number(4.0),
+                Text("12/1/2009 7:46"),
+                Number(2.55),
+                Text("United Kingdom"),
+            ],
+        ),
+        (
+            3,
+            0,
+            vec![
+                Number(17850.0),
+                Number(536365.0),
+                Text("85123A"),
+                Text("WHITE MUG"),
+                Number(6.0),
+                Text("12/1/2010 8:26"),
+                Number(2.55),
+                Text("United Kingdom"),
+            ],
+        ),
+    ];
+    workbook_of_sheets(
+        dir,
+        "online_retail_II.xlsx",
+        &[
+            ("Year 2009-2010", &first_year),
+            ("Notes", &[(1, 0, vec![Blank])]),
+            ("Year 2010-2011", &second_year),
+        ],
+    )
+}
+
+fn reading_sheets(data_dir: &Path, sheets: &[&str]) -> FeaturesRequest {
+    FeaturesRequest {
+        ingest: IngestOptions {
+            data_dir: data_dir.to_path_buf(),
+            sheet: sheets.iter().map(|name| (*name).to_owned()).collect(),
+            ..IngestOptions::default()
+        },
+        ..FeaturesRequest::default()
+    }
+}
+
+#[test]
+fn every_sheet_is_read_as_one_log_numbered_through_and_deduplicated_across_sheets() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = two_years(dir.path());
+    let data_dir = dir.path().join("data");
+
+    // By default only the first sheet, as before.
+    let out = dir.path().join("first");
+    let outcome = features(&input, &out, &data_dir).unwrap();
+    assert_eq!(outcome.report.raw_rows, 2);
+
+    // Every sheet: the parse cache of the first sheet alone is not taken for it.
+    let out = dir.path().join("every");
+    let outcome = features_with(&input, &out, &reading_sheets(&data_dir, &["*"])).unwrap();
+    let report = &outcome.report;
+    assert!(!report.input.parsed_from_cache);
+    assert_eq!(report.raw_rows, 4);
+    assert_eq!(report.clean_rows + report.quarantined_rows, 4);
+    let sheets: Vec<(&str, u64)> = report
+        .input
+        .sheets
+        .iter()
+        .map(|sheet| (sheet.name.as_str(), sheet.rows))
+        .collect();
+    assert_eq!(
+        sheets,
+        [("Year 2009-2010", 2), ("Notes", 0), ("Year 2010-2011", 2)]
+    );
+    assert_eq!(report.input.columns["CustomerID"], "Customer ID");
+    // The second sheet's first line is row 3 of the log, and a duplicate of row 2.
+    assert_eq!(
+        parquet_column(
+            &out.join("quarantine/rejected.parquet"),
+            "rule",
+            "source_row"
+        ),
+        vec![("duplicate".to_owned(), 3)]
+    );
+    assert_eq!(
+        parquet_column(
+            &out.join("clean/transactions.parquet"),
+            "InvoiceNo",
+            "source_row"
+        ),
+        vec![
+            ("489434".to_owned(), 1),
+            ("489435".to_owned(), 2),
+            ("536365".to_owned(), 4)
+        ]
+    );
+    assert_eq!(outcome.customers, 1);
+
+    // Named sheets are read in the order given, each once.
+    let out = dir.path().join("named");
+    let outcome = features_with(
+        &input,
+        &out,
+        &reading_sheets(
+            &data_dir,
+            &["Year 2010-2011", "Year 2009-2010", "Year 2010-2011"],
+        ),
+    )
+    .unwrap();
+    assert_eq!(outcome.report.raw_rows, 4);
+    assert_eq!(
+        parquet_column(
+            &out.join("clean/transactions.parquet"),
+            "InvoiceNo",
+            "source_row"
+        ),
+        vec![
+            ("489435".to_owned(), 1),
+            ("536365".to_owned(), 2),
+            ("489434".to_owned(), 3)
+        ]
+    );
+    // Now the first year's line is the later copy.
+    assert_eq!(
+        parquet_column(
+            &out.join("quarantine/rejected.parquet"),
+            "rule",
+            "source_row"
+        ),
+        vec![("duplicate".to_owned(), 4)]
+    );
+}
+
+#[test]
+fn a_sheet_of_several_is_named_in_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let header_row = || (1, 0, header(Text));
+    // A bad cell on the second sheet: its record number counts through both sheets.
+    let input = workbook_of_sheets(
+        dir.path(),
+        "bad.xlsx",
+        &[
+            (
+                "2010",
+                &[
+                    header_row(),
+                    sale(2, 536365.0, "85123A", 6.0, "12/1/2010 8:26"),
+                ],
+            ),
+            (
+                "2011",
+                &[
+                    header_row(),
+                    sale(2, 536366.0, "22633", 6.0, "1/4/2011 10:00"),
+                    sale(3, 536367.0, "22634", 2.0, "1/4/2011 10:00"),
+                    (
+                        4,
+                        0,
+                        vec![Number(536368.0), Text("22635"), Text("MUG"), Text("six")],
+                    ),
+                ],
+            ),
+        ],
+    );
+    let error = features_with(
+        &input,
+        &dir.path().join("out"),
+        &reading_sheets(&data_dir, &["*"]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("bad.xlsx[2011]`, row 4 (line 4), column `Quantity`"),
+        "{error}"
+    );
+
+    // A sheet with content but without the log's columns is not passed over in silence.
+    let input = workbook_of_sheets(
+        dir.path(),
+        "notes.xlsx",
+        &[
+            (
+                "Sales",
+                &[
+                    header_row(),
+                    sale(2, 536365.0, "85123A", 6.0, "12/1/2010 8:26"),
+                ],
+            ),
+            (
+                "Notes",
+                &[(1, 0, vec![Text("Exported from the shop on 2011-12-10")])],
+            ),
+        ],
+    );
+    let error = features_with(
+        &input,
+        &dir.path().join("out"),
+        &reading_sheets(&data_dir, &["*"]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("notes.xlsx[Notes]`"), "{error}");
+    assert!(error.contains("InvoiceNo"), "{error}");
+
+    // A name the workbook lacks, among names it has.
+    let error = features_with(
+        &input,
+        &dir.path().join("out"),
+        &reading_sheets(&data_dir, &["Sales", "Returns"]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("no sheet named `Returns`; the workbook has `Sales`, `Notes`"),
+        "{error}"
+    );
+
+    // Every sheet blank: nothing to read is an error, not an empty log, and an earlier
+    // output stays as it was.
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(out.join("reports")).unwrap();
+    std::fs::write(out.join("reports/quality.json"), b"earlier run").unwrap();
+    let blank = workbook_of_sheets(
+        dir.path(),
+        "blank.xlsx",
+        &[("A", &[(1, 0, vec![Blank])]), ("B", &[header_row()])],
+    );
+    let error = features_with(
+        &blank,
+        &dir.path().join("out"),
+        &reading_sheets(&data_dir, &["*"]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("blank.xlsx`: no sheet has data rows (read `A`, `B`)"),
+        "{error}"
+    );
+    assert_eq!(
+        std::fs::read(out.join("reports/quality.json")).unwrap(),
+        b"earlier run"
     );
 }

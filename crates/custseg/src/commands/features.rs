@@ -68,6 +68,15 @@ pub fn run(args: &FeaturesArgs, mut settings: Settings, quiet: bool) -> Result<(
             ""
         }
     );
+    if report.input.sheets.len() > 1 {
+        let sheets: Vec<String> = report
+            .input
+            .sheets
+            .iter()
+            .map(|sheet| format!("{} ({} rows)", sheet.name, sheet.rows))
+            .collect();
+        println!("sheets     {}", sheets.join(", "));
+    }
     println!(
         "rows       {} raw = {} clean + {} quarantined",
         report.raw_rows, report.clean_rows, report.quarantined_rows
