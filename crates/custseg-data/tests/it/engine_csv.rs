@@ -89,16 +89,7 @@ fn line(i: usize, delimiter: char, day_first: bool) -> String {
     .join(&delimiter.to_string())
 }
 
-const HEADER: [&str; 8] = [
-    "Invoice",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "Price",
-    "Customer ID",
-    "Country",
-];
+const HEADER: [&str; 8] = crate::support::ONLINE_RETAIL_II_HEADER;
 
 /// A log file of lines `lines` with a header (a byte-order mark and padded names first).
 fn log_text(lines: impl Iterator<Item = String>, delimiter: char) -> String {

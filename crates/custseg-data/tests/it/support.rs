@@ -98,6 +98,18 @@ pub fn parquet_column(path: &Path, string_column: &str, int_column: &str) -> Vec
 pub const HEADER: &str =
     "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";
 
+/// The column names of Online Retail II (UCI id 502), in its order.
+pub const ONLINE_RETAIL_II_HEADER: [&str; 8] = [
+    "Invoice",
+    "StockCode",
+    "Description",
+    "Quantity",
+    "InvoiceDate",
+    "Price",
+    "Customer ID",
+    "Country",
+];
+
 /// Writes `text` to `dir/name` and returns the path as a string.
 pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     let path = dir.join(name);

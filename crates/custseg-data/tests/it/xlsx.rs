@@ -11,7 +11,7 @@ use std::path::Path;
 use custseg_data::ingest::IngestOptions;
 use custseg_data::pipeline::FeaturesRequest;
 
-use crate::support::{HEADER, features, features_with, parquet_column};
+use crate::support::{HEADER, ONLINE_RETAIL_II_HEADER, features, features_with, parquet_column};
 
 /// One cell of a hand-made sheet.
 enum Value {
@@ -395,19 +395,7 @@ fn two_years(dir: &Path) -> String {
         (
             1,
             0,
-            [
-                "Invoice",
-                "StockCode",
-                "Description",
-                "Quantity",
-                "InvoiceDate",
-                "Price",
-                "Customer ID",
-                "Country",
-            ]
-            .into_iter()
-            .map(Text)
-            .collect(),
+            ONLINE_RETAIL_II_HEADER.into_iter().map(Text).collect(),
         ),
         sale(2, 489434.0, "85048", 12.0, "12/1/2009 7:45"),
         sale(3, 489435.0, "22350", 4.0, "12/1/2009 7:46"),
@@ -471,6 +459,24 @@ fn two_years(dir: &Path) -> String {
     )
 }
 
+/// The quarantine's (rule, source row) pairs of the run that wrote `out`.
+fn quarantined(out: &Path) -> Vec<(String, i64)> {
+    parquet_column(
+        &out.join("quarantine/rejected.parquet"),
+        "rule",
+        "source_row",
+    )
+}
+
+/// The clean table's (InvoiceNo, source row) pairs of the run that wrote `out`.
+fn clean_invoices(out: &Path) -> Vec<(String, i64)> {
+    parquet_column(
+        &out.join("clean/transactions.parquet"),
+        "InvoiceNo",
+        "source_row",
+    )
+}
+
 fn reading_sheets(data_dir: &Path, sheets: &[&str]) -> FeaturesRequest {
     FeaturesRequest {
         ingest: IngestOptions {
@@ -512,20 +518,9 @@ fn every_sheet_is_read_as_one_log_numbered_through_and_deduplicated_across_sheet
     );
     assert_eq!(report.input.columns["CustomerID"], "Customer ID");
     // The second sheet's first line is row 3 of the log, and a duplicate of row 2.
+    assert_eq!(quarantined(&out), vec![("duplicate".to_owned(), 3)]);
     assert_eq!(
-        parquet_column(
-            &out.join("quarantine/rejected.parquet"),
-            "rule",
-            "source_row"
-        ),
-        vec![("duplicate".to_owned(), 3)]
-    );
-    assert_eq!(
-        parquet_column(
-            &out.join("clean/transactions.parquet"),
-            "InvoiceNo",
-            "source_row"
-        ),
+        clean_invoices(&out),
         vec![
             ("489434".to_owned(), 1),
             ("489435".to_owned(), 2),
@@ -547,11 +542,7 @@ fn every_sheet_is_read_as_one_log_numbered_through_and_deduplicated_across_sheet
     .unwrap();
     assert_eq!(outcome.report.raw_rows, 4);
     assert_eq!(
-        parquet_column(
-            &out.join("clean/transactions.parquet"),
-            "InvoiceNo",
-            "source_row"
-        ),
+        clean_invoices(&out),
         vec![
             ("489435".to_owned(), 1),
             ("536365".to_owned(), 2),
@@ -559,14 +550,7 @@ fn every_sheet_is_read_as_one_log_numbered_through_and_deduplicated_across_sheet
         ]
     );
     // Now the first year's line is the later copy.
-    assert_eq!(
-        parquet_column(
-            &out.join("quarantine/rejected.parquet"),
-            "rule",
-            "source_row"
-        ),
-        vec![("duplicate".to_owned(), 4)]
-    );
+    assert_eq!(quarantined(&out), vec![("duplicate".to_owned(), 4)]);
 }
 
 #[test]
@@ -574,6 +558,15 @@ fn a_sheet_of_several_is_named_in_errors() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let header_row = || (1, 0, header(Text));
+    let refused = |input: &str, sheets: &[&str]| {
+        features_with(
+            input,
+            &dir.path().join("out"),
+            &reading_sheets(&data_dir, sheets),
+        )
+        .unwrap_err()
+        .to_string()
+    };
     // A bad cell on the second sheet: its record number counts through both sheets.
     let input = workbook_of_sheets(
         dir.path(),
@@ -601,13 +594,7 @@ fn a_sheet_of_several_is_named_in_errors() {
             ),
         ],
     );
-    let error = features_with(
-        &input,
-        &dir.path().join("out"),
-        &reading_sheets(&data_dir, &["*"]),
-    )
-    .unwrap_err()
-    .to_string();
+    let error = refused(&input, &["*"]);
     assert!(
         error.contains("bad.xlsx[2011]`, row 4 (line 4), column `Quantity`"),
         "{error}"
@@ -631,24 +618,12 @@ fn a_sheet_of_several_is_named_in_errors() {
             ),
         ],
     );
-    let error = features_with(
-        &input,
-        &dir.path().join("out"),
-        &reading_sheets(&data_dir, &["*"]),
-    )
-    .unwrap_err()
-    .to_string();
+    let error = refused(&input, &["*"]);
     assert!(error.contains("notes.xlsx[Notes]`"), "{error}");
     assert!(error.contains("InvoiceNo"), "{error}");
 
     // A name the workbook lacks, among names it has.
-    let error = features_with(
-        &input,
-        &dir.path().join("out"),
-        &reading_sheets(&data_dir, &["Sales", "Returns"]),
-    )
-    .unwrap_err()
-    .to_string();
+    let error = refused(&input, &["Sales", "Returns"]);
     assert!(
         error.contains("no sheet named `Returns`; the workbook has `Sales`, `Notes`"),
         "{error}"
@@ -664,13 +639,7 @@ fn a_sheet_of_several_is_named_in_errors() {
         "blank.xlsx",
         &[("A", &[(1, 0, vec![Blank])]), ("B", &[header_row()])],
     );
-    let error = features_with(
-        &blank,
-        &dir.path().join("out"),
-        &reading_sheets(&data_dir, &["*"]),
-    )
-    .unwrap_err()
-    .to_string();
+    let error = refused(&blank, &["*"]);
     assert!(
         error.contains("blank.xlsx`: no sheet has data rows (read `A`, `B`)"),
         "{error}"
