@@ -554,6 +554,51 @@ fn every_sheet_is_read_as_one_log_numbered_through_and_deduplicated_across_sheet
 }
 
 #[test]
+fn a_day_first_date_on_one_sheet_settles_the_sheets_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let header_row = || (1, 0, header(Text));
+    // 13/1 can only be day first; 2/1 alone could be either.
+    let input = workbook_of_sheets(
+        dir.path(),
+        "european.xlsx",
+        &[
+            (
+                "2010",
+                &[
+                    header_row(),
+                    sale(2, 536365.0, "85123A", 6.0, "13/1/2010 8:26"),
+                ],
+            ),
+            (
+                "2011",
+                &[
+                    header_row(),
+                    sale(2, 536366.0, "22633", 4.0, "2/1/2011 9:00"),
+                ],
+            ),
+        ],
+    );
+    let out = dir.path().join("out");
+    features_with(
+        &input,
+        &out,
+        &reading_sheets(&dir.path().join("data"), &["*"]),
+    )
+    .unwrap();
+    assert_eq!(
+        parquet_column(
+            &out.join("clean/transactions.parquet"),
+            "InvoiceDate",
+            "Quantity"
+        ),
+        vec![
+            ("2010-01-13T08:26:00".to_owned(), 6),
+            ("2011-01-02T09:00:00".to_owned(), 4)
+        ]
+    );
+}
+
+#[test]
 fn a_sheet_of_several_is_named_in_errors() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
