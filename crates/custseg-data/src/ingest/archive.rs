@@ -1,4 +1,4 @@
-//! Zip archives holding one CSV, CSV.gz, xlsx or Parquet file.
+//! Zip archives holding one CSV, CSV.gz, xlsx, xls or Parquet file.
 
 use std::io::{Cursor, Read};
 use std::path::Path;
@@ -7,6 +7,7 @@ use super::csv_reader::{read_csv, read_csv_gz};
 use super::options::IngestOptions;
 use super::parquet_reader::{ParquetInput, read_parquet};
 use super::read_ahead::read_ahead;
+use super::xls_reader::read_xls;
 use super::xlsx_reader::read_xlsx;
 use super::{ReadOutcome, Sink};
 use crate::error::{Error, Result, quoted};
@@ -17,6 +18,7 @@ enum MemberKind {
     Csv,
     CsvGz,
     Xlsx,
+    Xls,
     Parquet,
 }
 
@@ -32,6 +34,8 @@ fn member_kind(name: &str) -> Option<MemberKind> {
         Some(MemberKind::CsvGz)
     } else if base.ends_with(".xlsx") || base.ends_with(".xlsm") {
         Some(MemberKind::Xlsx)
+    } else if base.ends_with(".xls") {
+        Some(MemberKind::Xls)
     } else if base.ends_with(".parquet") {
         Some(MemberKind::Parquet)
     } else {
@@ -82,7 +86,7 @@ pub(crate) fn read_zip(
                 return Err(Error::in_file(
                     shown,
                     format!(
-                        "the archive holds no CSV, xlsx or Parquet file; {}",
+                        "the archive holds no CSV, xlsx, xls or Parquet file; {}",
                         listing()
                     ),
                 ));
@@ -101,7 +105,7 @@ pub(crate) fn read_zip(
     let kind = member_kind(&member).ok_or_else(|| {
         Error::in_file(
             shown,
-            format!("the member `{member}` is not a CSV, xlsx or Parquet file"),
+            format!("the member `{member}` is not a CSV, xlsx, xls or Parquet file"),
         )
     })?;
     let member_shown = format!("{shown}:{member}");
@@ -130,6 +134,10 @@ pub(crate) fn read_zip(
         MemberKind::Xlsx => {
             let bytes = read_all(&mut entry)?;
             read_xlsx(Cursor::new(bytes), &member_shown, options, sink)?
+        }
+        MemberKind::Xls => {
+            let bytes = read_all(&mut entry)?;
+            read_xls(Cursor::new(bytes), &member_shown, options, sink)?
         }
         MemberKind::Parquet => {
             let bytes = read_all(&mut entry)?;

@@ -14,6 +14,8 @@ pub enum Format {
     CsvGz,
     /// Excel workbook (Office Open XML).
     Xlsx,
+    /// Legacy Excel workbook (BIFF8 in an OLE compound file, Excel 97-2003).
+    Xls,
     /// Apache Parquet.
     Parquet,
     /// A zip archive holding one of the others.
@@ -27,11 +29,15 @@ impl Format {
             Format::Csv => "csv",
             Format::CsvGz => "csv.gz",
             Format::Xlsx => "xlsx",
+            Format::Xls => "xls",
             Format::Parquet => "parquet",
             Format::Zip => "zip",
         }
     }
 }
+
+/// The first bytes of an OLE compound file, the container of a legacy `.xls` workbook.
+const OLE_SIGNATURE: [u8; 8] = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
 
 /// Detects the format of `bytes`, the start of a file; `name` settles what the bytes
 /// cannot (an xlsx is itself a zip archive).
@@ -47,13 +53,15 @@ pub fn detect(bytes: &[u8], name: &str) -> Option<Format> {
         } else {
             Some(Format::Zip)
         }
-    } else if bytes.starts_with(&[0xd0, 0xcf, 0x11, 0xe0]) // legacy .xls: not supported
-        || lower.ends_with(".xlsx")
+    } else if bytes.starts_with(&OLE_SIGNATURE) {
+        Some(Format::Xls)
+    } else if lower.ends_with(".xlsx")
+        || lower.ends_with(".xls")
         || lower.ends_with(".zip")
         || lower.ends_with(".parquet")
         || lower.ends_with(".gz")
     {
-        None // a legacy .xls, or named like a binary format but not one: corrupt or mislabelled
+        None // named like a binary format but not one: corrupt or mislabelled
     } else {
         Some(Format::Csv)
     }
@@ -72,8 +80,8 @@ pub fn detect_file(path: &Path, shown: &str) -> Result<Format> {
     detect(&head[..read], shown).ok_or_else(|| {
         Error::in_file(
             shown,
-            "not a readable CSV, gzip, xlsx, Parquet or zip file (the first bytes match none of them; \
-             is it truncated, or a legacy .xls?)",
+            "not a readable CSV, gzip, xlsx, xls, Parquet or zip file (the first bytes match none \
+             of them; is it truncated?)",
         )
     })
 }
@@ -93,5 +101,10 @@ mod tests {
         );
         assert_eq!(detect(b"InvoiceNo,", "x.txt"), Some(Format::Csv));
         assert_eq!(detect(b"garbage", "x.zip"), None);
+        assert_eq!(
+            detect(&OLE_SIGNATURE, "Online Retail.xls"),
+            Some(Format::Xls)
+        );
+        assert_eq!(detect(b"garbage", "x.xls"), None);
     }
 }

@@ -11,16 +11,15 @@ use std::io::{Read, Seek};
 use std::sync::mpsc;
 
 use calamine::{DataRef, Reader, Xlsx, XlsxCellReader};
-use chrono::{NaiveDateTime, TimeDelta};
 
-use super::cells::{CanonicalBuilder, Cell, RecordPosition};
-use super::columns::ColumnMapping;
-use super::csv_reader::mapping_report;
-use super::dates::DateParser;
-use super::decimals::DecimalParser;
-use super::options::{EVERY_SHEET, IngestOptions};
-use super::{ReadOutcome, SheetRows, Sink};
-use crate::error::{Error, Result, quoted};
+use super::cells::{Cell, RecordPosition};
+use super::format::Format;
+use super::options::IngestOptions;
+use super::workbook::{
+    Layout, SheetError, SheetOutcome, finish_sheet, header_text, read_sheets, to_cell,
+};
+use super::{ReadOutcome, Sink};
+use crate::error::{Error, Result};
 
 /// Rows the parsing thread hands over at a time: large enough that the hand-over costs
 /// nothing next to the rows, small enough that both threads start at once.
@@ -29,10 +28,8 @@ const ROWS_PER_BLOCK: usize = 4096;
 /// Blocks parsed ahead of the conversion, at most.
 const BLOCKS_AHEAD: usize = 4;
 
-/// Reads the configured worksheets (default: the first) of the workbook in `input`, one after
-/// another, as one log: `source_row` counts on from one sheet to the next. Each sheet finds
-/// its own columns, so sheets may order them differently. Once a sheet settles an
-/// automatically detected timestamp order, the sheets after it are read with that order.
+/// Reads the configured worksheets (default: the first) of the workbook in `input` as one
+/// log (see [`read_sheets`]).
 pub(crate) fn read_xlsx<R: Read + Seek + Send>(
     input: R,
     shown: &str,
@@ -41,133 +38,17 @@ pub(crate) fn read_xlsx<R: Read + Seek + Send>(
 ) -> Result<ReadOutcome> {
     let mut workbook: Xlsx<R> = Xlsx::new(input)
         .map_err(|error| Error::in_file(shown, format!("not a readable xlsx workbook: {error}")))?;
-    let every = options.sheet.iter().any(|name| name == EVERY_SHEET);
-    let sheets = selected_sheets(&workbook.sheet_names(), &options.sheet, shown)?;
-    let mut options = options.clone();
-    let mut rows: u64 = 0;
-    let mut read: Vec<SheetRows> = Vec::with_capacity(sheets.len());
-    let mut date_formats: Vec<String> = Vec::new();
-    let mut columns: Vec<(String, String)> = Vec::new();
-    for sheet in sheets {
-        let sheet_shown = format!("{shown}[{sheet}]");
-        let outcome = match read_sheet(&mut workbook, &sheet, &sheet_shown, &options, rows, sink) {
-            Ok(outcome) => outcome,
-            // With every sheet asked for, a sheet without data (a blank or header-only
-            // sheet, such as a template) is passed over and reported with 0 rows.
-            Err(SheetError::NoData(_)) if every => {
-                tracing::warn!(sheet = %sheet_shown, "sheet has no data rows; passed over");
-                read.push(SheetRows {
-                    name: sheet,
-                    rows: 0,
-                });
-                continue;
-            }
-            Err(SheetError::NoData(error) | SheetError::Other(error)) => return Err(error),
-        };
-        rows += outcome.rows;
-        if let Some(order) = super::directory::detected_order(&outcome.date_format) {
-            options.date_format = order;
-        }
-        if !date_formats.contains(&outcome.date_format) {
-            date_formats.push(outcome.date_format);
-        }
-        merge_columns(&mut columns, outcome.columns);
-        read.push(SheetRows {
-            name: sheet,
-            rows: outcome.rows,
-        });
-    }
-    if rows == 0 {
-        return Err(Error::in_file(
-            shown,
-            format!(
-                "no sheet has data rows (read {})",
-                quoted(
-                    &read
-                        .iter()
-                        .map(|sheet| sheet.name.clone())
-                        .collect::<Vec<_>>()
-                )
-            ),
-        ));
-    }
-    Ok(ReadOutcome {
-        rows,
-        date_format: date_formats.join("; "),
-        encoding: "xlsx".to_owned(),
-        delimiter: None,
-        decimal_separator: None,
-        columns,
-        sheets: read,
-    })
-}
-
-/// The sheets `wanted` names, in reading order: the first sheet when it names none, every
-/// sheet in workbook order for [`EVERY_SHEET`], else the named ones in the order given (each
-/// once). A name the workbook lacks is an error listing the sheets it has.
-fn selected_sheets(names: &[String], wanted: &[String], shown: &str) -> Result<Vec<String>> {
-    if names.is_empty() {
-        return Err(Error::in_file(shown, "the workbook has no sheets"));
-    }
-    if wanted.is_empty() {
-        return Ok(vec![names[0].clone()]);
-    }
-    if wanted.iter().any(|name| name == EVERY_SHEET) {
-        return Ok(names.to_vec());
-    }
-    let mut selected: Vec<String> = Vec::with_capacity(wanted.len());
-    for name in wanted {
-        if !names.contains(name) {
-            return Err(Error::in_file(
-                shown,
-                format!(
-                    "no sheet named `{name}`; the workbook has {}",
-                    quoted(names)
-                ),
-            ));
-        }
-        if !selected.contains(name) {
-            selected.push(name.clone());
-        }
-    }
-    Ok(selected)
-}
-
-/// Adds one sheet's column mapping to `columns`: a canonical column that a later sheet
-/// takes from a differently named input column lists both names (`Invoice | InvoiceNo`).
-fn merge_columns(columns: &mut Vec<(String, String)>, sheet: Vec<(String, String)>) {
-    for (canonical, input) in sheet {
-        match columns.iter_mut().find(|(known, _)| *known == canonical) {
-            Some((_, inputs)) => {
-                if !inputs.split(" | ").any(|name| name == input) {
-                    inputs.push_str(" | ");
-                    inputs.push_str(&input);
-                }
-            }
-            None => columns.push((canonical, input)),
-        }
-    }
-}
-
-/// Why a sheet could not be read.
-enum SheetError {
-    /// The sheet is blank or has a header but no data rows.
-    NoData(Error),
-    /// Anything else: unreadable XML, missing columns, a bad cell.
-    Other(Error),
-}
-
-impl From<Error> for SheetError {
-    fn from(error: Error) -> Self {
-        Self::Other(error)
-    }
-}
-
-/// What one sheet gave.
-struct SheetOutcome {
-    rows: u64,
-    date_format: String,
-    columns: Vec<(String, String)>,
+    let names = workbook.sheet_names();
+    read_sheets(
+        Format::Xlsx,
+        shown,
+        &names,
+        options,
+        sink,
+        |sheet, shown, options, rows_before, sink| {
+            read_sheet(&mut workbook, sheet, shown, options, rows_before, sink)
+        },
+    )
 }
 
 /// Reads one worksheet; its rows are numbered from `rows_before + 1`.
@@ -194,29 +75,18 @@ fn read_sheet<R: Read + Seek + Send>(
             "the sheet is empty",
         )));
     }
-    // The table's first column is the header's first filled one; cells left of it have no
-    // column name and are not read.
-    let origin = header.iter().map(|(column, _)| *column).min().unwrap_or(0);
-    let width = header
+    let names: Vec<(u32, String)> = header
         .iter()
-        .map(|(column, _)| (column - origin) as usize + 1)
-        .max()
-        .unwrap_or(0);
-    let mut headers = vec![String::new(); width];
-    for (column, value) in &header {
-        headers[(column - origin) as usize] = header_text(value);
-    }
-    let mapping = ColumnMapping::resolve(shown, &headers, &options.columns)?;
-    let mut builder =
-        CanonicalBuilder::new(shown, mapping, DateParser::new(options.date_format.clone()))
-            .with_decimals(DecimalParser::new(options.decimal, false));
+        .map(|(column, value)| (*column, header_text(value)))
+        .collect();
+    let (layout, mut builder) = Layout::from_header(&names, shown, options)?;
+    let width = layout.width;
 
     let (sender, receiver) =
         mpsc::sync_channel::<std::result::Result<Block<'_>, calamine::XlsxError>>(BLOCKS_AHEAD);
     let mut count = rows_before;
     let converted = std::thread::scope(|scope| {
         scope.spawn(move || {
-            let layout = Layout { origin, width };
             loop {
                 let block = cells.next_block(layout);
                 let last = !matches!(&block, Ok(block) if block.rows() == ROWS_PER_BLOCK);
@@ -248,27 +118,7 @@ fn read_sheet<R: Read + Seek + Send>(
         Ok::<(), Error>(())
     });
     converted?;
-    if count == rows_before {
-        return Err(SheetError::NoData(Error::in_file(
-            shown,
-            "the sheet has a header but no data rows",
-        )));
-    }
-    if let Some(batch) = builder.finish_batch()? {
-        sink(batch)?;
-    }
-    Ok(SheetOutcome {
-        rows: count - rows_before,
-        date_format: builder.date_format_settled(),
-        columns: mapping_report(builder.mapping()),
-    })
-}
-
-/// Where the table sits in the sheet: its first column and its number of columns.
-#[derive(Debug, Clone, Copy)]
-struct Layout {
-    origin: u32,
-    width: usize,
+    finish_sheet(builder, shown, count - rows_before, sink)
 }
 
 /// Up to [`ROWS_PER_BLOCK`] rows of the table, dense: `width` cells per row, row after row.
@@ -359,47 +209,5 @@ impl<'a, R: Read + Seek> SheetCells<'a, R> {
             block.sheet_rows.push(row);
         }
         Ok(block)
-    }
-}
-
-fn header_text(cell: &DataRef<'_>) -> String {
-    match cell {
-        DataRef::String(text) => text.trim().to_owned(),
-        DataRef::SharedString(text) => text.trim().to_owned(),
-        DataRef::Empty => String::new(),
-        DataRef::Int(value) => value.to_string(),
-        DataRef::Float(value) => value.to_string(),
-        other => format!("{other:?}"),
-    }
-}
-
-fn to_cell<'a>(cell: &'a DataRef<'a>) -> Cell<'a> {
-    match cell {
-        DataRef::Empty => Cell::Empty,
-        DataRef::Int(value) => Cell::Int(*value),
-        DataRef::Float(value) => Cell::Float(*value),
-        DataRef::String(text) | DataRef::DateTimeIso(text) | DataRef::DurationIso(text) => {
-            Cell::Text(text)
-        }
-        DataRef::SharedString(text) => Cell::Text(text),
-        DataRef::Bool(true) => Cell::Text("TRUE"),
-        DataRef::Bool(false) => Cell::Text("FALSE"),
-        DataRef::DateTime(value) => match value.as_datetime() {
-            Some(moment) => Cell::DateTime(round_to_second(moment)),
-            None => Cell::ExcelSerial(value.as_f64()),
-        },
-        DataRef::Error(_) => Cell::Text("#ERROR"),
-    }
-}
-
-/// Excel keeps times as fractions of a day; round to the second so that a workbook
-/// and its CSV export give the same timestamps.
-fn round_to_second(moment: NaiveDateTime) -> NaiveDateTime {
-    let nanos = i64::from(moment.and_utc().timestamp_subsec_nanos());
-    let truncated = moment - TimeDelta::nanoseconds(nanos);
-    if nanos >= 500_000_000 {
-        truncated + TimeDelta::seconds(1)
-    } else {
-        truncated
     }
 }

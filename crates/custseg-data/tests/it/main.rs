@@ -14,4 +14,5 @@ mod features;
 mod insights;
 mod real_data;
 mod support;
+mod xls;
 mod xlsx;
