@@ -98,6 +98,37 @@ pub fn parquet_column(path: &Path, string_column: &str, int_column: &str) -> Vec
 pub const HEADER: &str =
     "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";
 
+/// A request reading the workbook sheets `sheets` (empty: the first; `*`: every one), with
+/// the cache under `data_dir`.
+pub fn reading_sheets(data_dir: &Path, sheets: &[&str]) -> FeaturesRequest {
+    FeaturesRequest {
+        ingest: IngestOptions {
+            data_dir: data_dir.to_path_buf(),
+            sheet: sheets.iter().map(|name| (*name).to_owned()).collect(),
+            ..IngestOptions::default()
+        },
+        ..FeaturesRequest::default()
+    }
+}
+
+/// The quarantine's (rule, source row) pairs of the run that wrote `out`.
+pub fn quarantined(out: &Path) -> Vec<(String, i64)> {
+    parquet_column(
+        &out.join("quarantine/rejected.parquet"),
+        "rule",
+        "source_row",
+    )
+}
+
+/// The clean table's (InvoiceNo, source row) pairs of the run that wrote `out`.
+pub fn clean_invoices(out: &Path) -> Vec<(String, i64)> {
+    parquet_column(
+        &out.join("clean/transactions.parquet"),
+        "InvoiceNo",
+        "source_row",
+    )
+}
+
 /// The column names of Online Retail II (UCI id 502), in its order.
 pub const ONLINE_RETAIL_II_HEADER: [&str; 8] = [
     "Invoice",

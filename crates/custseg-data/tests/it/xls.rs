@@ -3,29 +3,15 @@
 //! xlsx, numbers that are codes read back as the digits, dates from date-formatted cells,
 //! and errors that name the sheet and its row.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use custseg_data::ingest::IngestOptions;
-use custseg_data::pipeline::FeaturesRequest;
-
-use crate::support::{features_with, parquet_column};
+use crate::support::{clean_invoices, features_with, parquet_column, quarantined, reading_sheets};
 
 fn fixture(name: &str) -> String {
     let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", name]
         .iter()
         .collect();
     path.to_string_lossy().into_owned()
-}
-
-fn reading_sheets(data_dir: &Path, sheets: &[&str]) -> FeaturesRequest {
-    FeaturesRequest {
-        ingest: IngestOptions {
-            data_dir: data_dir.to_path_buf(),
-            sheet: sheets.iter().map(|name| (*name).to_owned()).collect(),
-            ..IngestOptions::default()
-        },
-        ..FeaturesRequest::default()
-    }
 }
 
 #[test]
@@ -59,7 +45,7 @@ fn every_sheet_of_a_legacy_workbook_is_read_as_one_log() {
     let clean = out.join("clean/transactions.parquet");
     // Invoice numbers and stock codes stored as numbers come back as their digits.
     assert_eq!(
-        parquet_column(&clean, "InvoiceNo", "source_row"),
+        clean_invoices(&out),
         vec![
             ("489434".to_owned(), 1),
             ("C489449".to_owned(), 2),
@@ -86,11 +72,7 @@ fn every_sheet_of_a_legacy_workbook_is_read_as_one_log() {
         ]
     );
     assert_eq!(
-        parquet_column(
-            &out.join("quarantine/rejected.parquet"),
-            "rule",
-            "source_row"
-        ),
+        quarantined(&out),
         vec![
             ("missing_values".to_owned(), 3),
             ("non_product_stock_code".to_owned(), 4)

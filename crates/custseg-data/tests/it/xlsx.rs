@@ -8,10 +8,10 @@
 use std::io::Write;
 use std::path::Path;
 
-use custseg_data::ingest::IngestOptions;
-use custseg_data::pipeline::FeaturesRequest;
-
-use crate::support::{HEADER, ONLINE_RETAIL_II_HEADER, features, features_with, parquet_column};
+use crate::support::{
+    HEADER, ONLINE_RETAIL_II_HEADER, clean_invoices, features, features_with, parquet_column,
+    quarantined, reading_sheets,
+};
 
 /// One cell of a hand-made sheet.
 enum Value {
@@ -457,35 +457,6 @@ fn two_years(dir: &Path) -> String {
             ("Year 2010-2011", &second_year),
         ],
     )
-}
-
-/// The quarantine's (rule, source row) pairs of the run that wrote `out`.
-fn quarantined(out: &Path) -> Vec<(String, i64)> {
-    parquet_column(
-        &out.join("quarantine/rejected.parquet"),
-        "rule",
-        "source_row",
-    )
-}
-
-/// The clean table's (InvoiceNo, source row) pairs of the run that wrote `out`.
-fn clean_invoices(out: &Path) -> Vec<(String, i64)> {
-    parquet_column(
-        &out.join("clean/transactions.parquet"),
-        "InvoiceNo",
-        "source_row",
-    )
-}
-
-fn reading_sheets(data_dir: &Path, sheets: &[&str]) -> FeaturesRequest {
-    FeaturesRequest {
-        ingest: IngestOptions {
-            data_dir: data_dir.to_path_buf(),
-            sheet: sheets.iter().map(|name| (*name).to_owned()).collect(),
-            ..IngestOptions::default()
-        },
-        ..FeaturesRequest::default()
-    }
 }
 
 #[test]
