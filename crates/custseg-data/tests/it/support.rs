@@ -111,6 +111,16 @@ pub fn reading_sheets(data_dir: &Path, sheets: &[&str]) -> FeaturesRequest {
     }
 }
 
+/// The (sheet, rows) pairs the quality report `report` lists for a workbook.
+pub fn sheet_rows(report: &custseg_data::clean::QualityReport) -> Vec<(String, u64)> {
+    report
+        .input
+        .sheets
+        .iter()
+        .map(|sheet| (sheet.name.clone(), sheet.rows))
+        .collect()
+}
+
 /// The quarantine's (rule, source row) pairs of the run that wrote `out`.
 pub fn quarantined(out: &Path) -> Vec<(String, i64)> {
     parquet_column(
