@@ -10,7 +10,8 @@ static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// Files are written under a hidden staging directory inside the destination
 /// (same filesystem, so the final step is a `rename`). [`StagedOutput::commit`]
 /// moves each staged file over its final path; dropping an uncommitted
-/// `StagedOutput` deletes the staging directory and leaves the destination as it was.
+/// `StagedOutput` deletes the staging directory and leaves the destination as it was (a
+/// destination it created is removed again when nothing else was put there).
 /// Each file is replaced atomically; a crash inside `commit` itself can leave some
 /// files new and others old, never a half-written file.
 pub struct StagedOutput {
@@ -18,11 +19,14 @@ pub struct StagedOutput {
     staging: PathBuf,
     files: Vec<PathBuf>,
     committed: bool,
+    /// Whether [`StagedOutput::new`] created the destination directory.
+    created_destination: bool,
 }
 
 impl StagedOutput {
     /// Starts staging outputs for `destination` (created if missing).
     pub fn new(destination: &Path) -> Result<Self> {
+        let created_destination = !destination.exists();
         std::fs::create_dir_all(destination).at(destination)?;
         let unique = format!(
             ".custseg-staging-{}-{}",
@@ -36,6 +40,7 @@ impl StagedOutput {
             staging,
             files: Vec::new(),
             committed: false,
+            created_destination,
         })
     }
 
@@ -114,10 +119,15 @@ impl StagedOutput {
 
 impl Drop for StagedOutput {
     fn drop(&mut self) {
-        if !self.committed
-            && let Err(error) = std::fs::remove_dir_all(&self.staging)
-        {
+        if self.committed {
+            return;
+        }
+        if let Err(error) = std::fs::remove_dir_all(&self.staging) {
             tracing::warn!(path = %self.staging.display(), %error, "could not remove staging directory");
+        }
+        if self.created_destination {
+            // Fails, as it should, when something else was put there meanwhile.
+            let _ = std::fs::remove_dir(&self.destination);
         }
     }
 }
@@ -163,6 +173,23 @@ mod tests {
         assert!(!dir.path().join("features").exists());
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "only `reports` should remain");
+    }
+
+    #[test]
+    fn an_uncommitted_output_removes_the_destination_it_created_when_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        {
+            let mut staged = StagedOutput::new(&out).unwrap();
+            staged.write("reports/quality.json", b"new").unwrap();
+        }
+        assert!(!out.exists());
+        // Something else written into it meanwhile stays, and so does the directory.
+        {
+            let _staged = StagedOutput::new(&out).unwrap();
+            std::fs::write(out.join("note.txt"), b"kept").unwrap();
+        }
+        assert_eq!(std::fs::read(out.join("note.txt")).unwrap(), b"kept");
     }
 
     #[test]

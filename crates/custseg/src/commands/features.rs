@@ -38,11 +38,17 @@ pub fn run(args: &FeaturesArgs, mut settings: Settings, quiet: bool) -> Result<(
         engine: settings.engine.clone(),
         as_of: args.as_of.or(settings.features.as_of),
     };
+    let out_existed = args.out.exists();
     let progress = TerminalProgress::new(quiet);
     let outcome = super::runtime()?.block_on(pipeline::run_features(
         &input, &args.out, &request, &progress,
     ));
     custseg_data::engine::remove_spill_dir(&spill_dir);
+    if outcome.is_err() && !out_existed {
+        // The output directory this run created for its spill files and staging, if the
+        // failure left it empty.
+        let _ = std::fs::remove_dir(&args.out);
+    }
     let outcome = outcome.with_context(|| {
         format!(
             "`custseg features` on `{input}` failed; `{}` was left as it was",

@@ -125,6 +125,21 @@ fn bad_input_exits_one_with_the_reason_on_stderr() {
     let stderr = text(&output.stderr);
     assert!(stderr.starts_with("error: `custseg features` on `missing.csv` failed; `out` was left as it was: `missing.csv`: no such file"), "{stderr}");
     assert!(output.stdout.is_empty());
+
+    // A failure while reading leaves no output directory behind that the run created.
+    std::fs::write(
+        dir.path().join("bad.csv"),
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n\
+         536365,85123A,WHITE MUG,six,12/1/2010 8:26,2.55,17850,United Kingdom\n",
+    )
+    .unwrap();
+    let output = custseg(
+        dir.path(),
+        &["-q", "features", "--input", "bad.csv", "--out", "fresh"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("column `Quantity`"));
+    assert!(!dir.path().join("fresh").exists());
 }
 
 #[test]
