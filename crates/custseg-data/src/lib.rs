@@ -1,7 +1,7 @@
 //! From a raw transaction log to a clean, fully accounted table of transactions
 //! and one row of features per customer.
 //!
-//! - [`ingest`] reads CSV, CSV.gz, xlsx, legacy xls, Parquet, zip archives and URLs into one
+//! - [`ingest`] reads CSV, CSV.gz, xlsx, legacy xls, ods, Parquet, zip archives and URLs into one
 //!   canonical schema ([`schema`]), cached as Parquet by content hash.
 //! - [`clean`] applies the cleaning rules as one DataFusion plan; every dropped row
 //!   goes to quarantine with its rule, and the quality report adds up.

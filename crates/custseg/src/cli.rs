@@ -95,7 +95,7 @@ pub struct DemoDataArgs {
 /// `custseg features`.
 #[derive(Debug, Args)]
 pub struct FeaturesArgs {
-    /// Transaction log: CSV, CSV.gz, xlsx, xls, Parquet, a zip holding one, or an http(s) URL.
+    /// Transaction log: CSV, CSV.gz, xlsx, xls, ods, Parquet, a zip holding one, or an http(s) URL.
     #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
     pub input: Option<String>,
     /// Use the built-in demo dataset (generated once, seeded; no network).
@@ -374,7 +374,7 @@ pub struct ModelsRollbackArgs {
 /// `custseg run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Transaction log: CSV, CSV.gz, xlsx, xls, Parquet, a zip holding one, or an http(s) URL.
+    /// Transaction log: CSV, CSV.gz, xlsx, xls, ods, Parquet, a zip holding one, or an http(s) URL.
     #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
     pub input: Option<String>,
     /// Use the built-in demo dataset (generated once, seeded; no network).
@@ -544,7 +544,7 @@ pub struct ReportArgs {
 /// `custseg clv`.
 #[derive(Debug, Args)]
 pub struct ClvArgs {
-    /// Transaction log: CSV, CSV.gz, xlsx, xls, Parquet, a zip holding one, or an http(s) URL.
+    /// Transaction log: CSV, CSV.gz, xlsx, xls, ods, Parquet, a zip holding one, or an http(s) URL.
     #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
     pub input: Option<String>,
     /// Use the built-in demo dataset.
@@ -667,7 +667,7 @@ pub struct IngestArgs {
     /// sheets as one log, in the order given; `--sheet '*'` reads every sheet
     #[arg(long)]
     pub sheet: Vec<String>,
-    /// File to read from a zip archive (default: its only CSV, xlsx, xls or Parquet file).
+    /// File to read from a zip archive (default: its only CSV, xlsx, xls, ods or Parquet file).
     #[arg(long)]
     pub member: Option<String>,
     /// CSV text encoding: utf-8 (default), latin-1 or auto.

@@ -1,4 +1,4 @@
-//! Zip archives holding one CSV, CSV.gz, xlsx, xls or Parquet file.
+//! Zip archives holding one CSV, CSV.gz, xlsx, xls, ods or Parquet file.
 
 use std::io::{Cursor, Read};
 use std::path::Path;
@@ -6,8 +6,8 @@ use std::path::Path;
 use super::csv_reader::{read_csv, read_csv_gz};
 use super::options::IngestOptions;
 use super::parquet_reader::{ParquetInput, read_parquet};
+use super::range_reader::{read_ods, read_xls};
 use super::read_ahead::read_ahead;
-use super::xls_reader::read_xls;
 use super::xlsx_reader::read_xlsx;
 use super::{ReadOutcome, Sink};
 use crate::error::{Error, Result, quoted};
@@ -19,6 +19,7 @@ enum MemberKind {
     CsvGz,
     Xlsx,
     Xls,
+    Ods,
     Parquet,
 }
 
@@ -36,6 +37,8 @@ fn member_kind(name: &str) -> Option<MemberKind> {
         Some(MemberKind::Xlsx)
     } else if base.ends_with(".xls") {
         Some(MemberKind::Xls)
+    } else if base.ends_with(".ods") {
+        Some(MemberKind::Ods)
     } else if base.ends_with(".parquet") {
         Some(MemberKind::Parquet)
     } else {
@@ -86,7 +89,7 @@ pub(crate) fn read_zip(
                 return Err(Error::in_file(
                     shown,
                     format!(
-                        "the archive holds no CSV, xlsx, xls or Parquet file; {}",
+                        "the archive holds no CSV, xlsx, xls, ods or Parquet file; {}",
                         listing()
                     ),
                 ));
@@ -105,7 +108,7 @@ pub(crate) fn read_zip(
     let kind = member_kind(&member).ok_or_else(|| {
         Error::in_file(
             shown,
-            format!("the member `{member}` is not a CSV, xlsx, xls or Parquet file"),
+            format!("the member `{member}` is not a CSV, xlsx, xls, ods or Parquet file"),
         )
     })?;
     let member_shown = format!("{shown}:{member}");
@@ -138,6 +141,10 @@ pub(crate) fn read_zip(
         MemberKind::Xls => {
             let bytes = read_all(&mut entry)?;
             read_xls(Cursor::new(bytes), &member_shown, options, sink)?
+        }
+        MemberKind::Ods => {
+            let bytes = read_all(&mut entry)?;
+            read_ods(Cursor::new(bytes), &member_shown, options, sink)?
         }
         MemberKind::Parquet => {
             let bytes = read_all(&mut entry)?;

@@ -16,6 +16,8 @@ pub enum Format {
     Xlsx,
     /// Legacy Excel workbook (BIFF8 in an OLE compound file, Excel 97-2003).
     Xls,
+    /// OpenDocument spreadsheet (LibreOffice, OpenOffice).
+    Ods,
     /// Apache Parquet.
     Parquet,
     /// A zip archive holding one of the others.
@@ -30,6 +32,7 @@ impl Format {
             Format::CsvGz => "csv.gz",
             Format::Xlsx => "xlsx",
             Format::Xls => "xls",
+            Format::Ods => "ods",
             Format::Parquet => "parquet",
             Format::Zip => "zip",
         }
@@ -50,6 +53,8 @@ pub fn detect(bytes: &[u8], name: &str) -> Option<Format> {
     } else if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         if lower.ends_with(".xlsx") || lower.ends_with(".xlsm") {
             Some(Format::Xlsx)
+        } else if lower.ends_with(".ods") {
+            Some(Format::Ods)
         } else {
             Some(Format::Zip)
         }
@@ -57,6 +62,7 @@ pub fn detect(bytes: &[u8], name: &str) -> Option<Format> {
         Some(Format::Xls)
     } else if lower.ends_with(".xlsx")
         || lower.ends_with(".xls")
+        || lower.ends_with(".ods")
         || lower.ends_with(".zip")
         || lower.ends_with(".parquet")
         || lower.ends_with(".gz")
@@ -80,7 +86,7 @@ pub fn detect_file(path: &Path, shown: &str) -> Result<Format> {
     detect(&head[..read], shown).ok_or_else(|| {
         Error::in_file(
             shown,
-            "not a readable CSV, gzip, xlsx, xls, Parquet or zip file (the first bytes match none \
+            "not a readable CSV, gzip, xlsx, xls, ods, Parquet or zip file (the first bytes match none \
              of them; is it truncated?)",
         )
     })
@@ -106,5 +112,6 @@ mod tests {
             Some(Format::Xls)
         );
         assert_eq!(detect(b"garbage", "x.xls"), None);
+        assert_eq!(detect(b"PK\x03\x04", "sales.ods"), Some(Format::Ods));
     }
 }

@@ -1,6 +1,6 @@
 //! Reading a transaction log, in any supported format, into the canonical schema.
 //!
-//! Every input (CSV, CSV.gz, xlsx, xls, Parquet, a zip holding one of those, or a URL to
+//! Every input (CSV, CSV.gz, xlsx, xls, ods, Parquet, a zip holding one of those, or a URL to
 //! any of them) is converted once into a canonical Parquet file under
 //! `<data_dir>/parsed/`, keyed by the input's SHA-256 and the parse settings. Later
 //! runs on the same bytes skip parsing. All further work scans that file.
@@ -21,9 +21,9 @@ mod format;
 mod object_store_input;
 mod options;
 mod parquet_reader;
+mod range_reader;
 mod read_ahead;
 mod workbook;
-mod xls_reader;
 mod xlsx_reader;
 
 use std::path::{Path, PathBuf};
@@ -188,7 +188,7 @@ async fn parse_on_engine(
             };
             plan.run(context, options, parts).await
         }
-        Format::Xlsx | Format::Xls | Format::Zip => Ok(None),
+        Format::Xlsx | Format::Xls | Format::Ods | Format::Zip => Ok(None),
     }
 }
 
@@ -393,8 +393,14 @@ fn read_any(
             xlsx_reader::read_xlsx(std::io::BufReader::new(open()?), shown, options, sink)
                 .map(|outcome| (outcome, None))
         }
-        Format::Xls => xls_reader::read_xls(std::io::BufReader::new(open()?), shown, options, sink)
-            .map(|outcome| (outcome, None)),
+        Format::Xls => {
+            range_reader::read_xls(std::io::BufReader::new(open()?), shown, options, sink)
+                .map(|outcome| (outcome, None))
+        }
+        Format::Ods => {
+            range_reader::read_ods(std::io::BufReader::new(open()?), shown, options, sink)
+                .map(|outcome| (outcome, None))
+        }
         Format::Parquet => parquet_reader::read_parquet(
             parquet_reader::ParquetInput::File(open()?),
             shown,

@@ -66,7 +66,7 @@ pub struct IngestOptions {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub sheet: Vec<String>,
-    /// File inside a zip archive to read. Default: the only CSV, xlsx, xls or Parquet file in it.
+    /// File inside a zip archive to read. Default: the only CSV, xlsx, xls, ods or Parquet file in it.
     pub member: Option<String>,
     /// Text encoding of CSV input. Default: `utf-8`.
     pub encoding: Encoding,

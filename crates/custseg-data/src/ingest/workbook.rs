@@ -1,4 +1,4 @@
-//! What the two workbook readers (xlsx and legacy xls) share: choosing the sheets, reading
+//! What the workbook readers (xlsx; xls and ods) share: choosing the sheets, reading
 //! them one after another as one log, finding a sheet's table under its header row, and
 //! converting calamine's cell values.
 //!
@@ -255,7 +255,7 @@ pub(crate) fn to_cell<'a>(cell: &'a DataRef<'a>) -> Cell<'a> {
     }
 }
 
-/// [`to_cell`] for the owned values of a loaded range (legacy xls).
+/// [`to_cell`] for the owned values of a loaded range (xls, ods).
 pub(crate) fn data_cell(cell: &Data) -> Cell<'_> {
     match cell {
         Data::Empty => Cell::Empty,

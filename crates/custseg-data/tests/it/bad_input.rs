@@ -200,7 +200,7 @@ fn zip_without_a_usable_file() {
         &[("README.md", b"hello"), ("logo.png", b"\x89PNG")],
     );
     let error = fails(&input, dir.path(), None);
-    assert!(error.contains("notes.zip`: the archive holds no CSV, xlsx, xls or Parquet file; it holds `README.md`, `logo.png`"), "{error}");
+    assert!(error.contains("notes.zip`: the archive holds no CSV, xlsx, xls, ods or Parquet file; it holds `README.md`, `logo.png`"), "{error}");
 }
 
 #[test]

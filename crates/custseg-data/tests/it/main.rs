@@ -12,6 +12,7 @@ mod engine_csv;
 mod engine_parse;
 mod features;
 mod insights;
+mod ods;
 mod real_data;
 mod support;
 mod xls;

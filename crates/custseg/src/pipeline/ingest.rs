@@ -32,7 +32,7 @@ impl Stage for Ingest {
     }
 
     fn description(&self) -> &str {
-        "read the transaction log (CSV, CSV.gz, xlsx, xls, Parquet, zip, URL) into the canonical schema"
+        "read the transaction log (CSV, CSV.gz, xlsx, xls, ods, Parquet, zip, URL) into the canonical schema"
     }
 
     fn inputs(&self) -> Vec<Input> {

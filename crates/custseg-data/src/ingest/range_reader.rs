@@ -1,13 +1,13 @@
-//! Legacy Excel workbooks (`.xls`: BIFF8 records in an OLE compound file) to canonical
-//! batches, through calamine.
-//!
-//! calamine reads an xls workbook's sheets whole (it has no cell streaming for this format);
-//! a legacy sheet holds at most 65,536 rows, so that is a few MB at most. Sheet selection,
-//! column mapping and cell conversion are those of the xlsx reader (see `workbook.rs`).
+//! Workbooks calamine loads sheet by sheet as a whole range: legacy Excel (`.xls`: BIFF8
+//! records in an OLE compound file) and OpenDocument spreadsheets (`.ods`, as LibreOffice
+//! saves them). calamine has no cell streaming for these formats; a legacy xls sheet holds at
+//! most 65,536 rows, and ods files are rarely large. Sheet selection, column mapping and cell
+//! conversion are those of the xlsx reader (see `workbook.rs`).
 
+use std::fmt::Display;
 use std::io::{Read, Seek};
 
-use calamine::{Data, DataType, Range, Reader, Xls};
+use calamine::{Data, DataType, Ods, Range, Reader, Xls};
 
 use super::cells::{Cell, RecordPosition};
 use super::format::Format;
@@ -24,11 +24,37 @@ pub(crate) fn read_xls<R: Read + Seek>(
     options: &IngestOptions,
     sink: &mut Sink<'_>,
 ) -> Result<ReadOutcome> {
-    let mut workbook: Xls<R> = Xls::new(input)
+    let workbook: Xls<R> = Xls::new(input)
         .map_err(|error| Error::in_file(shown, format!("not a readable xls workbook: {error}")))?;
+    read_workbook(workbook, Format::Xls, shown, options, sink)
+}
+
+/// [`read_xls`] for an OpenDocument spreadsheet.
+pub(crate) fn read_ods<R: Read + Seek>(
+    input: R,
+    shown: &str,
+    options: &IngestOptions,
+    sink: &mut Sink<'_>,
+) -> Result<ReadOutcome> {
+    let workbook: Ods<R> = Ods::new(input).map_err(|error| {
+        Error::in_file(shown, format!("not a readable ods spreadsheet: {error}"))
+    })?;
+    read_workbook(workbook, Format::Ods, shown, options, sink)
+}
+
+fn read_workbook<R: Read + Seek, W: Reader<R>>(
+    mut workbook: W,
+    format: Format,
+    shown: &str,
+    options: &IngestOptions,
+    sink: &mut Sink<'_>,
+) -> Result<ReadOutcome>
+where
+    W::Error: Display,
+{
     let names = workbook.sheet_names();
     read_sheets(
-        Format::Xls,
+        format,
         shown,
         &names,
         options,
