@@ -5,7 +5,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::support::{clean_invoices, features_with, parquet_column, reading_sheets, sheet_rows};
+use crate::support::{
+    HEADER, clean_invoices, features_with, parquet_column, reading_sheets, sheet_rows,
+};
 
 /// One cell of a hand-made sheet.
 enum Value {
@@ -83,20 +85,9 @@ fn spreadsheet(dir: &Path, name: &str, sheets: &[(&str, Vec<Vec<Value>>)]) -> St
     path.to_string_lossy().into_owned()
 }
 
+/// The UCI Online Retail header row.
 fn header() -> Vec<Value> {
-    [
-        "InvoiceNo",
-        "StockCode",
-        "Description",
-        "Quantity",
-        "InvoiceDate",
-        "UnitPrice",
-        "CustomerID",
-        "Country",
-    ]
-    .into_iter()
-    .map(Text)
-    .collect()
+    HEADER.trim_end().split(',').map(Text).collect()
 }
 
 fn sale(invoice: f64, code: Value, quantity: f64, date: &'static str) -> Vec<Value> {
