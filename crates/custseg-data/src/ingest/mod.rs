@@ -217,6 +217,14 @@ fn prepare(input: &str, options: &IngestOptions, progress: &dyn Progress) -> Res
         }
     };
     download::check_pin(source.path(), &sha256, options)?;
+    if !options.sheet.is_empty() && matches!(format, Format::Csv | Format::CsvGz | Format::Parquet)
+    {
+        tracing::warn!(
+            input = %shown,
+            format = format.name(),
+            "`sheet` is set but the input is not a workbook; it has no sheets to choose"
+        );
+    }
     let files = match &source {
         Source::File(_) => None,
         Source::Directory(_, listing) => Some(listing.files.len() as u64),

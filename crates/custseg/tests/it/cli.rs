@@ -140,6 +140,19 @@ fn bad_input_exits_one_with_the_reason_on_stderr() {
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr).contains("column `Quantity`"));
     assert!(!dir.path().join("fresh").exists());
+
+    // A sheet named for a CSV is not silently ignored.
+    let output = custseg(
+        dir.path(),
+        &[
+            "features", "--input", "bad.csv", "--sheet", "Sales", "--out", "fresh",
+        ],
+    );
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("`sheet` is set but the input is not a workbook"),
+        "{stderr}"
+    );
 }
 
 #[test]
