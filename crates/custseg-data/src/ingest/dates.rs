@@ -206,6 +206,16 @@ pub struct DateParser {
     assumed_month_first_at: Option<u64>,
 }
 
+/// The timestamp order a parser detected, from what [`DateParser::settled`] reported: a
+/// reader of several files or sheets reads the ones after with it.
+pub(crate) fn detected_order(settled: &str) -> Option<DateFormat> {
+    match settled {
+        "dmy (detected)" => Some(DateFormat::Dmy),
+        "mdy (detected)" => Some(DateFormat::Mdy),
+        _ => None,
+    }
+}
+
 impl DateParser {
     /// A parser for `format`.
     pub fn new(format: DateFormat) -> Self {

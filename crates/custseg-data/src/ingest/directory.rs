@@ -19,7 +19,7 @@ use arrow::record_batch::RecordBatch;
 use custseg_io::ContentHasher;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::dates::DateFormat;
+use super::dates::detected_order;
 use super::format::{Format, detect_file};
 use super::options::IngestOptions;
 use super::{ReadOutcome, Sink};
@@ -248,15 +248,6 @@ pub(crate) fn read_all(
     outcome.rows = offset;
     outcome.date_format = options.date_format.to_string();
     Ok(outcome)
-}
-
-/// The timestamp order a reader detected, from its settled format's name.
-pub(crate) fn detected_order(settled: &str) -> Option<DateFormat> {
-    match settled {
-        "dmy (detected)" => Some(DateFormat::Dmy),
-        "mdy (detected)" => Some(DateFormat::Mdy),
-        _ => None,
-    }
 }
 
 /// `batch` with `offset` added to its `source_row` column.

@@ -13,7 +13,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use super::cells::{CanonicalBuilder, Cell};
 use super::columns::ColumnMapping;
 use super::csv_reader::mapping_report;
-use super::dates::DateParser;
+use super::dates::{DateParser, detected_order};
 use super::decimals::DecimalParser;
 use super::format::Format;
 use super::options::{EVERY_SHEET, IngestOptions};
@@ -38,7 +38,7 @@ pub(crate) fn read_sheets(
     ) -> std::result::Result<SheetOutcome, SheetError>,
 ) -> Result<ReadOutcome> {
     let every = options.sheet.iter().any(|name| name == EVERY_SHEET);
-    let sheets = selected_sheets(names, &options.sheet, shown)?;
+    let sheets = selected_sheets(names, &options.sheet, every, shown)?;
     let mut options = options.clone();
     let mut rows: u64 = 0;
     let mut read: Vec<SheetRows> = Vec::with_capacity(sheets.len());
@@ -61,7 +61,7 @@ pub(crate) fn read_sheets(
             Err(SheetError::NoData(error) | SheetError::Other(error)) => return Err(error),
         };
         rows += outcome.rows;
-        if let Some(order) = super::directory::detected_order(&outcome.date_format) {
+        if let Some(order) = detected_order(&outcome.date_format) {
             options.date_format = order;
         }
         if !date_formats.contains(&outcome.date_format) {
@@ -99,16 +99,22 @@ pub(crate) fn read_sheets(
 }
 
 /// The sheets `wanted` names, in reading order: the first sheet when it names none, every
-/// sheet in workbook order for [`EVERY_SHEET`], else the named ones in the order given (each
-/// once). A name the workbook lacks is an error listing the sheets it has.
-fn selected_sheets(names: &[String], wanted: &[String], shown: &str) -> Result<Vec<String>> {
+/// sheet in workbook order when `every` (it holds [`EVERY_SHEET`]), else the named ones in
+/// the order given (each once). A name the workbook lacks is an error listing the sheets it
+/// has.
+fn selected_sheets(
+    names: &[String],
+    wanted: &[String],
+    every: bool,
+    shown: &str,
+) -> Result<Vec<String>> {
     if names.is_empty() {
         return Err(Error::in_file(shown, "the workbook has no sheets"));
     }
     if wanted.is_empty() {
         return Ok(vec![names[0].clone()]);
     }
-    if wanted.iter().any(|name| name == EVERY_SHEET) {
+    if every {
         return Ok(names.to_vec());
     }
     let mut selected: Vec<String> = Vec::with_capacity(wanted.len());
