@@ -112,6 +112,17 @@ pub(crate) fn read_zip(
         )
     })?;
     let member_shown = format!("{shown}:{member}");
+    if !options.sheet.is_empty()
+        && matches!(
+            kind,
+            MemberKind::Csv | MemberKind::CsvGz | MemberKind::Parquet
+        )
+    {
+        tracing::warn!(
+            input = %member_shown,
+            "`sheet` is set but the archive's member is not a workbook; it has no sheets to choose"
+        );
+    }
     let mut entry = archive.by_name(&member).map_err(|error| {
         Error::in_file(
             &member_shown,

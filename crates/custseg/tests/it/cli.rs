@@ -153,6 +153,37 @@ fn bad_input_exits_one_with_the_reason_on_stderr() {
         stderr.contains("`sheet` is set but the input is not a workbook"),
         "{stderr}"
     );
+
+    // Nor for a zip whose member is a CSV.
+    let archive = std::fs::File::create(dir.path().join("sales.zip")).unwrap();
+    let mut zip = zip::ZipWriter::new(archive);
+    zip.start_file("sales.csv", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    std::io::Write::write_all(
+        &mut zip,
+        b"InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n\
+          536365,85123A,WHITE MUG,6,12/1/2010 8:26,2.55,17850,United Kingdom\n",
+    )
+    .unwrap();
+    zip.finish().unwrap();
+    let output = custseg(
+        dir.path(),
+        &[
+            "features",
+            "--input",
+            "sales.zip",
+            "--sheet",
+            "Sales",
+            "--out",
+            "zipped",
+        ],
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("`sheet` is set but the archive's member is not a workbook"),
+        "{stderr}"
+    );
 }
 
 #[test]
