@@ -30,6 +30,7 @@
 use std::time::Instant;
 
 use custseg_data::engine::{EngineOptions, session};
+use custseg_data::schema::RawColumn;
 use datafusion::prelude::ParquetReadOptions;
 
 /// The kept rows of the raw table with the columns the clean file adds: not a duplicate, and
@@ -87,20 +88,11 @@ async fn register_csv(
     use datafusion::datasource::MemTable;
     use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
     use datafusion::prelude::CsvReadOptions;
-    let names = [
-        "InvoiceNo",
-        "StockCode",
-        "Description",
-        "Quantity",
-        "InvoiceDate",
-        "UnitPrice",
-        "CustomerID",
-        "Country",
-    ];
+    // The UCI CSV's header is the canonical column names, read as text.
     let text = Schema::new(
-        names
+        RawColumn::ALL
             .iter()
-            .map(|name| Field::new(*name, DataType::Utf8, true))
+            .map(|column| Field::new(column.name(), DataType::Utf8, true))
             .collect::<Vec<_>>(),
     );
     let options = CsvReadOptions::new()
