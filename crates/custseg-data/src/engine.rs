@@ -74,24 +74,27 @@ pub fn remove_spill_dir(directory: &std::path::Path) {
 
 /// Partitions per CPU core of the local engine, unless `[engine] target_partitions` says.
 ///
-/// With one partition per core, a scan of a file with an odd number of row groups leaves a
-/// core idle: the UCI log's parse cache has three row groups, read as two and one. With two
-/// per core the busy core's neighbour takes the next partition. Measured 2026-12-06 on a
-/// 2-core machine, release build, `custseg -q features` on the UCI Parquet file with the
-/// parse cached, ten alternating runs each with `target_partitions` 2, 3 and 4 in a
-/// `--config` file: medians 0.63, 0.58 and 0.575 s; the CSV.gz cold, five runs each of 2
-/// and 4: medians 0.91 and 0.87 s. 10M demo rows (three runs each, 9.4-10.3 s) and 100M
-/// rows in 32 files under `--memory-limit 4GiB` (one run each: 127.0 s and 3.63 GB peak
-/// with 2, 125.6 s and 3.73 GB with 4) did not change beyond noise. The outputs are the
-/// same rows; the clean and quarantine files' row groups may be cut differently.
+/// Measured 2026-12-06 on a 2-core machine, release build, `custseg -q features` on the UCI
+/// Parquet file with the parse cached, ten alternating runs each with `target_partitions`
+/// 2, 3 and 4 in a `--config` file: medians 0.63, 0.58 and 0.575 s; the CSV.gz cold, five
+/// runs each of 2 and 4: medians 0.91 and 0.87 s. The time goes out of the annotate-and-split
+/// step, which writes every partition on tasks of its own: 0.27-0.46 s with 2, 0.22-0.30 s
+/// with 4 (five runs each, `RUST_LOG=custseg_data=debug`). Not from a better balanced scan:
+/// the parse cache's three row groups (262,144, 262,144 and 17,621 rows) make partitions of
+/// 262,144 and 279,765 rows with 2 and of 262,144, 262,144 and 17,621 with 4; more tasks
+/// than cores keep both cores busy where two tasks leave gaps, for reasons not pinned down.
+/// 10M demo rows (three runs each, 9.2-10.3 s) and 100M rows in 32 files under
+/// `--memory-limit 4GiB` (one run each: 127.0 s and 3.63 GB peak with 2, 125.6 s and 3.73 GB
+/// with 4) did not change beyond noise. The outputs hold the same rows; the clean and
+/// quarantine files' row groups may be cut differently.
 pub const LOCAL_PARTITIONS_PER_CORE: usize = 2;
 
 /// A session with these options: local, or connected to the Ballista scheduler of
 /// `options.cluster`.
 pub async fn session(options: &EngineOptions) -> Result<SessionContext> {
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let partitions = options.target_partitions.unwrap_or(cores);
     if let Some(url) = &options.cluster {
+        let partitions = options.target_partitions.unwrap_or(cores);
         let mut config = SessionConfig::new_with_ballista()
             .with_target_partitions(partitions)
             .with_information_schema(false)
