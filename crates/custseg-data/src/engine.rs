@@ -78,11 +78,13 @@ pub fn remove_spill_dir(directory: &std::path::Path) {
 /// Parquet file with the parse cached, ten alternating runs each with `target_partitions`
 /// 2, 3 and 4 in a `--config` file: medians 0.63, 0.58 and 0.575 s; the CSV.gz cold, five
 /// runs each of 2 and 4: medians 0.91 and 0.87 s. The time goes out of the annotate-and-split
-/// step, which writes every partition on tasks of its own: 0.27-0.46 s with 2, 0.22-0.30 s
-/// with 4 (five runs each, `RUST_LOG=custseg_data=debug`). Not from a better balanced scan:
-/// the parse cache's three row groups (262,144, 262,144 and 17,621 rows) make partitions of
-/// 262,144 and 279,765 rows with 2 and of 262,144, 262,144 and 17,621 with 4; more tasks
-/// than cores keep both cores busy where two tasks leave gaps, for reasons not pinned down.
+/// step (0.27-0.46 s with 2, 0.22-0.30 s with 4, five runs each, `RUST_LOG=custseg_data=debug`),
+/// whose partitions are the raw file's byte ranges, each writing on tasks of its own. The
+/// engine gives a row group to the range it starts in, and the parse cache's three row groups
+/// (262,144, 262,144 and 17,621 rows) start at 0, 2.9 and 5.9 MB of 6.1 MB: with 2
+/// partitions one core got 524,288 rows and the other 17,621 (the clean file's row groups,
+/// written per partition, came out as 388,401 and 11,172 rows); with 4, the cores share
+/// partitions of 262,144, 262,144 and 17,621.
 /// 10M demo rows (three runs each, 9.2-10.3 s) and 100M rows in 32 files under
 /// `--memory-limit 4GiB` (one run each: 127.0 s and 3.63 GB peak with 2, 125.6 s and 3.73 GB
 /// with 4) did not change beyond noise. The outputs hold the same rows; the clean and
