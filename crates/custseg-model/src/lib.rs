@@ -11,6 +11,7 @@
 //! linked.
 
 pub mod config;
+pub mod drift_reference;
 pub mod error;
 pub mod matching;
 pub mod model_file;

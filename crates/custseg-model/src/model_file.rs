@@ -12,6 +12,7 @@ use custseg_ml::search::{SelectionRule, Stability};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ModelConfig;
+use crate::drift_reference::DriftReference;
 use crate::error::{Error, Result};
 use crate::stats::FeatureStats;
 
@@ -111,6 +112,10 @@ pub struct ModelFile {
     pub metrics: ModelMetrics,
     /// Distribution of each feature over all training customers (for drift detection).
     pub feature_stats: Vec<FeatureStats>,
+    /// What drift detection compares served inputs with (absent in files written before it
+    /// existed: drift detection then asks for a retrain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_reference: Option<DriftReference>,
     /// The configuration it was trained with.
     pub config: ModelConfig,
 }

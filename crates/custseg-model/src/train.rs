@@ -9,6 +9,7 @@ use ndarray::{Array2, Axis};
 use serde::Serialize;
 
 use crate::config::ModelConfig;
+use crate::drift_reference::DriftReference;
 use crate::error::{Error, Result};
 use crate::matching::assign;
 use crate::model_file::{
@@ -225,6 +226,11 @@ pub fn train_with_progress(
             .enumerate()
             .map(|(j, name)| FeatureStats::new(name, &x.column(j).to_vec()))
             .collect(),
+        drift_reference: Some(DriftReference::new(
+            &config.features,
+            x.view(),
+            config.search.seed,
+        )?),
         config: config.clone(),
     };
     let predictions = model.predict_matrix(x.view())?;

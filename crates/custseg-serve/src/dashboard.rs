@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::response::Html;
 use serde_json::{Value, json};
 
-use crate::drift::{psi_of_shares, shares};
+use crate::drift::FeatureDrift;
 use crate::state::AppState;
 
 /// The page.
@@ -35,38 +35,16 @@ pub async fn report(State(state): State<Arc<AppState>>) -> Result<Html<String>, 
         .map_err(|_| missing())
 }
 
-/// Each feature's PSI between the training histogram (in the model file) and the recent
-/// inputs, for the dashboard and `/metrics`.
-pub fn live_psi(state: &AppState) -> Vec<(String, f64)> {
-    let served = state.current();
-    let (names, rows) = state.metrics.recent();
-    served
-        .model
-        .feature_stats
-        .iter()
-        .filter_map(|stats| {
-            let j = names.iter().position(|n| *n == stats.name)?;
-            let values: Vec<f64> = rows.iter().map(|r| r[j]).collect();
-            if values.is_empty() {
-                return None;
-            }
-            let n = stats.histogram_counts.iter().sum::<u64>().max(1) as f64;
-            let reference: Vec<f64> = stats
-                .histogram_counts
-                .iter()
-                .map(|c| *c as f64 / n)
-                .collect();
-            Some((
-                stats.name.clone(),
-                psi_of_shares(&reference, &shares(&values, &stats.histogram_edges)),
-            ))
-        })
-        .collect()
-}
-
-/// `GET /v1/dashboard`: traffic, segments of recent predictions against training, and each
-/// feature's PSI over the training histogram's bins.
-pub async fn data(State(state): State<Arc<AppState>>) -> Json<Value> {
+/// `GET /v1/dashboard`: the verdict and its reason, traffic now and minute by minute, the
+/// segments of recent predictions against training, and the live drift (overall and hour by
+/// hour, each feature with its noise band).
+pub async fn data(State(state): State<Arc<AppState>>) -> Result<Json<Value>, crate::ApiError> {
+    let live = {
+        let state = Arc::clone(&state);
+        tokio::task::spawn_blocking(move || state.live_view())
+            .await
+            .map_err(|e| crate::ApiError::with_status(500, crate::ErrorCode::Internal, e.to_string()))?
+    };
     let served = state.current();
     let model = &served.model;
     let traffic = state.metrics.traffic();
@@ -85,16 +63,54 @@ pub async fn data(State(state): State<Arc<AppState>>) -> Json<Value> {
             })
         })
         .collect();
-    let drift: Vec<Value> = live_psi(&state)
-        .into_iter()
-        .map(|(feature, psi)| json!({ "feature": feature, "psi": psi }))
+    let feature_summary = |f: &FeatureDrift| {
+        json!({
+            "feature": f.feature,
+            "change": f.change,
+            "status": f.status,
+            "effect": f.effect,
+            "threshold": f.effect_threshold,
+            "band": f.band,
+            "p_adjusted": f.p_adjusted,
+            "psi": f.psi,
+        })
+    };
+    let overall = live.overall.as_ref();
+    let windows: Vec<Value> = live
+        .windows
+        .iter()
+        .map(|w| {
+            json!({
+                "window": w.window,
+                "rows": w.rows,
+                "decided": w.decided,
+                "drift": w.drift,
+                "features": w.features.iter().chain(&w.multivariate).map(|f| json!({
+                    "feature": f.feature, "effect": f.effect, "threshold": f.effect_threshold,
+                    "band": f.band, "status": f.status,
+                })).collect::<Vec<_>>(),
+                "segments": w.segments.as_ref().map(|s| &s.current),
+            })
+        })
         .collect();
-    Json(json!({
+    Ok(Json(json!({
         "model": { "name": served.name, "version": served.version },
         "traffic": traffic,
+        "history": state.metrics.history(24 * 60),
         "recent_predictions": recent.len(),
         "segments": segments,
-        "drift": drift,
+        "verdict": {
+            "drift": overall.is_some_and(|o| o.drift),
+            "decided": overall.is_some_and(|o| o.decided),
+            "reason": overall.map_or_else(|| live.note.clone().unwrap_or_default(), |o| o.reason.clone()),
+            "rows": overall.map_or(0, |o| o.rows),
+            "since": live.since,
+            "computed_at": live.computed_at,
+            "drift_began": live.drift_began,
+        },
+        "drift": overall.map(|o| o.features.iter().chain(&o.multivariate).map(feature_summary).collect::<Vec<_>>()).unwrap_or_default(),
+        "segment_drift": overall.and_then(|o| o.segments.as_ref()),
+        "windows": windows,
         "report": state.options.report_file.as_ref().map(|_| "/report"),
-    }))
+    })))
 }

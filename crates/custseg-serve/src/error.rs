@@ -32,6 +32,8 @@ pub enum ErrorCode {
     NotFound,
     /// The bearer token is missing or wrong.
     Unauthorized,
+    /// A scoring request whose body is not declared as `application/json`.
+    UnsupportedMediaType,
     /// The server has no lifetime-value model loaded.
     NoClvModel,
     /// Something failed inside the server (a bug, or a model that cannot score).

@@ -8,7 +8,9 @@ pub mod dashboard;
 pub mod drift;
 pub mod error;
 pub mod explain;
+pub mod guard;
 pub mod instances;
+pub mod live;
 pub mod metrics;
 pub mod prediction_log;
 pub mod routes;
@@ -25,13 +27,14 @@ pub use prediction_log::{LoggedPrediction, LoggedRequest, PredictionLog};
 pub use state::{AppState, ClvService, ServeOptions, ServedModel, StoredClv};
 
 /// The routes over `state`: the prediction and health routes at their configured paths (Vertex
-/// AI's `AIP_PREDICT_ROUTE` and `AIP_HEALTH_ROUTE`), `/v1/model`, `/v1/clv` and
-/// `/v1/clv/{customer}`.
+/// AI's `AIP_PREDICT_ROUTE` and `AIP_HEALTH_ROUTE`), `/v1/model`, `/v1/clv`,
+/// `/v1/clv/{customer}`, `/metrics`, the dashboard (`/`, `/v1/dashboard`) and `/report`.
+///
+/// With a token, every route but the health route requires it ([`guard::require_token`]).
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.options.max_body_bytes;
-    Router::new()
+    let guarded = Router::new()
         .route(&state.options.predict_route, post(routes::predict))
-        .route(&state.options.health_route, get(routes::health))
         .route("/v1/model", get(routes::model))
         .route("/v1/clv", post(routes::clv))
         .route("/v1/clv/{customer}", get(routes::clv_customer))
@@ -39,6 +42,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(dashboard::page))
         .route("/v1/dashboard", get(dashboard::data))
         .route("/report", get(dashboard::report))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            guard::require_token,
+        ));
+    Router::new()
+        .route(&state.options.health_route, get(routes::health))
+        .merge(guarded)
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .route_layer(axum::middleware::from_fn_with_state(

@@ -63,7 +63,14 @@ pub struct Metrics {
     recent_mean: Family<FeatureLabels, FloatGauge>,
     model: Family<ModelLabels, Gauge>,
     log_dropped: Gauge,
+    log_failed: Gauge,
     drift_psi: Family<FeatureLabels, FloatGauge>,
+    drift_effect: Family<FeatureLabels, FloatGauge>,
+    drift_threshold: Family<FeatureLabels, FloatGauge>,
+    drift_p_adjusted: Family<FeatureLabels, FloatGauge>,
+    drift_verdict: Gauge,
+    drift_rows: Gauge,
+    history: Mutex<VecDeque<MinuteTraffic>>,
     recent: Mutex<(Vec<String>, VecDeque<Vec<f64>>)>,
     requests_window: Mutex<VecDeque<(Instant, f64, u16)>>,
     clusters_window: Mutex<VecDeque<usize>>,
@@ -154,11 +161,47 @@ impl Metrics {
             "Predictions not logged because the log writer could not keep up",
             log_dropped.clone(),
         );
+        let log_failed = Gauge::default();
+        registry.register(
+            "prediction_log_failed",
+            "Predictions not logged because writing the log failed (each failure is logged)",
+            log_failed.clone(),
+        );
         let drift_psi = Family::<FeatureLabels, FloatGauge>::default();
         registry.register(
             "feature_drift_psi",
-            "PSI of each feature's recent inputs against its training histogram",
+            "PSI of each feature's logged inputs (drift history) over the training deciles",
             drift_psi.clone(),
+        );
+        let drift_effect = Family::<FeatureLabels, FloatGauge>::default();
+        registry.register(
+            "feature_drift_effect",
+            "Wasserstein distance of each feature's logged inputs from training, on its drift scale",
+            drift_effect.clone(),
+        );
+        let drift_threshold = Family::<FeatureLabels, FloatGauge>::default();
+        registry.register(
+            "feature_drift_threshold",
+            "The effect from which each feature has drifted, on its drift scale",
+            drift_threshold.clone(),
+        );
+        let drift_p_adjusted = Family::<FeatureLabels, FloatGauge>::default();
+        registry.register(
+            "feature_drift_p_adjusted",
+            "Holm-adjusted p-value of each feature's drift test",
+            drift_p_adjusted.clone(),
+        );
+        let drift_verdict = Gauge::default();
+        registry.register(
+            "drift",
+            "1 when the logged inputs of the drift history have drifted, 0 otherwise",
+            drift_verdict.clone(),
+        );
+        let drift_rows = Gauge::default();
+        registry.register(
+            "drift_rows",
+            "Logged predictions the drift verdict is computed over",
+            drift_rows.clone(),
         );
         Self {
             registry,
@@ -171,7 +214,14 @@ impl Metrics {
             recent_mean,
             model,
             log_dropped,
+            log_failed,
             drift_psi,
+            drift_effect,
+            drift_threshold,
+            drift_p_adjusted,
+            drift_verdict,
+            drift_rows,
+            history: Mutex::new(VecDeque::new()),
             recent: Mutex::new((Vec::new(), VecDeque::with_capacity(RECENT_INSTANCES))),
             requests_window: Mutex::new(VecDeque::with_capacity(RECENT_REQUESTS)),
             clusters_window: Mutex::new(VecDeque::with_capacity(RECENT_INSTANCES)),
@@ -187,6 +237,18 @@ impl Metrics {
                 window.pop_front();
             }
             window.push_back((Instant::now(), seconds, status));
+            drop(window);
+            let minute = chrono::Utc::now().timestamp().div_euclid(60);
+            let mut history = lock(&self.history);
+            if history.back().is_none_or(|m| m.minute != minute) {
+                if history.len() == HISTORY_MINUTES {
+                    history.pop_front();
+                }
+                history.push_back(MinuteTraffic::new(minute));
+            }
+            if let Some(bucket) = history.back_mut() {
+                bucket.add(seconds, status);
+            }
         }
         self.requests
             .get_or_create(&RequestLabels {
@@ -275,6 +337,22 @@ impl Metrics {
             .set(i64::try_from(dropped).unwrap_or(i64::MAX));
     }
 
+    /// Sets the count of predictions whose log write failed.
+    pub fn log_failed(&self, failed: u64) {
+        self.log_failed
+            .set(i64::try_from(failed).unwrap_or(i64::MAX));
+    }
+
+    /// Traffic minute by minute over the last `minutes` (minutes without a request left out).
+    pub fn history(&self, minutes: i64) -> Vec<MinutePoint> {
+        let now = chrono::Utc::now().timestamp().div_euclid(60);
+        lock(&self.history)
+            .iter()
+            .filter(|m| m.minute > now - minutes)
+            .map(MinuteTraffic::point)
+            .collect()
+    }
+
     /// Marks the model now served.
     pub fn model(&self, name: &str, version: &str) {
         self.model.clear();
@@ -295,14 +373,39 @@ impl Metrics {
         (recent.0.clone(), recent.1.iter().cloned().collect())
     }
 
-    /// The text exposition format, with the drift scores `psi` (feature, PSI) of this moment.
-    pub fn render(&self, psi: &[(String, f64)]) -> String {
-        for (feature, value) in psi {
-            self.drift_psi
-                .get_or_create(&FeatureLabels {
-                    feature: feature.clone(),
-                })
-                .set(*value);
+    /// The text exposition format, with the live drift `live` of this moment.
+    pub fn render(&self, live: &crate::live::LiveView) -> String {
+        self.drift_psi.clear();
+        self.drift_effect.clear();
+        self.drift_threshold.clear();
+        self.drift_p_adjusted.clear();
+        match &live.overall {
+            Some(overall) if overall.decided => {
+                for f in overall.features.iter().chain(&overall.multivariate) {
+                    let labels = FeatureLabels {
+                        feature: f.feature.clone(),
+                    };
+                    self.drift_psi.get_or_create(&labels).set(f.psi);
+                    self.drift_effect.get_or_create(&labels).set(f.effect);
+                    self.drift_threshold
+                        .get_or_create(&labels)
+                        .set(f.effect_threshold);
+                    self.drift_p_adjusted
+                        .get_or_create(&labels)
+                        .set(f.p_adjusted);
+                }
+                self.drift_verdict.set(i64::from(overall.drift));
+                self.drift_rows
+                    .set(i64::try_from(overall.rows).unwrap_or(i64::MAX));
+            }
+            other => {
+                self.drift_verdict.set(0);
+                self.drift_rows.set(
+                    other
+                        .as_ref()
+                        .map_or(0, |o| i64::try_from(o.rows).unwrap_or(i64::MAX)),
+                );
+            }
         }
         let (features, rows) = self.recent();
         for (j, feature) in features.iter().enumerate() {
@@ -328,6 +431,84 @@ impl Metrics {
             text.clear();
         }
         text
+    }
+}
+
+/// Minutes of traffic history kept (a week).
+pub const HISTORY_MINUTES: usize = 7 * 24 * 60;
+
+/// Upper bounds, in milliseconds, of the latency buckets of the minute history.
+const LATENCY_BOUNDS_MS: [f64; 16] = [
+    0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0,
+    5000.0,
+];
+
+/// One minute of traffic.
+#[derive(Debug, Clone)]
+struct MinuteTraffic {
+    minute: i64,
+    requests: u64,
+    errors: u64,
+    /// Requests per latency bucket (the last for anything slower than the last bound).
+    latency: [u64; 17],
+}
+
+/// One minute of traffic as the dashboard draws it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MinutePoint {
+    /// The minute's start (RFC 3339).
+    pub time: String,
+    /// Requests answered.
+    pub requests: u64,
+    /// Of which 4xx or 5xx.
+    pub errors: u64,
+    /// Latency percentiles 50, 95 and 99, in milliseconds (upper bounds of their buckets).
+    pub latency_ms: [f64; 3],
+}
+
+impl MinuteTraffic {
+    fn new(minute: i64) -> Self {
+        Self {
+            minute,
+            requests: 0,
+            errors: 0,
+            latency: [0; 17],
+        }
+    }
+
+    fn add(&mut self, seconds: f64, status: u16) {
+        self.requests += 1;
+        if status >= 400 {
+            self.errors += 1;
+        }
+        let ms = seconds * 1000.0;
+        let bucket = LATENCY_BOUNDS_MS.partition_point(|b| *b < ms);
+        self.latency[bucket] += 1;
+    }
+
+    fn point(&self) -> MinutePoint {
+        let percentile = |q: f64| {
+            let target = (q * self.requests as f64).ceil().max(1.0) as u64;
+            let mut seen = 0;
+            for (i, count) in self.latency.iter().enumerate() {
+                seen += count;
+                if seen >= target {
+                    return LATENCY_BOUNDS_MS
+                        .get(i)
+                        .copied()
+                        .unwrap_or(2.0 * LATENCY_BOUNDS_MS[LATENCY_BOUNDS_MS.len() - 1]);
+                }
+            }
+            0.0
+        };
+        MinutePoint {
+            time: chrono::DateTime::from_timestamp(self.minute * 60, 0)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default(),
+            requests: self.requests,
+            errors: self.errors,
+            latency_ms: [percentile(0.5), percentile(0.95), percentile(0.99)],
+        }
     }
 }
 

@@ -46,34 +46,6 @@ fn internal(error: impl std::fmt::Display) -> ApiError {
     ApiError::with_status(500, ErrorCode::Internal, error.to_string())
 }
 
-/// Checks the bearer token when the server has one.
-pub fn authorise(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(token) = &state.options.token else {
-        return Ok(());
-    };
-    let given = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    // Compared in full whatever the prefix matched, so timing says nothing about the token.
-    let matches = given.is_some_and(|g| {
-        g.len() == token.len()
-            && g.bytes()
-                .zip(token.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
-    });
-    if matches {
-        Ok(())
-    } else {
-        Err(ApiError::with_status(
-            401,
-            ErrorCode::Unauthorized,
-            "missing or wrong bearer token",
-        ))
-    }
-}
-
 /// Bodies over this many bytes (about 150 instances) are scored on a blocking thread.
 const BLOCKING_BODY_BYTES: usize = 64 * 1024;
 
@@ -87,7 +59,7 @@ pub async fn predict(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    authorise(&state, &headers)?;
+    crate::guard::require_json(&headers)?;
     let started = std::time::Instant::now();
     let body = body_or_error(body, state.options.max_body_bytes)?;
     if body.len() <= BLOCKING_BODY_BYTES {
@@ -159,7 +131,7 @@ fn score(state: &AppState, body: &[u8], started: std::time::Instant) -> Result<R
         })
         .collect();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let dropped = state.log(|| LoggedRequest {
+    let (dropped, failed) = state.log(|| LoggedRequest {
         time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         model_version: served.version.clone(),
         latency_ms,
@@ -167,6 +139,7 @@ fn score(state: &AppState, body: &[u8], started: std::time::Instant) -> Result<R
         answers: predictions.iter().map(|p| (p.cluster, p.outlier)).collect(),
     });
     state.metrics.log_dropped(dropped);
+    state.metrics.log_failed(failed);
     let answer = PredictAnswer {
         predictions: out,
         model: ModelName {
@@ -214,7 +187,7 @@ pub async fn clv(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    authorise(&state, &headers)?;
+    crate::guard::require_json(&headers)?;
     let body = body_or_error(body, state.options.max_body_bytes)?;
     let served = state.current();
     let Some(service) = &served.clv else {
@@ -309,10 +282,8 @@ pub async fn clv(
 /// `GET /v1/clv/{customer}`: the stored prediction of a known customer.
 pub async fn clv_customer(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(customer): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    authorise(&state, &headers)?;
     let served = state.current();
     let Some(service) = &served.clv else {
         return Err(ApiError::with_status(
@@ -341,11 +312,7 @@ pub async fn clv_customer(
 }
 
 /// `GET /v1/model`.
-pub async fn model(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    authorise(&state, &headers)?;
+pub async fn model(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
     let served = state.current();
     let m = &served.model;
     Ok(Json(json!({
@@ -359,15 +326,20 @@ pub async fn model(
     })))
 }
 
-/// `GET /metrics`: the Prometheus text format.
-pub async fn metrics(State(state): State<Arc<AppState>>) -> impl axum::response::IntoResponse {
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state.metrics.render(&crate::dashboard::live_psi(&state)),
+/// `GET /metrics`: the Prometheus text format, with the live drift (computed off the
+/// runtime's workers: it reads the prediction log).
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let live = {
+        let state = Arc::clone(&state);
+        tokio::task::spawn_blocking(move || state.live_view())
+            .await
+            .map_err(internal)?
+    };
+    Ok((
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(&live),
     )
+        .into_response())
 }
 
 /// `GET /health`.

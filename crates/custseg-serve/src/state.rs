@@ -66,7 +66,7 @@ pub struct ServedModel {
 }
 
 /// Limits and options of the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServeOptions {
     /// Largest request body, in bytes (Vertex AI's own limit is 1.5 MB).
     pub max_body_bytes: usize,
@@ -81,6 +81,14 @@ pub struct ServeOptions {
     /// The latest report (`report/index.html` of the run), served at `/report` and linked from
     /// the dashboard when there is one.
     pub report_file: Option<std::path::PathBuf>,
+    /// The prediction log's directory, read for the dashboard's and `/metrics`' drift.
+    pub log_dir: Option<std::path::PathBuf>,
+    /// How far back the live drift reads the log (hourly windows over it).
+    pub drift_history: std::time::Duration,
+    /// How often the live drift is recomputed at most.
+    pub drift_refresh: std::time::Duration,
+    /// The live drift's thresholds.
+    pub drift_thresholds: crate::drift::Thresholds,
 }
 
 impl Default for ServeOptions {
@@ -92,6 +100,10 @@ impl Default for ServeOptions {
             health_route: "/health".into(),
             predict_route: "/predict".into(),
             report_file: None,
+            log_dir: None,
+            drift_history: std::time::Duration::from_secs(24 * 3600),
+            drift_refresh: std::time::Duration::from_secs(30),
+            drift_thresholds: crate::drift::Thresholds::default(),
         }
     }
 }
@@ -105,6 +117,8 @@ pub struct AppState {
     /// The server's metrics.
     pub metrics: Arc<Metrics>,
     log: RwLock<Option<PredictionLog>>,
+    /// Drift of the logged predictions of the last hours.
+    pub live: crate::live::LiveDrift,
 }
 
 impl AppState {
@@ -117,6 +131,7 @@ impl AppState {
             options,
             metrics,
             log: RwLock::new(None),
+            live: crate::live::LiveDrift::default(),
         }
     }
 
@@ -136,8 +151,9 @@ impl AppState {
         }
     }
 
-    /// Hands records to the prediction log, if there is one; returns records dropped so far.
-    pub fn log(&self, request: impl FnOnce() -> LoggedRequest) -> u64 {
+    /// Hands records to the prediction log, if there is one; returns records dropped and
+    /// records whose write failed, so far.
+    pub fn log(&self, request: impl FnOnce() -> LoggedRequest) -> (u64, u64) {
         let guard = match self.log.read() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
@@ -145,10 +161,21 @@ impl AppState {
         match guard.as_ref() {
             Some(log) => {
                 log.record(request());
-                log.dropped()
+                (log.dropped(), log.failed())
             }
-            None => 0,
+            None => (0, 0),
         }
+    }
+
+    /// The live drift view of the model now served.
+    pub fn live_view(&self) -> Arc<crate::live::LiveView> {
+        self.live.view(
+            &self.current(),
+            self.options.log_dir.as_deref(),
+            self.options.drift_history,
+            self.options.drift_refresh,
+            &self.options.drift_thresholds,
+        )
     }
 
     /// The model now served; a request keeps this one even if a reload swaps it meanwhile.

@@ -441,47 +441,45 @@ pub enum ReportFormat {
 /// `custseg monitor`.
 #[derive(Debug, Subcommand)]
 pub enum MonitorCommand {
-    /// Compare the logged inputs with the training features: PSI, KS, Wasserstein,
-    /// Jensen-Shannon per feature, the segment shift, and a verdict (JSON for a retraining policy).
+    /// Compare the logged inputs with the training reference in the model file, overall and
+    /// window by window: per feature an effect size with its noise band and a calibrated test,
+    /// the multivariate check, the segment mix, and a verdict (JSON for a retraining policy).
     Drift(DriftArgs),
 }
 
 /// `custseg monitor drift`.
 #[derive(Debug, Args)]
 pub struct DriftArgs {
-    /// The model file being served.
+    /// The model file being served (it holds the training reference drift is measured against).
     #[arg(long)]
     pub model: PathBuf,
     /// The prediction log directory of `custseg serve`.
     #[arg(long, default_value = "monitoring")]
     pub log_dir: PathBuf,
-    /// Only predictions answered at or after this time (RFC 3339, e.g. 2026-12-01T00:00:00Z, or a date).
+    /// Only predictions answered at or after this time (RFC 3339, e.g. 2026-12-01T00:00:00Z, or
+    /// a date, meaning its midnight UTC).
     #[arg(long)]
     pub since: Option<String>,
-    /// The training feature table. Default: `features/customer_features.parquet` beside the
-    /// model's `model/` directory.
-    #[arg(long)]
-    pub reference: Option<PathBuf>,
-    /// PSI bins: `deciles` (of the reference) or `sturges` (Evidently's: equal-width bins over
-    /// the combined sample).
-    #[arg(long, default_value = "deciles")]
-    pub psi_bins: String,
-    /// PSI from which a feature has drifted.
-    #[arg(long, default_value_t = 0.25)]
-    pub psi_major: f64,
-    /// PSI from which a feature has shifted moderately.
-    #[arg(long, default_value_t = 0.1)]
-    pub psi_moderate: f64,
-    /// Wasserstein distance (in reference standard deviations) from which a feature has drifted
-    /// when the KS test rejects too.
-    #[arg(long, default_value_t = 0.1)]
-    pub wasserstein: f64,
-    /// KS p-value below which the distributions differ.
+    /// How the predictions are cut into windows over time: `day`, `hour` or `rows:N`.
+    #[arg(long, default_value = "day")]
+    pub window: String,
+    /// Chance of any false alarm among one window's tests (Holm's adjustment over the features,
+    /// the multivariate check and the segment mix).
     #[arg(long, default_value_t = 0.05)]
-    pub ks_p: f64,
-    /// Share of drifted features from which the inputs have drifted.
-    #[arg(long, default_value_t = 0.5)]
-    pub drift_share: f64,
+    pub alpha: f64,
+    /// Typical relative change from which a heavy-tailed feature (compared on the log scale,
+    /// such as spend) has drifted: 0.1 means values about 10 % higher or lower.
+    #[arg(long, default_value_t = 0.10)]
+    pub min_change: f64,
+    /// Shift, in the training interquartile range, from which any other feature has drifted.
+    #[arg(long, default_value_t = 0.1)]
+    pub min_shift: f64,
+    /// Share of predictions that changed segment from which the segment mix has drifted.
+    #[arg(long, default_value_t = 0.05)]
+    pub min_segment_change: f64,
+    /// Windows with fewer predictions are reported as too small to decide.
+    #[arg(long, default_value_t = 100)]
+    pub min_rows: usize,
     /// Where the verdict is written. Default: `drift.json` in the log directory.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -524,9 +522,17 @@ pub struct ServeArgs {
     /// lose at most.
     #[arg(long, default_value_t = 1000)]
     pub log_flush_ms: u64,
-    /// Do not log predictions.
+    /// Do not log predictions (the dashboard and `/metrics` then show no drift).
     #[arg(long)]
     pub no_log: bool,
+    /// Hours of the prediction log the dashboard's and `/metrics`' drift cover (hourly
+    /// windows; the verdict over all of them).
+    #[arg(long, default_value_t = 24)]
+    pub drift_hours: u64,
+    /// How often the live drift is recomputed at most, in milliseconds (only when the
+    /// dashboard or `/metrics` asks).
+    #[arg(long, default_value_t = 30_000)]
+    pub drift_refresh_ms: u64,
 }
 
 /// `custseg report`.

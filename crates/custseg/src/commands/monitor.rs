@@ -1,14 +1,15 @@
-//! `custseg monitor drift`: the logged inputs against the training features.
+//! `custseg monitor drift`: the logged inputs against the training reference in the model file.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use custseg_model::ModelFile;
-use custseg_serve::drift::{PsiBins, Thresholds, report};
+use custseg_serve::drift::{
+    DriftReport, FeatureDrift, PreparedReference, Status, Thresholds, WindowSpec, report,
+};
 use custseg_serve::prediction_log;
 
 use crate::cli::{DriftArgs, MonitorCommand};
-use crate::tables::read_customer_table;
 
 /// Runs `custseg monitor ...`.
 pub fn run(command: &MonitorCommand) -> Result<()> {
@@ -17,62 +18,57 @@ pub fn run(command: &MonitorCommand) -> Result<()> {
     }
 }
 
-fn drift(args: &DriftArgs) -> Result<()> {
-    let bins = match args.psi_bins.as_str() {
-        "deciles" => PsiBins::Deciles,
-        "sturges" => PsiBins::Sturges,
-        other => bail!("`--psi-bins {other}`: expected deciles or sturges"),
-    };
+fn thresholds(args: &DriftArgs) -> Result<Thresholds> {
     let thresholds = Thresholds {
-        psi_moderate: args.psi_moderate,
-        psi_major: args.psi_major,
-        wasserstein: args.wasserstein,
-        ks_p: args.ks_p,
-        drift_share: args.drift_share,
+        alpha: args.alpha,
+        min_change: args.min_change,
+        min_shift: args.min_shift,
+        min_segment_change: args.min_segment_change,
+        min_rows: args.min_rows,
     };
-    if !(thresholds.psi_moderate <= thresholds.psi_major
-        && (0.0..=1.0).contains(&thresholds.drift_share)
-        && (0.0..=1.0).contains(&thresholds.ks_p))
-    {
+    thresholds
+        .check()
+        .map_err(|e| anyhow::anyhow!("threshold out of range: {}", e.replace('_', "-")))?;
+    Ok(thresholds)
+}
+
+/// The model's prepared drift reference, or the reason there is none.
+pub fn prepared_reference(model: &ModelFile, path: &std::path::Path) -> Result<PreparedReference> {
+    let Some(reference) = model.drift_reference.clone() else {
         bail!(
-            "thresholds out of range: need psi_moderate <= psi_major and drift_share, ks_p in [0, 1]"
+            "`{}` holds no drift reference (it was trained by an older custseg); retrain it",
+            path.display()
+        );
+    };
+    if reference.rows() == 0 || reference.features.len() != model.features.len() {
+        bail!(
+            "`{}`: the drift reference is empty or does not match the model's {} features",
+            path.display(),
+            model.features.len()
         );
     }
+    Ok(PreparedReference::new(
+        reference,
+        model.segments.iter().map(|s| (s.id, s.size)).collect(),
+    ))
+}
+
+fn drift(args: &DriftArgs) -> Result<()> {
+    let thresholds = thresholds(args)?;
+    let spec: WindowSpec = args
+        .window
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("`--window`: {e}"))?;
+    let since = args
+        .since
+        .as_deref()
+        .map(prediction_log::parse_since)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("`--since`: {e}"))?;
     let bytes = fs_err::read(&args.model)?;
     let model =
         ModelFile::from_bytes(&bytes).with_context(|| format!("`{}`", args.model.display()))?;
-    let reference_path = match &args.reference {
-        Some(path) => path.clone(),
-        None => args
-            .model
-            .parent()
-            .and_then(|p| p.parent())
-            .map(|p| p.join("features/customer_features.parquet"))
-            .context("cannot tell where the training features are; give `--reference`")?,
-    };
-    let (table, _) = read_customer_table(&reference_path, &model.features).with_context(|| {
-        format!(
-            "reading the reference features `{}`",
-            reference_path.display()
-        )
-    })?;
-    let reference: Vec<Vec<f64>> = model
-        .features
-        .iter()
-        .map(|f| {
-            table
-                .column(f)
-                .map(<[f64]>::to_vec)
-                .with_context(|| format!("`{}` has no feature `{f}`", reference_path.display()))
-        })
-        .collect::<Result<_>>()?;
-    let since = args.since.as_ref().map(|s| {
-        if s.len() == 10 {
-            format!("{s}T00:00:00")
-        } else {
-            s.clone()
-        }
-    });
+    let prepared = prepared_reference(&model, &args.model)?;
     let (logged, broken) = prediction_log::read(&args.log_dir, since.as_deref())
         .with_context(|| format!("reading the prediction log `{}`", args.log_dir.display()))?;
     if broken > 0 {
@@ -82,32 +78,19 @@ fn drift(args: &DriftArgs) -> Result<()> {
         );
     }
     let width = model.features.len();
-    let usable: Vec<_> = logged
+    let rows: Vec<(&str, &[f64], usize)> = logged
         .iter()
         .filter(|r| r.features.len() == width)
+        .map(|r| (r.time.as_str(), r.features.as_slice(), r.cluster))
         .collect();
-    if usable.is_empty() {
+    if rows.is_empty() {
         bail!(
             "no logged predictions with this model's {width} features under `{}`{}",
             args.log_dir.display(),
             since.map(|s| format!(" since {s}")).unwrap_or_default()
         );
     }
-    let current: Vec<Vec<f64>> = (0..width)
-        .map(|j| usable.iter().map(|r| r.features[j]).collect())
-        .collect();
-    let clusters: Vec<usize> = usable.iter().map(|r| r.cluster).collect();
-    let sizes: Vec<(usize, usize)> = model.segments.iter().map(|s| (s.id, s.size)).collect();
-    let drift = report(
-        &model.features,
-        &reference,
-        &current,
-        &sizes,
-        &clusters,
-        bins,
-        thresholds,
-    );
-
+    let drift = report(&prepared, &rows, spec, &thresholds);
     let out: PathBuf = args
         .out
         .clone()
@@ -115,35 +98,83 @@ fn drift(args: &DriftArgs) -> Result<()> {
     let mut json = serde_json::to_vec_pretty(&drift)?;
     json.push(b'\n');
     custseg_io::write_atomic(&out, &json)?;
-    println!(
-        "reference  {} customers; recent {} predictions",
-        drift.reference_rows, drift.current_rows
-    );
-    println!(
-        "{:<32} {:>8} {:>8} {:>10} {:>11} {:>8}  status",
-        "feature", "PSI", "KS", "KS p", "W/std", "JS"
-    );
-    for f in &drift.features {
-        println!(
-            "{:<32} {:>8.4} {:>8.4} {:>10.3e} {:>11.4} {:>8.4}  {}",
-            f.feature,
-            f.psi,
-            f.ks_statistic,
-            f.ks_p_value,
-            f.wasserstein_normed,
-            f.jensen_shannon,
-            f.status
-        );
+    print_summary(&drift);
+    println!("wrote      {}", out.display());
+    Ok(())
+}
+
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Drift => "DRIFT",
+        Status::Small => "small",
+        Status::Stable => "stable",
     }
+}
+
+fn feature_line(f: &FeatureDrift) {
     println!(
-        "segments   PSI {:.4}, Jensen-Shannon {:.4}",
-        drift.segments.psi, drift.segments.jensen_shannon
+        "{:<40} {:<62} {:>9.2e} {:>6}{}",
+        f.feature,
+        f.change,
+        f.p_adjusted,
+        status_word(f.status),
+        if f.within_noise { "" } else { "  (outside noise)" }
     );
+}
+
+fn print_summary(drift: &DriftReport) {
+    let decided = drift.windows.iter().filter(|w| w.decided).count();
+    println!(
+        "reference  {} training customers ({} in the sample); {} predictions in {} {} window(s), {} decided",
+        drift.reference_customers,
+        drift.reference_rows,
+        drift.current_rows,
+        drift.windows.len(),
+        drift.window,
+        decided
+    );
+    let overall = &drift.overall;
+    if overall.decided {
+        println!(
+            "{:<40} {:<62} {:>9} {:>6}",
+            "feature", "change (all predictions)", "p (Holm)", "status"
+        );
+        for f in overall.features.iter().chain(&overall.multivariate) {
+            feature_line(f);
+        }
+        if let Some(s) = &overall.segments {
+            println!(
+                "{:<40} {:<62} {:>9.2e} {:>6}",
+                "segment mix",
+                format!(
+                    "{:.1} % of predictions changed segment (drift from {:.1} %)",
+                    100.0 * s.total_variation,
+                    100.0 * s.threshold
+                ),
+                s.p_adjusted,
+                status_word(s.status)
+            );
+        }
+    }
+    if drift.windows.len() > 1 {
+        println!("{:<24} {:>9}  verdict", "window", "rows");
+        for w in &drift.windows {
+            let verdict = if !w.decided {
+                "too few rows to decide"
+            } else if w.drift {
+                "DRIFT"
+            } else {
+                "no drift"
+            };
+            println!("{:<24} {:>9}  {verdict}", w.window, w.rows);
+        }
+    }
     println!(
         "verdict    {}: {}",
         if drift.drift { "DRIFT" } else { "no drift" },
         drift.reason
     );
-    println!("wrote      {}", out.display());
-    Ok(())
+    if let Some(began) = &drift.drift_began {
+        println!("began      {began}");
+    }
 }

@@ -124,6 +124,10 @@ pub fn run(args: &ServeArgs, settings: &Settings) -> Result<()> {
             .and_then(Path::parent)
             .map(|dir| dir.join("report/index.html"))
             .filter(|path| path.exists()),
+        log_dir: (!args.no_log).then(|| args.log_dir.clone()),
+        drift_history: Duration::from_secs(args.drift_hours.max(1) * 3600),
+        drift_refresh: Duration::from_millis(args.drift_refresh_ms),
+        drift_thresholds: custseg_serve::drift::Thresholds::default(),
     };
     let state = Arc::new(AppState::new(served, options));
     let runtime = super::runtime()?;
