@@ -2,7 +2,7 @@
 //! model file, so that `custseg monitor drift`, `/metrics` and the dashboard all use the same
 //! scales, bins and reference sample.
 //!
-//! Per feature: the scale its distances are measured on (`ln(1 + x)` for a non-negative,
+//! Per feature: the scale its distances are measured on (the signed `ln(1 + |x|)` for a
 //! heavy-tailed feature such as spend, so that a few huge customers cannot dominate; the
 //! feature's own units otherwise), the reference's spread on that scale (its interquartile
 //! range), and the reference's decile edges for PSI. Then a seeded sample of the training
@@ -22,8 +22,11 @@ use crate::error::{Error, Result};
 /// Training customers kept as the reference sample at most (a seeded sample beyond).
 pub const MAX_REFERENCE_ROWS: usize = 20_000;
 
-/// Skewness above which a non-negative feature is compared on the `ln(1 + x)` scale.
+/// Skewness (in absolute value) above which a feature is compared on the signed log scale.
 pub const LOG_SCALE_SKEWNESS: f64 = 2.0;
+
+/// Features with fewer distinct values than this (flags, small codes) stay on their own scale.
+pub const LOG_SCALE_MIN_DISTINCT: usize = 10;
 
 /// Share of the standardised features' variance the multivariate check's PCA keeps (NannyML's
 /// default).
@@ -36,7 +39,9 @@ pub const MULTIVARIATE_NAME: &str = "multivariate (PCA reconstruction error)";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scale {
-    /// `ln(1 + x)`: a distance of `d` reads as values changed by a factor of about `e^d`.
+    /// The signed log, `sign(x) ln(1 + |x|)`: a distance of `d` reads as values changed by a
+    /// factor of about `e^d`. Monotone, so it keeps every order statistic; defined for the few
+    /// negative values of net spend (customers whose returns outweigh their purchases).
     Log1p,
     /// The feature's own units.
     Linear,
@@ -46,7 +51,7 @@ impl Scale {
     /// `value` on this scale.
     pub fn apply(self, value: f64) -> f64 {
         match self {
-            Self::Log1p => value.max(0.0).ln_1p(),
+            Self::Log1p => value.signum() * value.abs().ln_1p(),
             Self::Linear => value,
         }
     }
@@ -109,8 +114,11 @@ fn sorted(values: impl Iterator<Item = f64>) -> Vec<f64> {
 impl FeatureReference {
     /// Describes one feature's training values.
     pub fn new(name: &str, values: &[f64]) -> Self {
-        let non_negative = values.iter().all(|v| *v >= 0.0);
-        let scale = if non_negative && skewness(values) > LOG_SCALE_SKEWNESS {
+        let mut distinct = sorted(values.iter().copied());
+        distinct.dedup();
+        let scale = if distinct.len() >= LOG_SCALE_MIN_DISTINCT
+            && skewness(values).abs() > LOG_SCALE_SKEWNESS
+        {
             Scale::Log1p
         } else {
             Scale::Linear

@@ -709,6 +709,9 @@ pub struct IngestArgs {
 /// `custseg bench`.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Drift detection's false-alarm rates (windows drawn from the reference itself) and power
+    /// (known rises of money features, a doubled segment, a broken correlation) by window size.
+    Drift(BenchDriftArgs),
     /// K-Means on a seeded synthetic matrix of Gaussian blobs.
     Kmeans(BenchKmeansArgs),
     /// The model's K-Means search (with its scoring) on a customer feature table.
@@ -722,6 +725,45 @@ pub enum BenchCommand {
     /// scoring its instances, on a fixed number of threads. Gives the ceiling of requests per
     /// second any server of this model could reach on this machine.
     Predict(BenchPredictArgs),
+}
+
+/// `custseg bench drift`.
+#[derive(Debug, Args)]
+pub struct BenchDriftArgs {
+    /// The model file whose drift reference is the reference (e.g. trained on the UCI data).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Trials per window size and scenario for the false alarms.
+    #[arg(long, default_value_t = 200)]
+    pub trials: usize,
+    /// Trials per window size and scenario for the power table.
+    #[arg(long, default_value_t = 100)]
+    pub power_trials: usize,
+    /// Window sizes of the false-alarm table.
+    #[arg(long, value_delimiter = ',', default_value = "300,1000,10000,100000,1000000")]
+    pub sizes: Vec<usize>,
+    /// Window sizes of the power table.
+    #[arg(long, value_delimiter = ',', default_value = "300,1000,5000,10000")]
+    pub power_sizes: Vec<usize>,
+    /// Money features whose rises are tried.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "Total_Spend,Average_Transaction_Value,Monthly_Spending_Mean"
+    )]
+    pub features: Vec<String>,
+    /// Multipliers of the rises.
+    #[arg(long, value_delimiter = ',', default_value = "1.1,1.2,1.3,1.5")]
+    pub factors: Vec<f64>,
+    /// Shares of the customers the rises apply to.
+    #[arg(long, value_delimiter = ',', default_value = "0.25,0.5,1.0")]
+    pub shares: Vec<f64>,
+    /// Seed of the draws.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Writes every rate as JSON here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// `custseg bench predict`.

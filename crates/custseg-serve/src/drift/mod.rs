@@ -17,6 +17,7 @@
 
 use std::collections::HashMap;
 
+pub mod scenario;
 pub mod significance;
 pub mod statistics;
 mod window;

@@ -27,6 +27,7 @@ pub fn run(command: &BenchCommand, settings: &Settings) -> Result<()> {
         BenchCommand::Clv(args) => clv_bench(args),
         BenchCommand::ClvSimulated(args) => clv_simulated_bench(args),
         BenchCommand::Predict(args) => super::bench_predict::run(args),
+        BenchCommand::Drift(args) => super::bench_drift::run(args),
     }
 }
 

@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 mod bench;
+mod bench_drift;
 mod bench_predict;
 mod cluster;
 pub(crate) mod clv;
