@@ -43,7 +43,9 @@ pub async fn data(State(state): State<Arc<AppState>>) -> Result<Json<Value>, cra
         let state = Arc::clone(&state);
         tokio::task::spawn_blocking(move || state.live_view())
             .await
-            .map_err(|e| crate::ApiError::with_status(500, crate::ErrorCode::Internal, e.to_string()))?
+            .map_err(|e| {
+                crate::ApiError::with_status(500, crate::ErrorCode::Internal, e.to_string())
+            })?
     };
     let served = state.current();
     let model = &served.model;

@@ -29,8 +29,14 @@ pub const TOKEN_COOKIE: &str = "custseg_token";
 /// Whether `given` is `token`, in time that depends on neither: both are hashed first, so the
 /// comparison runs over 32 bytes whatever their lengths, and every byte is compared.
 pub fn token_matches(given: &str, token: &str) -> bool {
-    let (a, b) = (Sha256::digest(given.as_bytes()), Sha256::digest(token.as_bytes()));
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    let (a, b) = (
+        Sha256::digest(given.as_bytes()),
+        Sha256::digest(token.as_bytes()),
+    );
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -113,7 +119,10 @@ pub async fn require_token(
         };
         return (
             StatusCode::SEE_OTHER,
-            [(SET_COOKIE, value), (LOCATION, HeaderValue::from_static("/"))],
+            [
+                (SET_COOKIE, value),
+                (LOCATION, HeaderValue::from_static("/")),
+            ],
         )
             .into_response();
     }

@@ -116,7 +116,12 @@ impl LiveDrift {
             .as_ref()
             .is_none_or(|(version, _)| *version != served.version)
         {
-            let sizes = served.model.segments.iter().map(|s| (s.id, s.size)).collect();
+            let sizes = served
+                .model
+                .segments
+                .iter()
+                .map(|s| (s.id, s.size))
+                .collect();
             inner.prepared = Some((
                 served.version.clone(),
                 Arc::new(PreparedReference::new(reference, sizes)),
@@ -129,10 +134,7 @@ impl LiveDrift {
         let logged = match prediction_log::read(log_dir, Some(&since)) {
             Ok((logged, _)) => logged,
             Err(error) => {
-                return empty(
-                    since,
-                    format!("cannot read the prediction log: {error}"),
-                );
+                return empty(since, format!("cannot read the prediction log: {error}"));
             }
         };
         let width = served.model.features.len();

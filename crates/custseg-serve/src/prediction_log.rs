@@ -156,9 +156,8 @@ async fn write_loop(
     failed: Arc<AtomicU64>,
     flush_every: Duration,
 ) {
-    let count = |batch: &[LoggedRequest]| -> u64 {
-        batch.iter().map(|r| r.answers.len() as u64).sum()
-    };
+    let count =
+        |batch: &[LoggedRequest]| -> u64 { batch.iter().map(|r| r.answers.len() as u64).sum() };
     let mut buffer: Vec<LoggedRequest> = Vec::new();
     let mut ticker = tokio::time::interval(flush_every);
     // The append in flight, if any: the loop keeps taking requests while it writes, so a

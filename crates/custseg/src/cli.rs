@@ -740,7 +740,11 @@ pub struct BenchDriftArgs {
     #[arg(long, default_value_t = 100)]
     pub power_trials: usize,
     /// Window sizes of the false-alarm table.
-    #[arg(long, value_delimiter = ',', default_value = "300,1000,10000,100000,1000000")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "300,1000,10000,100000,1000000"
+    )]
     pub sizes: Vec<usize>,
     /// Window sizes of the power table.
     #[arg(long, value_delimiter = ',', default_value = "300,1000,5000,10000")]

@@ -22,9 +22,7 @@ pub mod significance;
 pub mod statistics;
 mod window;
 
-use custseg_model::drift_reference::{
-    DriftReference, FeatureReference, MULTIVARIATE_NAME, Scale,
-};
+use custseg_model::drift_reference::{DriftReference, FeatureReference, MULTIVARIATE_NAME, Scale};
 use rand::Rng;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
@@ -364,7 +362,10 @@ fn segment_drift(
         .collect();
     let to_shares = |counts: &[usize]| {
         let total = counts.iter().sum::<usize>().max(1) as f64;
-        counts.iter().map(|c| *c as f64 / total).collect::<Vec<f64>>()
+        counts
+            .iter()
+            .map(|c| *c as f64 / total)
+            .collect::<Vec<f64>>()
     };
     let (reference, current) = (to_shares(&reference_counts), to_shares(&current_counts));
     let (chi_square, p_value, permutation) = segment_test(&reference_counts, &current_counts, seed);

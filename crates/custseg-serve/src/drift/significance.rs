@@ -114,6 +114,16 @@ impl Pooled {
         (d, z)
     }
 
+    /// Σ of the ranks the current sample holds.
+    pub(crate) fn current_rank_sum(&self) -> f64 {
+        self.ranks
+            .iter()
+            .zip(&self.current)
+            .filter(|(_, c)| **c)
+            .map(|(r, _)| r)
+            .sum()
+    }
+
     /// KS statistic and Mann-Whitney score of the samples as given.
     pub(crate) fn observed_scores(&self) -> (f64, f64) {
         self.scores()
@@ -264,7 +274,11 @@ mod tests {
         // 400 windows of 50 heavily tied values drawn like the reference: about 5 % of the
         // p-values fall at or below 0.05 (a calibrated test), and few below 0.01.
         let mut rng = SmallRng::seed_from_u64(11);
-        let reference = sorted((0..800).map(|_| f64::from(rng.random_range(0..6u8))).collect());
+        let reference = sorted(
+            (0..800)
+                .map(|_| f64::from(rng.random_range(0..6u8)))
+                .collect(),
+        );
         let mut at_5 = 0;
         let trials = 400;
         for t in 0..trials {
@@ -281,9 +295,16 @@ mod tests {
         }
         let rate = f64::from(at_5) / f64::from(trials as u32);
         assert!((0.02..=0.085).contains(&rate), "false alarm rate {rate}");
-        let shifted = sorted((0..50).map(|_| f64::from(rng.random_range(1..7u8))).collect());
+        let shifted = sorted(
+            (0..50)
+                .map(|_| f64::from(rng.random_range(1..7u8)))
+                .collect(),
+        );
         let test = two_sample_test(&reference, &shifted, 1);
-        assert!(test.p_value <= 0.002 && test.mann_whitney_z > 3.0, "{test:?}");
+        assert!(
+            test.p_value <= 0.002 && test.mann_whitney_z > 3.0,
+            "{test:?}"
+        );
     }
 
     #[test]

@@ -173,13 +173,18 @@ pub fn normal_two_sided_p(z: f64) -> f64 {
     statrs::function::erf::erfc(z.abs() / std::f64::consts::SQRT_2).min(1.0)
 }
 
-/// The Mann-Whitney rank-sum test of `current` against `reference` as a normal score, with
-/// the tie correction and the continuity correction (scipy's `mannwhitneyu(current,
-/// reference, method="asymptotic")`); positive when `current` tends to be larger.
-pub fn mann_whitney_z(reference: &[f64], current: &[f64]) -> f64 {
+/// The Mann-Whitney rank-sum test of `current` against `reference`: the U statistic of
+/// `current` and its normal score with the tie and continuity corrections (scipy's
+/// `mannwhitneyu(current, reference, method="asymptotic")`); the score is positive when
+/// `current` tends to be larger, and [`normal_two_sided_p`] of it is scipy's p-value.
+pub fn mann_whitney(reference: &[f64], current: &[f64]) -> (f64, f64) {
     let (reference, current) = (sorted(reference), sorted(current));
     let pooled = crate::drift::significance::Pooled::new(&reference, &current);
-    pooled.observed_scores().1
+    let (_, z) = pooled.observed_scores();
+    (
+        pooled.current_rank_sum() - current.len() as f64 * (current.len() as f64 + 1.0) / 2.0,
+        z,
+    )
 }
 
 /// The chi-square test of homogeneity of two count vectors over the same categories

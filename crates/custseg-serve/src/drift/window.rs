@@ -104,6 +104,11 @@ mod tests {
         );
         assert_eq!("rows:500".parse::<WindowSpec>(), Ok(WindowSpec::Rows(500)));
         assert!("rows:0".parse::<WindowSpec>().is_err());
-        assert!("weekly".parse::<WindowSpec>().unwrap_err().contains("weekly"));
+        assert!(
+            "weekly"
+                .parse::<WindowSpec>()
+                .unwrap_err()
+                .contains("weekly")
+        );
     }
 }

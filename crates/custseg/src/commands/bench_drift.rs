@@ -56,12 +56,7 @@ pub fn run(args: &BenchDriftArgs) -> Result<()> {
                 .iter()
                 .chain(&window.multivariate)
                 .map(|f| f.status == Status::Drift)
-                .chain(
-                    window
-                        .segments
-                        .iter()
-                        .map(|s| s.status == Status::Drift),
-                )
+                .chain(window.segments.iter().map(|s| s.status == Status::Drift))
                 .collect();
             any_feature += usize::from(flagged.iter().any(|f| *f));
             for (count, f) in per_test.iter_mut().zip(&flagged) {
@@ -73,11 +68,10 @@ pub fn run(args: &BenchDriftArgs) -> Result<()> {
             .enumerate()
             .max_by_key(|(_, c)| **c)
             .map_or((0, 0), |(i, c)| (i, *c));
-        let worst_name = model
-            .features
-            .get(worst)
-            .cloned()
-            .unwrap_or_else(|| ["multivariate", "segments"][worst - model.features.len()].into());
+        let worst_name =
+            model.features.get(worst).cloned().unwrap_or_else(|| {
+                ["multivariate", "segments"][worst - model.features.len()].into()
+            });
         let rate = |c: usize| c as f64 / args.trials as f64;
         println!(
             "{n:>9} {:>9.1}% {:>13.1}%  {worst_name} {:.1}%",
@@ -85,9 +79,11 @@ pub fn run(args: &BenchDriftArgs) -> Result<()> {
             100.0 * rate(any_feature),
             100.0 * rate(worst_count)
         );
-        results.push(json!({"table": "false_alarms", "n": n, "trials": args.trials,
+        results.push(
+            json!({"table": "false_alarms", "n": n, "trials": args.trials,
             "verdict_rate": rate(verdicts), "any_test_rate": rate(any_feature),
-            "worst_test": worst_name, "worst_test_rate": rate(worst_count)}));
+            "worst_test": worst_name, "worst_test_rate": rate(worst_count)}),
+        );
     }
 
     let mut scenarios: Vec<(String, Scenario, Option<usize>)> = Vec::new();

@@ -118,7 +118,11 @@ fn feature_line(f: &FeatureDrift) {
         f.change,
         f.p_adjusted,
         status_word(f.status),
-        if f.within_noise { "" } else { "  (outside noise)" }
+        if f.within_noise {
+            ""
+        } else {
+            "  (outside noise)"
+        }
     );
 }
 
