@@ -43,6 +43,9 @@ pub enum Scale {
     /// factor of about `e^d`. Monotone, so it keeps every order statistic; defined for the few
     /// negative values of net spend (customers whose returns outweigh their purchases).
     Log1p,
+    /// `ln(x)`, for strictly positive measures such as the multivariate check's reconstruction
+    /// error: a distance of `d` reads as values changed by a factor of about `e^d`.
+    Log,
     /// The feature's own units.
     Linear,
 }
@@ -52,6 +55,7 @@ impl Scale {
     pub fn apply(self, value: f64) -> f64 {
         match self {
             Self::Log1p => value.signum() * value.abs().ln_1p(),
+            Self::Log => value.max(f64::MIN_POSITIVE).ln(),
             Self::Linear => value,
         }
     }
@@ -123,6 +127,11 @@ impl FeatureReference {
         } else {
             Scale::Linear
         };
+        Self::with_scale(name, values, scale)
+    }
+
+    /// Describes one feature's training values on a scale chosen by the caller.
+    pub fn with_scale(name: &str, values: &[f64], scale: Scale) -> Self {
         let on_scale = sorted(values.iter().map(|v| scale.apply(*v)));
         let iqr = quantile_sorted(&on_scale, 0.75) - quantile_sorted(&on_scale, 0.25);
         let n = on_scale.len().max(1) as f64;

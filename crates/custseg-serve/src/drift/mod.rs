@@ -99,7 +99,7 @@ impl Thresholds {
     /// The effect threshold of a feature on `scale` with `spread`, on that scale.
     fn effect_threshold(&self, scale: Scale, spread: f64) -> f64 {
         match scale {
-            Scale::Log1p => self.min_change.ln_1p(),
+            Scale::Log1p | Scale::Log => self.min_change.ln_1p(),
             Scale::Linear => self.min_shift * spread,
         }
     }
@@ -234,11 +234,8 @@ impl PreparedReference {
             .map(|(f, c)| sorted_on(f, c))
             .collect();
         let raw_errors = reference.reference_reconstruction_errors();
-        let errors = FeatureReference::new(MULTIVARIATE_NAME, &raw_errors);
-        let errors = FeatureReference {
-            scale: Scale::Log1p,
-            ..errors
-        };
+        // The error is a positive length: its changes read as relative ones.
+        let errors = FeatureReference::with_scale(MULTIVARIATE_NAME, &raw_errors, Scale::Log);
         let errors_sorted = sorted_on(&errors, &raw_errors);
         Self {
             reference,
@@ -293,7 +290,7 @@ fn effect_band(reference: &[f64], n: usize, seed: u64) -> [f64; 2] {
 
 fn describe_change(scale: Scale, effect: f64, threshold: f64, spread: f64) -> String {
     match scale {
-        Scale::Log1p => format!(
+        Scale::Log1p | Scale::Log => format!(
             "values changed by about {:.1} % (drift from {:.1} %)",
             100.0 * effect.exp_m1(),
             100.0 * threshold.exp_m1()
