@@ -526,15 +526,15 @@ pub fn analyse(
         + usize::from(segments.status == Status::Small);
     let drift = !drifted.is_empty();
     let reason = if drift {
-        format!("drifted: {}", drifted.join("; "))
+        format!("changed: {}", drifted.join("; "))
     } else if small > 0 {
         format!(
-            "no drift: {small} statistically clear change(s), each below its threshold (α = {})",
+            "{small} statistically clear change(s), each below its threshold (α = {})",
             t.alpha
         )
     } else {
         format!(
-            "no drift: no test is statistically clear over {rows} predictions (α = {})",
+            "no test is statistically clear over {rows} predictions (α = {})",
             t.alpha
         )
     };

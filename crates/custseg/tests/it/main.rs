@@ -10,6 +10,7 @@ mod cluster;
 mod directory_input;
 mod mlflow;
 mod model;
+mod monitor;
 mod object_store;
 mod pipeline;
 mod predict;

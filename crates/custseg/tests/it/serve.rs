@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use crate::cli::{custseg, text};
 
 /// A server process and its address; killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     /// The server's stdout, read to its end when the server stops.
     stdout: BufReader<std::process::ChildStdout>,
 }
@@ -27,6 +27,11 @@ impl Drop for Server {
 }
 
 fn start(dir: &Path, model: &str) -> Server {
+    start_with(dir, model, &[])
+}
+
+/// [`start`] with more arguments for `custseg serve`.
+pub(crate) fn start_with(dir: &Path, model: &str, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_custseg"))
         .args([
             "serve",
@@ -37,6 +42,7 @@ fn start(dir: &Path, model: &str) -> Server {
             "--reload-interval-ms",
             "100",
         ])
+        .args(extra)
         .current_dir(dir)
         .env_remove("AIP_HTTP_PORT")
         .env_remove("RUST_LOG")
@@ -56,7 +62,7 @@ fn start(dir: &Path, model: &str) -> Server {
     Server { child, url, stdout }
 }
 
-fn new_agent() -> ureq::Agent {
+pub(crate) fn new_agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(30)))
@@ -64,7 +70,7 @@ fn new_agent() -> ureq::Agent {
         .into()
 }
 
-fn post(agent: &ureq::Agent, url: &str, body: &Value) -> (u16, Value) {
+pub(crate) fn post(agent: &ureq::Agent, url: &str, body: &Value) -> (u16, Value) {
     let mut response = agent
         .post(url)
         .header("content-type", "application/json")
@@ -75,7 +81,7 @@ fn post(agent: &ureq::Agent, url: &str, body: &Value) -> (u16, Value) {
     (status, serde_json::from_str(&text).unwrap())
 }
 
-fn get(agent: &ureq::Agent, url: &str) -> (u16, Value) {
+pub(crate) fn get(agent: &ureq::Agent, url: &str) -> (u16, Value) {
     let mut response = agent.get(url).call().unwrap();
     let status = response.status().as_u16();
     let text = response.body_mut().read_to_string().unwrap();
@@ -83,7 +89,7 @@ fn get(agent: &ureq::Agent, url: &str) -> (u16, Value) {
 }
 
 /// Trains a model on the demo data into `out` (`k` fixed, so two calls give two models).
-fn trained(dir: &Path, out: &str, k: usize) {
+pub(crate) fn trained(dir: &Path, out: &str, k: usize) {
     std::fs::write(
         dir.join("custseg.toml"),
         "[demo]\nrows = 30000\n\n[model.search]\nn_init = 2\nstability_bootstraps = 0\n",
@@ -112,7 +118,7 @@ fn trained(dir: &Path, out: &str, k: usize) {
     assert!(output.status.success(), "{}", text(&output.stderr));
 }
 
-fn instance(model: &Value, scale: f64) -> Value {
+pub(crate) fn instance(model: &Value, scale: f64) -> Value {
     let features = model["features"].as_array().unwrap();
     Value::Object(
         features
@@ -129,20 +135,39 @@ fn instance(model: &Value, scale: f64) -> Value {
 }
 
 #[test]
-fn the_dashboard_shows_the_model_and_follows_new_predictions_in_chromium() {
+fn the_dashboard_shows_the_verdict_and_time_series_charts_behind_the_token_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
     trained(dir.path(), "out", 4);
-    let server = start(dir.path(), "out/model/model.json");
+    std::fs::write(dir.path().join("token"), "dash-s3cret\n").unwrap();
+    let server = start_with(
+        dir.path(),
+        "out/model/model.json",
+        &[
+            "--token-file",
+            "token",
+            "--log-flush-ms",
+            "100",
+            "--drift-refresh-ms",
+            "300",
+        ],
+    );
     let agent = new_agent();
     let (_, health) = get(&agent, &format!("{}/health", server.url));
-    let (_, description) = get(&agent, &format!("{}/v1/model", server.url));
+    let description: Value = {
+        let mut response = agent
+            .get(&format!("{}/v1/model", server.url))
+            .header("authorization", "Bearer dash-s3cret")
+            .call()
+            .unwrap();
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
+    };
     let body = dir.path().join("body.json");
-    std::fs::write(
-        &body,
-        json!({"instances": [instance(&description, 1.0), instance(&description, 5.0)]})
-            .to_string(),
-    )
-    .unwrap();
+    // Ten instances a request, twenty requests: 200 logged predictions, enough to decide the
+    // hour's window.
+    let instances: Vec<Value> = (1..=10)
+        .map(|k| instance(&description, f64::from(k)))
+        .collect();
+    std::fs::write(&body, json!({ "instances": instances }).to_string()).unwrap();
     let artifacts = crate::report::workspace().join("target/report-e2e");
     std::fs::create_dir_all(&artifacts).unwrap();
     let seen = crate::report::run_browser_script(
@@ -151,20 +176,49 @@ fn the_dashboard_shows_the_model_and_follows_new_predictions_in_chromium() {
             server.url.clone(),
             body.display().to_string(),
             artifacts.join("dashboard.png").display().to_string(),
+            "dash-s3cret".to_owned(),
         ],
     );
     assert_eq!(seen["console_errors"], json!([]), "{seen}");
     assert_eq!(seen["page_errors"], json!([]), "{seen}");
     assert_eq!(seen["requests"], json!([]), "{seen}");
+    // The token link set the cookie and left the address without the token.
+    assert_eq!(seen["address"], format!("{}/", server.url), "{seen}");
     assert_eq!(seen["before"]["version"], health["model"]["version"]);
     assert_eq!(seen["before"]["recent"], 0);
+    assert_eq!(seen["before"]["verdict"], "not decided", "{seen}");
     assert_eq!(seen["sent"], 20);
-    assert_eq!(seen["after"]["recent"], 40);
-    assert!(seen["after"]["window"].as_u64().unwrap() >= 20, "{seen}");
-    assert_eq!(seen["after"]["segments"], 4);
-    assert_eq!(seen["after"]["drift"], 15);
+    let after = &seen["after"];
+    assert_eq!(after["recent"], 200);
+    assert!(after["window"].as_u64().unwrap() >= 20, "{seen}");
+    assert_eq!(after["segments"], 4);
+    // 15 features and the multivariate check, in the table and as hourly charts with their
+    // noise bands and thresholds.
+    assert_eq!(after["drift"], 16, "{seen}");
+    assert_eq!(after["feature_charts"], 16, "{seen}");
+    assert_eq!(after["bands"], 16, "{seen}");
+    assert_eq!(after["thresholds"], 16, "{seen}");
+    // Ten fixed instances sent twenty times are nothing like the training customers.
+    assert_eq!(after["verdict"], "DRIFT", "{seen}");
+    assert!(
+        after["reason"].as_str().unwrap().starts_with("drifted: "),
+        "{seen}"
+    );
+    // The traffic charts have a line; segment shares one per segment and one per training
+    // share.
+    for chart in ["chart-requests", "chart-errors", "chart-latency"] {
+        assert!(
+            after["charts"][chart]["series"].as_u64().unwrap() >= 1,
+            "{chart}: {seen}"
+        );
+    }
+    assert_eq!(after["charts"]["chart-segments"]["series"], 8, "{seen}");
     // The page links the run's report, served beside it.
-    let report = agent.get(&format!("{}/report", server.url)).call().unwrap();
+    let report = agent
+        .get(&format!("{}/report", server.url))
+        .header("authorization", "Bearer dash-s3cret")
+        .call()
+        .unwrap();
     assert_eq!(
         report.status().as_u16(),
         404,
