@@ -31,6 +31,7 @@ try {
     drift: document.querySelectorAll("#drift tr").length,
     verdict: document.getElementById("verdict").textContent,
     reason: document.getElementById("reason").textContent,
+    overflowing: [...document.querySelectorAll("section")].filter((s) => s.scrollWidth > s.clientWidth + 1).map((s) => s.querySelector("h2").textContent),
     charts: Object.fromEntries(["chart-requests", "chart-errors", "chart-latency", "chart-segments"].map((id) =>
       [id, { series: document.querySelectorAll(`#${id} svg path.series`).length,
              points: document.querySelectorAll(`#${id} svg circle`).length }])),

@@ -22,6 +22,9 @@ fn shared() -> Arc<AppState> {
         .clone()
 }
 
+/// Posts `body` as JSON; returns the status after checking the answer: every answer is JSON,
+/// and a 200's predictions hold no `null` (which is what a NaN or an infinity would have been
+/// serialised as).
 fn status_of(path: &str, body: Vec<u8>) -> u16 {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -31,14 +34,27 @@ fn status_of(path: &str, body: Vec<u8>) -> u16 {
         let request = Request::builder()
             .method("POST")
             .uri(path)
+            .header("content-type", "application/json")
             .body(Body::from(body))
             .unwrap();
-        router(shared())
-            .oneshot(request)
+        let response = router(shared()).oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = http_body_util::BodyExt::collect(response.into_body())
             .await
             .unwrap()
-            .status()
-            .as_u16()
+            .to_bytes();
+        let answer: Value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("{path} {status}: not JSON ({e})"));
+        if status == 200 {
+            for prediction in answer["predictions"].as_array().unwrap() {
+                for (key, value) in prediction.as_object().unwrap() {
+                    assert!(!value.is_null(), "{path}: `{key}` is null in {answer}");
+                }
+            }
+        } else {
+            assert!(answer["error"]["code"].is_string(), "{path} {status}: {answer}");
+        }
+        status
     })
 }
 

@@ -200,8 +200,14 @@ fn the_dashboard_shows_the_verdict_and_time_series_charts_behind_the_token_in_ch
     assert_eq!(after["thresholds"], 16, "{seen}");
     // Ten fixed instances sent twenty times are nothing like the training customers.
     assert_eq!(after["verdict"], "DRIFT", "{seen}");
+    assert_eq!(
+        after["overflowing"],
+        json!([]),
+        "no chart wider than its box: {seen}"
+    );
     assert!(
-        after["reason"].as_str().unwrap().starts_with("drifted: "),
+        after["reason"].as_str().unwrap().starts_with("changed: ")
+            && after["reason"].as_str().unwrap().ends_with("more (below)"),
         "{seen}"
     );
     // The traffic charts have a line; segment shares one per segment and one per training
