@@ -52,7 +52,10 @@ fn status_of(path: &str, body: Vec<u8>) -> u16 {
                 }
             }
         } else {
-            assert!(answer["error"]["code"].is_string(), "{path} {status}: {answer}");
+            assert!(
+                answer["error"]["code"].is_string(),
+                "{path} {status}: {answer}"
+            );
         }
         status
     })
