@@ -131,7 +131,7 @@ impl LiveDrift {
         let Some((_, prepared)) = inner.prepared.clone() else {
             return empty(since, "no drift reference".into());
         };
-        let logged = match prediction_log::read(log_dir, Some(&since)) {
+        let logged = match prediction_log::read_inputs(log_dir, Some(&since)) {
             Ok((logged, _)) => logged,
             Err(error) => {
                 return empty(since, format!("cannot read the prediction log: {error}"));

@@ -36,6 +36,18 @@ pub struct LoggedPrediction {
     pub latency_ms: f64,
 }
 
+/// What drift detection reads of a logged line: its time, inputs and segment (the other
+/// fields are skipped unparsed, which saves an allocation per line over a million lines).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct LoggedInput {
+    /// When it was answered (RFC 3339, UTC).
+    pub time: String,
+    /// Inputs, in the model's feature order.
+    pub features: Vec<f64>,
+    /// Segment id.
+    pub cluster: usize,
+}
+
 /// [`LoggedPrediction`] as written, borrowing from a [`LoggedRequest`] (same fields, same
 /// order, so the lines read back as `LoggedPrediction`s).
 #[derive(Serialize)]
@@ -251,6 +263,19 @@ fn append(dir: &Path, requests: &[LoggedRequest]) -> std::io::Result<()> {
 /// first. A line that does not parse (a record cut by a crash) is skipped and counted. Lines
 /// are parsed in parallel: a million of them is a few hundred megabytes of JSON.
 pub fn read(dir: &Path, since: Option<&str>) -> std::io::Result<(Vec<LoggedPrediction>, usize)> {
+    read_lines(dir, since, |p: &LoggedPrediction| p.time.as_str())
+}
+
+/// [`read`], keeping only what drift detection needs of each line.
+pub fn read_inputs(dir: &Path, since: Option<&str>) -> std::io::Result<(Vec<LoggedInput>, usize)> {
+    read_lines(dir, since, |p: &LoggedInput| p.time.as_str())
+}
+
+fn read_lines<T: serde::de::DeserializeOwned + Send>(
+    dir: &Path,
+    since: Option<&str>,
+    time: impl Fn(&T) -> &str,
+) -> std::io::Result<(Vec<T>, usize)> {
     use rayon::prelude::*;
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -273,15 +298,13 @@ pub fn read(dir: &Path, since: Option<&str>) -> std::io::Result<(Vec<LoggedPredi
             continue;
         }
         let text = std::fs::read_to_string(&file)?;
-        let parsed: Vec<Option<LoggedPrediction>> = text
+        let parsed: Vec<Option<T>> = text
             .par_lines()
-            .map(|line| serde_json::from_str::<LoggedPrediction>(line).ok())
+            .map(|line| serde_json::from_str::<T>(line).ok())
             .collect();
         for record in parsed {
             match record {
-                Some(record) if since.is_none_or(|s| record.time.as_str() >= s) => {
-                    records.push(record)
-                }
+                Some(record) if since.is_none_or(|s| time(&record) >= s) => records.push(record),
                 Some(_) => {}
                 None => broken += 1,
             }

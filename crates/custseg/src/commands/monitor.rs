@@ -69,7 +69,8 @@ fn drift(args: &DriftArgs) -> Result<()> {
     let model =
         ModelFile::from_bytes(&bytes).with_context(|| format!("`{}`", args.model.display()))?;
     let prepared = prepared_reference(&model, &args.model)?;
-    let (logged, broken) = prediction_log::read(&args.log_dir, since.as_deref())
+    let clock = std::time::Instant::now();
+    let (logged, broken) = prediction_log::read_inputs(&args.log_dir, since.as_deref())
         .with_context(|| format!("reading the prediction log `{}`", args.log_dir.display()))?;
     if broken > 0 {
         tracing::warn!(
@@ -90,7 +91,18 @@ fn drift(args: &DriftArgs) -> Result<()> {
             since.map(|s| format!(" since {s}")).unwrap_or_default()
         );
     }
+    tracing::debug!(
+        rows = rows.len(),
+        seconds = clock.elapsed().as_secs_f64(),
+        "read the prediction log"
+    );
+    let clock = std::time::Instant::now();
     let drift = report(&prepared, &rows, spec, &thresholds);
+    tracing::debug!(
+        windows = drift.windows.len(),
+        seconds = clock.elapsed().as_secs_f64(),
+        "analysed"
+    );
     let out: PathBuf = args
         .out
         .clone()
