@@ -117,7 +117,7 @@ fn effect_band(reference: &[f64], n: usize, seed: u64) -> [f64; 2] {
             let mut sample: Vec<f64> = (0..size)
                 .map(|_| reference[rng.random_range(0..reference.len())])
                 .collect();
-            sample.sort_by(f64::total_cmp);
+            sample.sort_unstable_by(f64::total_cmp);
             wasserstein_sorted(reference, &sample)
         })
         .collect();

@@ -21,7 +21,7 @@ pub(crate) fn sorted_on(feature: &FeatureReference, values: &[f64]) -> Vec<f64> 
         .filter(|v| v.is_finite())
         .map(|v| feature.on_scale(*v))
         .collect();
-    v.sort_by(f64::total_cmp);
+    v.sort_unstable_by(f64::total_cmp);
     v
 }
 

@@ -67,9 +67,6 @@ pub fn report_with_cache(
     cache: &mut HashMap<String, (usize, WindowDrift)>,
 ) -> DriftReport {
     let width = prepared.reference.features.len();
-    let all_columns = columns_of(logged.iter().map(|r| r.1), width);
-    let all_clusters: Vec<usize> = logged.iter().map(|r| r.2).collect();
-    let overall = analyse(prepared, "all", &all_columns, &all_clusters, t);
     let windows: Vec<WindowDrift> = split_windows(logged.iter().map(|r| r.0), spec)
         .into_iter()
         .map(|(label, range)| {
@@ -86,6 +83,18 @@ pub fn report_with_cache(
             window
         })
         .collect();
+    // One window holding every row is the overall analysis already.
+    let overall = match windows.as_slice() {
+        [only] if only.rows == logged.len() => WindowDrift {
+            window: "all".to_owned(),
+            ..only.clone()
+        },
+        _ => {
+            let all_columns = columns_of(logged.iter().map(|r| r.1), width);
+            let all_clusters: Vec<usize> = logged.iter().map(|r| r.2).collect();
+            analyse(prepared, "all", &all_columns, &all_clusters, t)
+        }
+    };
     let decided: Vec<&WindowDrift> = windows.iter().filter(|w| w.decided).collect();
     let drift_began = decided
         .iter()

@@ -9,7 +9,7 @@ pub const EMPTY_BIN: f64 = 1e-4;
 
 pub(crate) fn sorted(values: &[f64]) -> Vec<f64> {
     let mut v: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    v.sort_by(f64::total_cmp);
+    v.sort_unstable_by(f64::total_cmp);
     v
 }
 
