@@ -138,11 +138,7 @@ impl LiveDrift {
             }
         };
         let width = served.model.features.len();
-        let rows: Vec<(&str, &[f64], usize)> = logged
-            .iter()
-            .filter(|r| r.features.len() == width)
-            .map(|r| (r.time.as_str(), r.features.as_slice(), r.cluster))
-            .collect();
+        let rows = prediction_log::LoggedInput::rows_of_width(&logged, width);
         if rows.is_empty() {
             return empty(since, "no predictions logged in this period yet".into());
         }

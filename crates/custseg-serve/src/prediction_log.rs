@@ -48,6 +48,18 @@ pub struct LoggedInput {
     pub cluster: usize,
 }
 
+impl LoggedInput {
+    /// The lines with `width` inputs (those logged for this model's features), as drift's
+    /// `(time, inputs, segment)` rows.
+    pub fn rows_of_width(lines: &[Self], width: usize) -> Vec<(&str, &[f64], usize)> {
+        lines
+            .iter()
+            .filter(|r| r.features.len() == width)
+            .map(|r| (r.time.as_str(), r.features.as_slice(), r.cluster))
+            .collect()
+    }
+}
+
 /// [`LoggedPrediction`] as written, borrowing from a [`LoggedRequest`] (same fields, same
 /// order, so the lines read back as `LoggedPrediction`s).
 #[derive(Serialize)]

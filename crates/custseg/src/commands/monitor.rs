@@ -79,11 +79,7 @@ fn drift(args: &DriftArgs) -> Result<()> {
         );
     }
     let width = model.features.len();
-    let rows: Vec<(&str, &[f64], usize)> = logged
-        .iter()
-        .filter(|r| r.features.len() == width)
-        .map(|r| (r.time.as_str(), r.features.as_slice(), r.cluster))
-        .collect();
+    let rows = prediction_log::LoggedInput::rows_of_width(&logged, width);
     if rows.is_empty() {
         bail!(
             "no logged predictions with this model's {width} features under `{}`{}",
