@@ -70,9 +70,10 @@ pub struct Metrics {
     drift_p_adjusted: Family<FeatureLabels, FloatGauge>,
     drift_verdict: Gauge,
     drift_rows: Gauge,
-    history: Mutex<VecDeque<MinuteTraffic>>,
     recent: Mutex<(Vec<String>, VecDeque<Vec<f64>>)>,
-    requests_window: Mutex<VecDeque<(Instant, f64, u16)>>,
+    /// The recent requests and the per-minute history, behind one lock: every counted request
+    /// updates both.
+    requests_window: Mutex<RequestLog>,
     clusters_window: Mutex<VecDeque<usize>>,
 }
 
@@ -221,9 +222,11 @@ impl Metrics {
             drift_p_adjusted,
             drift_verdict,
             drift_rows,
-            history: Mutex::new(VecDeque::new()),
             recent: Mutex::new((Vec::new(), VecDeque::with_capacity(RECENT_INSTANCES))),
-            requests_window: Mutex::new(VecDeque::with_capacity(RECENT_REQUESTS)),
+            requests_window: Mutex::new(RequestLog {
+                recent: VecDeque::with_capacity(RECENT_REQUESTS),
+                minutes: VecDeque::new(),
+            }),
             clusters_window: Mutex::new(VecDeque::with_capacity(RECENT_INSTANCES)),
         }
     }
@@ -232,14 +235,13 @@ impl Metrics {
     pub fn request(&self, route: &str, status: u16, seconds: f64) {
         // The dashboard's own polling and scrapes are not traffic.
         if !matches!(route, "/" | "/v1/dashboard" | "/metrics") {
-            let mut window = lock(&self.requests_window);
-            if window.len() == RECENT_REQUESTS {
-                window.pop_front();
-            }
-            window.push_back((Instant::now(), seconds, status));
-            drop(window);
             let minute = chrono::Utc::now().timestamp().div_euclid(60);
-            let mut history = lock(&self.history);
+            let mut log = lock(&self.requests_window);
+            if log.recent.len() == RECENT_REQUESTS {
+                log.recent.pop_front();
+            }
+            log.recent.push_back((Instant::now(), seconds, status));
+            let history = &mut log.minutes;
             if history.back().is_none_or(|m| m.minute != minute) {
                 if history.len() == HISTORY_MINUTES {
                     history.pop_front();
@@ -298,7 +300,8 @@ impl Metrics {
 
     /// Recent traffic (the dashboard's polling and metric scrapes left out).
     pub fn traffic(&self) -> Traffic {
-        let window = lock(&self.requests_window);
+        let log = lock(&self.requests_window);
+        let window = &log.recent;
         let now = Instant::now();
         let last: Vec<&(Instant, f64, u16)> = window
             .iter()
@@ -346,7 +349,8 @@ impl Metrics {
     /// Traffic minute by minute over the last `minutes` (minutes without a request left out).
     pub fn history(&self, minutes: i64) -> Vec<MinutePoint> {
         let now = chrono::Utc::now().timestamp().div_euclid(60);
-        lock(&self.history)
+        lock(&self.requests_window)
+            .minutes
             .iter()
             .filter(|m| m.minute > now - minutes)
             .map(MinuteTraffic::point)
@@ -432,6 +436,13 @@ impl Metrics {
         }
         text
     }
+}
+
+/// Requests remembered: the recent ones (time, seconds, status) and a week of minutes.
+#[derive(Debug)]
+struct RequestLog {
+    recent: VecDeque<(Instant, f64, u16)>,
+    minutes: VecDeque<MinuteTraffic>,
 }
 
 /// Minutes of traffic history kept (a week).
