@@ -19,6 +19,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -131,6 +132,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        # The prediction log of a run holds gigabytes of batches.
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -31,9 +31,10 @@ pub use state::{AppState, ClvService, ServeOptions, ServedModel, StoredClv};
 /// `/v1/clv/{customer}`, `/metrics`, the dashboard (`/`, `/v1/dashboard`) and `/report`.
 ///
 /// With a token, every route but the health route requires it ([`guard::require_token`]).
+/// Without one, the guard is not layered at all: a request then pays nothing for it.
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.options.max_body_bytes;
-    let guarded = Router::new()
+    let mut guarded = Router::new()
         .route(&state.options.predict_route, post(routes::predict))
         .route("/v1/model", get(routes::model))
         .route("/v1/clv", post(routes::clv))
@@ -41,11 +42,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(routes::metrics))
         .route("/", get(dashboard::page))
         .route("/v1/dashboard", get(dashboard::data))
-        .route("/report", get(dashboard::report))
-        .route_layer(axum::middleware::from_fn_with_state(
+        .route("/report", get(dashboard::report));
+    if state.options.token.is_some() {
+        guarded = guarded.route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             guard::require_token,
         ));
+    }
     Router::new()
         .route(&state.options.health_route, get(routes::health))
         .merge(guarded)
