@@ -13,10 +13,11 @@ pub struct Cli {
     /// Settings file (default: `custseg.toml` in the current directory, if present).
     #[arg(long, global = true, env = "CUSTSEG_CONFIG")]
     pub config: Option<PathBuf>,
-    /// More log output (-v: debug, -vv: trace). `RUST_LOG` overrides.
+    /// More log output on stderr (-v: info, -vv: debug, -vvv: trace; by default warnings and
+    /// errors only, and info for `serve`, `schedule` and `cluster`). `RUST_LOG` overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Only errors on stderr.
+    /// Only errors on stderr, and no progress bars. Stdout, the command's result, is kept.
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// What to do.
@@ -66,6 +67,17 @@ pub enum Command {
     /// Time custseg's algorithms on their own (used by `bench/*.py`).
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+impl Command {
+    /// Whether the command runs until it is stopped (a server, a scheduler, a cluster node),
+    /// so that its log is what an operator reads.
+    pub fn runs_until_stopped(&self) -> bool {
+        matches!(
+            self,
+            Command::Serve(_) | Command::Schedule(_) | Command::Cluster(_)
+        )
+    }
 }
 
 /// `custseg demo-data`.

@@ -18,7 +18,11 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    logging::init(cli.verbose, cli.quiet);
+    logging::init(logging::Verbosity {
+        verbose: cli.verbose,
+        quiet: cli.quiet,
+        daemon: cli.command.runs_until_stopped(),
+    });
     let outcome = commands::run(cli);
     // Cluster jobs abandoned by a failed statement are cancelled before the process ends.
     let unsettled = custseg_data::engine::settle_abandoned_jobs(std::time::Duration::from_secs(15));

@@ -4,7 +4,7 @@
 //! of the work inside it (bytes read, model fits) draw together; lines for people go through
 //! [`say!`], which lifts the bars while it prints.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -22,10 +22,20 @@ pub fn suspend<R>(print: impl FnOnce() -> R) -> R {
     bars().suspend(print)
 }
 
-/// `println!` that does not tear the progress bars.
+/// Writes one summary line to stdout. A closed stdout (`custseg run | head`) is not an error
+/// of the command: the line is dropped and the work goes on.
+pub fn say_line(line: std::fmt::Arguments<'_>) {
+    suspend(|| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+    });
+}
+
+/// A summary line for people on stdout, never tearing the progress bars. Stdout is the
+/// command's result, so `-q` (which quiets stderr) leaves it.
 macro_rules! say {
     ($($arg:tt)*) => {
-        $crate::progress::suspend(|| println!($($arg)*))
+        $crate::progress::say_line(format_args!($($arg)*))
     };
 }
 pub(crate) use say;

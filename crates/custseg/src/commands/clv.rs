@@ -91,8 +91,6 @@ pub struct ClvOutcome {
     pub predictions: Vec<ClvPrediction>,
     /// `clv/model.json` as written.
     pub model: serde_json::Value,
-    /// Warnings of both fits.
-    pub warnings: Vec<String>,
     /// The request it ran.
     pub request: ClvRequest,
 }
@@ -274,7 +272,6 @@ pub fn stage_clv(
         summaries,
         predictions,
         model,
-        warnings,
         request: *request,
     })
 }
@@ -404,9 +401,6 @@ pub fn print_summary(outcome: &ClvOutcome) {
         "purchases  {}",
         model["model_choice"]["reason"].as_str().unwrap_or("")
     );
-    for warning in &outcome.warnings {
-        crate::progress::say!("warning    {warning}");
-    }
 }
 
 fn write_batch(path: &std::path::Path, columns: Vec<(&str, ArrayRef)>) -> Result<()> {

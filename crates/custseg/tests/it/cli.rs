@@ -463,3 +463,36 @@ fn a_memory_limit_too_small_to_finish_is_named_and_nothing_is_written() {
     assert!(!dir.path().join("out/features").exists());
     assert!(!dir.path().join("out/reports").exists());
 }
+
+/// What a person sees by default: the summary on stdout, each warning once on stderr as
+/// `warning: ...`, no INFO logs, and no colour codes when the streams are pipes (as here).
+/// `-v` adds the INFO lines.
+#[test]
+fn terminal_output_is_a_summary_with_warnings_once_and_no_colour_in_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    // The demo log's lifetime-value fit warns that it sees almost no dropout.
+    let output = custseg(dir.path(), &["clv", "--demo", "--out", "out"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(stdout.contains("customers  "), "{stdout}");
+    assert!(!stderr.contains('\u{1b}') && !stdout.contains('\u{1b}'), "{stderr}");
+    assert!(!stderr.contains("INFO") && !stderr.contains("info:"), "{stderr}");
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("warning: "))
+        .collect();
+    assert!(
+        warnings.iter().any(|w| w.contains("almost no dropout")),
+        "{stderr}"
+    );
+    for warning in &warnings {
+        let shown = stdout.matches(warning).count() + stderr.matches(warning).count();
+        assert_eq!(shown, 1, "`{warning}` shown {shown} times");
+    }
+
+    let verbose = custseg(dir.path(), &["-v", "clv", "--demo", "--out", "again"]);
+    assert!(verbose.status.success(), "{}", text(&verbose.stderr));
+    let stderr = text(&verbose.stderr);
+    assert!(stderr.lines().any(|l| l.starts_with("info: ")), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+}
