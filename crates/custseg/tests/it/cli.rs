@@ -475,8 +475,14 @@ fn terminal_output_is_a_summary_with_warnings_once_and_no_colour_in_a_pipe() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     assert!(stdout.contains("customers  "), "{stdout}");
-    assert!(!stderr.contains('\u{1b}') && !stdout.contains('\u{1b}'), "{stderr}");
-    assert!(!stderr.contains("INFO") && !stderr.contains("info:"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}') && !stdout.contains('\u{1b}'),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("INFO") && !stderr.contains("info:"),
+        "{stderr}"
+    );
     let warnings: Vec<&str> = stderr
         .lines()
         .filter_map(|l| l.strip_prefix("warning: "))
