@@ -23,6 +23,7 @@ try {
   const address = page.url();
   await page.waitForFunction(() => document.getElementById("version").textContent !== "–");
   const read = () => page.evaluate(() => ({
+    model: document.getElementById("model").textContent,
     version: document.getElementById("version").textContent,
     recent: Number(document.getElementById("recent").textContent),
     rate: Number(document.getElementById("rate").textContent),

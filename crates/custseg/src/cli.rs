@@ -512,7 +512,8 @@ pub struct ServeArgs {
     /// directory). Default: `clv/` beside the model's `model/` directory, when it exists.
     #[arg(long)]
     pub clv: Option<PathBuf>,
-    /// The model's name in answers. Default: the model file's directory's parent's name.
+    /// The model's name in answers and on the dashboard. Default: the registered name in
+    /// `registered.json` beside the model file, else `[registry] model` (`customer-segments`).
     #[arg(long)]
     pub name: Option<String>,
     /// File holding a bearer token required on prediction and admin routes.

@@ -74,6 +74,24 @@ fn registry_model(
     Ok(Some(handle))
 }
 
+/// The name a model file is served under when `--name` is not given: the registered model's
+/// name from the `registered.json` the run wrote beside it, else the name `custseg run`
+/// registers under (`[registry] model`), never the output directory's name.
+fn served_name(model: &Path, registry_model: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Registered {
+        model: String,
+        registered: bool,
+    }
+    model
+        .parent()
+        .map(|dir| dir.join("registered.json"))
+        .and_then(|path| std::fs::read(path).ok())
+        .and_then(|bytes| serde_json::from_slice::<Registered>(&bytes).ok())
+        .filter(|r| r.registered && !r.model.is_empty())
+        .map_or_else(|| registry_model.to_owned(), |r| r.model)
+}
+
 /// Runs `custseg serve`.
 pub fn run(args: &ServeArgs, settings: &Settings) -> Result<()> {
     let mut args = args.clone();
@@ -84,18 +102,10 @@ pub fn run(args: &ServeArgs, settings: &Settings) -> Result<()> {
         let beside = args.model.parent()?.parent()?.join("clv");
         beside.join("model.json").exists().then_some(beside)
     });
-    let name = args.name.clone().unwrap_or_else(|| {
-        args.model
-            .canonicalize()
-            .ok()
-            .and_then(|p| {
-                p.parent()?
-                    .parent()?
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-            })
-            .unwrap_or_else(|| "custseg".to_owned())
-    });
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| served_name(&args.model, &settings.registry.model));
     let (served, fingerprint) = load(&args.model, clv_dir.as_deref(), &name)?;
     let token = match &args.token_file {
         Some(path) => {
@@ -353,4 +363,37 @@ fn load_clv(dir: &Path) -> Result<(ClvService, String)> {
         },
         fingerprint,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::served_name;
+
+    #[test]
+    fn a_model_is_served_under_its_registered_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("o/model/model.json");
+        std::fs::create_dir_all(model.parent().unwrap()).unwrap();
+        // Not registered (or no record): the name it would be registered under.
+        assert_eq!(
+            served_name(&model, "customer-segments"),
+            "customer-segments"
+        );
+        let record = model.with_file_name("registered.json");
+        std::fs::write(
+            &record,
+            r#"{"model": "churn-segments", "registered": false}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            served_name(&model, "customer-segments"),
+            "customer-segments"
+        );
+        std::fs::write(
+            &record,
+            r#"{"model": "churn-segments", "registered": true, "version": 3}"#,
+        )
+        .unwrap();
+        assert_eq!(served_name(&model, "customer-segments"), "churn-segments");
+    }
 }

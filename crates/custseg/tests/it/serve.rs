@@ -161,6 +161,8 @@ fn the_dashboard_shows_the_verdict_and_time_series_charts_behind_the_token_in_ch
             .unwrap();
         serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
     };
+    // Served under the name the run registered it as, not the output directory's name.
+    assert_eq!(description["name"], "customer-segments", "{description}");
     let body = dir.path().join("body.json");
     // Ten instances a request, twenty requests: 200 logged predictions, enough to decide the
     // hour's window.
@@ -185,6 +187,7 @@ fn the_dashboard_shows_the_verdict_and_time_series_charts_behind_the_token_in_ch
     // The token link set the cookie and left the address without the token.
     assert_eq!(seen["address"], format!("{}/", server.url), "{seen}");
     assert_eq!(seen["before"]["version"], health["model"]["version"]);
+    assert_eq!(seen["before"]["model"], "customer-segments", "{seen}");
     assert_eq!(seen["before"]["recent"], 0);
     assert_eq!(seen["before"]["verdict"], "not decided", "{seen}");
     assert_eq!(seen["sent"], 20);
