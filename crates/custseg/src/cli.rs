@@ -20,6 +20,12 @@ pub struct Cli {
     /// Only errors on stderr, and no progress bars. Stdout, the command's result, is kept.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// How stdout speaks: `human` lines, or `json` lines for scripts (one object per event:
+    /// `run`'s stages as `{"event": "stage", ...}` and its end as `{"event": "finished", ...}`,
+    /// any other summary line as `{"event": "line", "text": ...}`, a failure as
+    /// `{"event": "error", "message": ...}`).
+    #[arg(long, global = true, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -67,6 +73,15 @@ pub enum Command {
     /// Time custseg's algorithms on their own (used by `bench/*.py`).
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+/// `--message-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MessageFormat {
+    /// Lines for people.
+    Human,
+    /// JSON lines for scripts.
+    Json,
 }
 
 impl Command {

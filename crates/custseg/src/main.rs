@@ -23,6 +23,7 @@ fn main() -> std::process::ExitCode {
         quiet: cli.quiet,
         daemon: cli.command.runs_until_stopped(),
     });
+    progress::set_json(cli.message_format == cli::MessageFormat::Json);
     let outcome = commands::run(cli);
     // Cluster jobs abandoned by a failed statement are cancelled before the process ends.
     let unsettled = custseg_data::engine::settle_abandoned_jobs(std::time::Duration::from_secs(15));
@@ -36,6 +37,7 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
+            progress::emit(&serde_json::json!({"event": "error", "message": format!("{error:#}")}));
             std::process::ExitCode::from(1)
         }
     }

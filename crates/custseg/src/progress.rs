@@ -5,6 +5,7 @@
 //! [`say!`], which lifts the bars while it prints.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -22,13 +23,43 @@ pub fn suspend<R>(print: impl FnOnce() -> R) -> R {
     bars().suspend(print)
 }
 
-/// Writes one summary line to stdout. A closed stdout (`custseg run | head`) is not an error
-/// of the command: the line is dropped and the work goes on.
-pub fn say_line(line: std::fmt::Arguments<'_>) {
+static JSON: AtomicBool = AtomicBool::new(false);
+
+/// `--message-format json`: stdout becomes JSON lines, one object per event (see [`emit`]);
+/// each summary line a person would read becomes `{"event": "line", "text": ...}`.
+pub fn set_json(json: bool) {
+    JSON.store(json, Ordering::Relaxed);
+}
+
+/// Whether stdout speaks JSON lines.
+pub fn json() -> bool {
+    JSON.load(Ordering::Relaxed)
+}
+
+/// Writes one line to stdout. A closed stdout (`custseg run | head`) is not an error of the
+/// command: the line is dropped and the work goes on.
+fn write_line(line: std::fmt::Arguments<'_>) {
     suspend(|| {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
     });
+}
+
+/// Writes one summary line to stdout (as a JSON `line` event with `--message-format json`).
+pub fn say_line(line: std::fmt::Arguments<'_>) {
+    if json() {
+        emit(&serde_json::json!({ "event": "line", "text": line.to_string() }));
+    } else {
+        write_line(line);
+    }
+}
+
+/// With `--message-format json`, writes `event` as one line of JSON on stdout; otherwise
+/// nothing (the human form of the event is printed by its command).
+pub fn emit(event: &serde_json::Value) {
+    if json() {
+        write_line(format_args!("{event}"));
+    }
 }
 
 /// A summary line for people on stdout, never tearing the progress bars. Stdout is the

@@ -130,7 +130,11 @@ pub fn execute(
         if let Some(bar) = spinner.take() {
             bar.finish_and_clear();
         }
-        print_stage(outcome);
+        if crate::progress::json() {
+            emit_stage(outcome);
+        } else {
+            print_stage(outcome);
+        }
         if outcome.status == StageStatus::Started {
             spinner = Some(progress.bar(&outcome.stage, None, "stage"));
         }
@@ -142,16 +146,61 @@ pub fn execute(
         Ok(report) => finish(&report, out, recorder.as_ref()),
         Err(error) => Err(error),
     };
+    let mut tracked = serde_json::Value::Null;
     if let Some(recorder) = recorder {
         let location = recorder.location();
         let id = recorder.run_id().to_owned();
-        recorder.finish(&result)?;
-        say!("tracked    run {id} in {location}");
+        recorder.finish(&result.as_ref().map(|_| ()).map_err(|e| anyhow!("{e:#}")))?;
+        if crate::progress::json() {
+            tracked = serde_json::json!({ "run_id": id, "store": location.to_string() });
+        } else {
+            say!("tracked    run {id} in {location}");
+        }
     }
-    result
+    if let Ok(report) = &result {
+        crate::progress::emit(&serde_json::json!({
+            "event": "finished",
+            "out": out.display().to_string(),
+            "ran": report.ran,
+            "skipped": report.skipped,
+            "tracked": tracked,
+        }));
+    }
+    result.map(|_| ())
 }
 
-fn finish(report: &RunReport, out: &std::path::Path, recorder: Option<&RunRecorder>) -> Result<()> {
+/// One stage's outcome as a `--message-format json` event.
+fn emit_stage(outcome: &StageOutcome) {
+    let status = match outcome.status {
+        StageStatus::Started => "started",
+        StageStatus::Ran => "ran",
+        StageStatus::Skipped => "skipped",
+        StageStatus::Failed => "failed",
+    };
+    crate::progress::emit(&serde_json::json!({
+        "event": "stage",
+        "stage": outcome.stage,
+        "status": status,
+        "reason": outcome.reason,
+        "attempts": outcome.attempts,
+        "seconds": outcome.seconds,
+        "peak_rss_bytes": outcome.peak_rss_bytes,
+        "lines": outcome.lines,
+        "files": outcome.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+    }));
+}
+
+/// The stages that ran and those skipped as unchanged.
+struct Summary {
+    ran: Vec<String>,
+    skipped: Vec<String>,
+}
+
+fn finish(
+    report: &RunReport,
+    out: &std::path::Path,
+    recorder: Option<&RunRecorder>,
+) -> Result<Summary> {
     let ran: Vec<&str> = report.ran().map(|s| s.stage.as_str()).collect();
     let skipped: Vec<&str> = report
         .stages
@@ -159,16 +208,18 @@ fn finish(report: &RunReport, out: &std::path::Path, recorder: Option<&RunRecord
         .filter(|s| s.status == StageStatus::Skipped)
         .map(|s| s.stage.as_str())
         .collect();
-    say!(
-        "pipeline   {} ran, {} skipped as unchanged{}",
-        ran.len(),
-        skipped.len(),
-        if ran.is_empty() {
-            String::new()
-        } else {
-            format!(" (ran: {})", ran.join(", "))
-        }
-    );
+    if !crate::progress::json() {
+        say!(
+            "pipeline   {} ran, {} skipped as unchanged{}",
+            ran.len(),
+            skipped.len(),
+            if ran.is_empty() {
+                String::new()
+            } else {
+                format!(" (ran: {})", ran.join(", "))
+            }
+        );
+    }
     if let Some(recorder) = recorder {
         let timestamp = chrono::Utc::now().timestamp_millis();
         let metrics: Vec<custseg_track::Metric> = report
@@ -203,7 +254,10 @@ fn finish(report: &RunReport, out: &std::path::Path, recorder: Option<&RunRecord
             "{error}; the stages before it are committed in `{}` and the next run resumes from it",
             out.display()
         )),
-        None => Ok(()),
+        None => Ok(Summary {
+            ran: ran.iter().map(|s| (*s).to_owned()).collect(),
+            skipped: skipped.iter().map(|s| (*s).to_owned()).collect(),
+        }),
     }
 }
 

@@ -502,3 +502,86 @@ fn terminal_output_is_a_summary_with_warnings_once_and_no_colour_in_a_pipe() {
     assert!(stderr.lines().any(|l| l.starts_with("info: ")), "{stderr}");
     assert!(!stderr.contains('\u{1b}'), "{stderr}");
 }
+
+/// `--message-format json`: every line of stdout is one JSON event a script can read.
+#[test]
+fn message_format_json_gives_one_event_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("custseg.toml"),
+        "[demo]\nrows = 20000\n\n[model.search]\nn_init = 2\nstability_bootstraps = 0\n",
+    )
+    .unwrap();
+    let argv = [
+        "--message-format",
+        "json",
+        "run",
+        "--demo",
+        "--out",
+        "out",
+        "--skip-clv",
+        "--skip-report",
+    ];
+    let output = custseg(dir.path(), &argv);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let events: Vec<serde_json::Value> = text(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("`{l}`: {e}")))
+        .collect();
+    let ran: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "stage" && e["status"] == "ran")
+        .map(|e| e["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ran,
+        [
+            "ingest", "clean", "features", "train", "evaluate", "register"
+        ]
+    );
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "finished", "{last}");
+    assert_eq!(last["ran"].as_array().unwrap().len(), ran.len());
+    assert_eq!(last["tracked"]["run_id"].as_str().unwrap().len(), 32);
+    let features = events
+        .iter()
+        .find(|e| e["stage"] == "features" && e["status"] == "ran")
+        .unwrap();
+    assert!(
+        features["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f.as_str().unwrap().ends_with("customer_features.parquet")),
+        "{features}"
+    );
+
+    // Nothing changed: every stage is skipped, and the run still ends with `finished`.
+    let again = custseg(dir.path(), &argv);
+    let events: Vec<serde_json::Value> = text(&again.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.last().unwrap()["ran"], serde_json::json!([]));
+
+    let failed = custseg(
+        dir.path(),
+        &[
+            "--message-format",
+            "json",
+            "run",
+            "--input",
+            "missing.csv",
+            "--out",
+            "bad",
+        ],
+    );
+    assert_eq!(failed.status.code(), Some(1));
+    let last: serde_json::Value =
+        serde_json::from_str(text(&failed.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "error");
+    assert!(
+        last["message"].as_str().unwrap().contains("missing.csv"),
+        "{last}"
+    );
+}
