@@ -63,8 +63,10 @@ pub struct PurchaseFit<P> {
     /// Parameters at the maximum found.
     pub params: P,
     /// Standard errors of the four parameters (inverse observed information), when available.
+    #[serde(deserialize_with = "crate::nan_as_null::numbers")]
     pub standard_errors: Option<[f64; 4]>,
     /// Total log-likelihood (without the penalty).
+    #[serde(deserialize_with = "crate::nan_as_null::number")]
     pub log_likelihood: f64,
     /// Iterations of the best start.
     pub iterations: u64,

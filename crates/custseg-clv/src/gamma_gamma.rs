@@ -28,8 +28,10 @@ pub struct GammaGammaFit {
     /// Parameters.
     pub params: GammaGamma,
     /// Standard errors of p, q, gamma, when available.
+    #[serde(deserialize_with = "crate::nan_as_null::numbers")]
     pub standard_errors: Option<[f64; 3]>,
     /// Log-likelihood.
+    #[serde(deserialize_with = "crate::nan_as_null::number")]
     pub log_likelihood: f64,
     /// Iterations of the best start.
     pub iterations: u64,
@@ -41,6 +43,7 @@ pub struct GammaGammaFit {
     pub excluded: usize,
     /// Pearson correlation of frequency and monetary value among the fitted customers (the
     /// model assumes they are independent).
+    #[serde(deserialize_with = "crate::nan_as_null::number")]
     pub frequency_monetary_correlation: f64,
     /// Warnings.
     pub warnings: Vec<String>,

@@ -5,7 +5,8 @@
 //! likelihood, with standard errors, P(alive), expected purchases and discounted CLV.
 //!
 //! Numbers in, numbers out: purchases come in as (customer, day, amount) and summaries go out;
-//! no DataFusion, no files. The special functions (log-gamma, digamma) are `statrs`'s; the
+//! no DataFusion, no file access. [`model_file::ClvModelFile`] is the typed record of a fit
+//! (`clv/model.json`), converted to and from bytes here and read and written by the callers. The special functions (log-gamma, digamma) are `statrs`'s; the
 //! optimiser is `argmin`'s L-BFGS; the Gauss hypergeometric function is written here (see
 //! `special.rs`).
 
@@ -18,6 +19,8 @@ pub mod clv;
 pub mod error;
 pub mod fit;
 pub mod gamma_gamma;
+pub mod model_file;
+pub mod nan_as_null;
 pub mod pareto_nbd;
 pub mod purchase_model;
 pub mod special;

@@ -84,14 +84,19 @@ impl std::str::FromStr for ModelChoice {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct HoldoutErrors {
     /// Mean absolute error of purchases per customer.
+    #[serde(deserialize_with = "crate::nan_as_null::number")]
     pub mae: f64,
     /// Root mean squared error of purchases per customer.
+    #[serde(deserialize_with = "crate::nan_as_null::number")]
     pub rmse: f64,
     /// Predicted purchases, all customers.
+    #[serde(deserialize_with = "crate::nan_as_null::number")]
     pub predicted_total: f64,
     /// Actual purchases, all customers.
+    #[serde(deserialize_with = "crate::nan_as_null::number")]
     pub actual_total: f64,
     /// Predicted minus actual total.
+    #[serde(deserialize_with = "crate::nan_as_null::number")]
     pub total_error: f64,
 }
 

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
 use custseg_clv::bgnbd::{self, FitOptions};
 use custseg_clv::clv::{ClvOptions, ClvPrediction, predict};
+use custseg_clv::model_file::{ClvModelFile, Holdout, ModelChoiceRecord};
 use custseg_clv::purchase_model::{ModelChoice, PurchaseModel, choose, holdout_errors};
 use custseg_clv::summary::{CustomerSummary, Purchase, TimeUnit, check, summarize};
 use custseg_clv::{gamma_gamma, pareto_nbd};
@@ -28,7 +29,7 @@ pub const SUMMARY: &str = "clv/summary.parquet";
 /// Output file: P(alive), expected purchases and CLV per customer.
 pub const PREDICTIONS: &str = "clv/predictions.parquet";
 /// Output file: the fitted models.
-pub const MODEL: &str = "clv/model.json";
+pub const MODEL: &str = custseg_clv::model_file::CLV_MODEL_FILE;
 
 /// Day number (days since 1970-01-01) of a date.
 fn day_number(date: chrono::NaiveDate) -> i64 {
@@ -90,7 +91,7 @@ pub struct ClvOutcome {
     /// One per summary.
     pub predictions: Vec<ClvPrediction>,
     /// `clv/model.json` as written.
-    pub model: serde_json::Value,
+    pub model: ClvModelFile,
     /// The request it ran.
     pub request: ClvRequest,
 }
@@ -222,16 +223,13 @@ pub fn stage_clv(
         .iter()
         .map(|s| predict(&purchase_model, &spend_fit.params, s, unit, &options))
         .collect::<Result<Vec<_>, _>>()?;
-    let holdout = holdout_length.map(|length| {
-        let mut models = serde_json::Map::new();
-        for (model, _, errors) in &candidates {
-            models.insert(model.name().to_owned(), serde_json::json!(errors));
-        }
-        serde_json::json!({
-            "holdout_length": length,
-            "customers": summaries.len(),
-            "models": models,
-        })
+    let holdout = holdout_length.map(|length| Holdout {
+        holdout_length: length,
+        customers: summaries.len(),
+        models: candidates
+            .iter()
+            .filter_map(|(model, _, errors)| Some((model.name().to_owned(), (*errors)?)))
+            .collect(),
     });
 
     write_summary(
@@ -247,25 +245,27 @@ pub fn stage_clv(
         .chain(&spend_fit.warnings)
         .cloned()
         .collect();
-    let model = serde_json::json!({
-        "unit": unit,
-        "observation_end": chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::TimeDelta::days(end),
-        "calibration_end": calibration_end,
-        "customers": summaries.len(),
-        "repeat_customers": summaries.iter().filter(|s| s.frequency > 0.0).count(),
-        "purchase_model": purchase_model,
-        "model_choice": { "rule": request.purchase_model, "reason": reason },
-        "bg_nbd": purchase_fit,
-        "pareto_nbd": pareto_fit,
-        "gamma_gamma": spend_fit,
-        "clv": options,
-        "holdout": holdout,
-        "warnings": warnings,
-    });
-    let mut bytes = serde_json::to_vec_pretty(&model)?;
-    bytes.push(b'\n');
-    staged.write(MODEL, &bytes)?;
-    for warning in &warnings {
+    let model = ClvModelFile {
+        bg_nbd: purchase_fit,
+        calibration_end,
+        clv: options,
+        customers: summaries.len(),
+        gamma_gamma: spend_fit,
+        holdout,
+        model_choice: ModelChoiceRecord {
+            rule: request.purchase_model,
+            reason,
+        },
+        observation_end: chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+            + chrono::TimeDelta::days(end),
+        pareto_nbd: pareto_fit,
+        purchase_model: Some(purchase_model),
+        repeat_customers: summaries.iter().filter(|s| s.frequency > 0.0).count(),
+        unit,
+        warnings,
+    };
+    staged.write(MODEL, &model.to_json_bytes()?)?;
+    for warning in &model.warnings {
         tracing::warn!("{warning}");
     }
     Ok(ClvOutcome {
@@ -331,35 +331,31 @@ pub fn join_predictions_file(table: &mut CustomerTable, path: &std::path::Path) 
 /// Prints what the stage found.
 pub fn print_summary(outcome: &ClvOutcome) {
     let model = &outcome.model;
-    let number = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
-    let p = &model["bg_nbd"]["params"];
-    let g = &model["gamma_gamma"];
+    let converged = |yes: bool| if yes { "converged" } else { "NOT converged" };
+    let p = model.bg_nbd.params;
+    let g = &model.gamma_gamma;
     crate::progress::say!(
         "customers  {} ({} with a repeat purchase)",
         outcome.summaries.len(),
-        model["repeat_customers"]
+        model.repeat_customers
     );
     crate::progress::say!(
         "BG/NBD     r {:.4}, alpha {:.4}, a {:.4}, b {:.4}; log-likelihood {:.2}; {}",
-        number(&p["r"]),
-        number(&p["alpha"]),
-        number(&p["a"]),
-        number(&p["b"]),
-        number(&model["bg_nbd"]["log_likelihood"]),
-        if model["bg_nbd"]["converged"].as_bool() == Some(true) {
-            "converged"
-        } else {
-            "NOT converged"
-        }
+        p.r,
+        p.alpha,
+        p.a,
+        p.b,
+        model.bg_nbd.log_likelihood,
+        converged(model.bg_nbd.converged)
     );
     crate::progress::say!(
         "Gamma-Gamma p {:.4}, q {:.4}, gamma {:.4} on {} customers ({} excluded: no repeat purchase or no spend); corr(frequency, monetary) {:.3}",
-        number(&g["params"]["p"]),
-        number(&g["params"]["q"]),
-        number(&g["params"]["gamma"]),
-        g["customers"],
-        g["excluded"],
-        number(&g["frequency_monetary_correlation"])
+        g.params.p,
+        g.params.q,
+        g.params.gamma,
+        g.customers,
+        g.excluded,
+        g.frequency_monetary_correlation
     );
     let total: f64 = outcome.predictions.iter().map(|p| p.clv).sum();
     let options = outcome.request.options;
@@ -370,37 +366,30 @@ pub fn print_summary(outcome: &ClvOutcome) {
         total,
         total / outcome.predictions.len().max(1) as f64
     );
-    let pareto = &model["pareto_nbd"]["params"];
-    if pareto.is_object() {
+    if let Some(pareto) = &model.pareto_nbd {
+        let q = pareto.params;
         crate::progress::say!(
             "Pareto/NBD r {:.4}, alpha {:.4}, s {:.4}, beta {:.4}; log-likelihood {:.2}; {}",
-            number(&pareto["r"]),
-            number(&pareto["alpha"]),
-            number(&pareto["s"]),
-            number(&pareto["beta"]),
-            number(&model["pareto_nbd"]["log_likelihood"]),
-            if model["pareto_nbd"]["converged"].as_bool() == Some(true) {
-                "converged"
-            } else {
-                "NOT converged"
-            }
+            q.r,
+            q.alpha,
+            q.s,
+            q.beta,
+            pareto.log_likelihood,
+            converged(pareto.converged)
         );
     }
-    if let Some(models) = model["holdout"]["models"].as_object() {
-        for (name, errors) in models {
+    if let Some(holdout) = &model.holdout {
+        for (name, errors) in &holdout.models {
             crate::progress::say!(
                 "holdout    {name}: MAE {:.3}, RMSE {:.3}, predicted {:.0} vs actual {:.0} purchases",
-                number(&errors["mae"]),
-                number(&errors["rmse"]),
-                number(&errors["predicted_total"]),
-                number(&errors["actual_total"])
+                errors.mae,
+                errors.rmse,
+                errors.predicted_total,
+                errors.actual_total
             );
         }
     }
-    crate::progress::say!(
-        "purchases  {}",
-        model["model_choice"]["reason"].as_str().unwrap_or("")
-    );
+    crate::progress::say!("purchases  {}", model.model_choice.reason);
 }
 
 fn write_batch(path: &std::path::Path, columns: Vec<(&str, ArrayRef)>) -> Result<()> {

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type, Int64Type, UInt8Type};
-use custseg_clv::purchase_model::PurchaseModel;
+use custseg_clv::model_file::ClvModelFile;
 use custseg_data::clean::QualityReport;
 use custseg_data::engine::EngineOptions;
 use custseg_data::insights::{Insights, insights, month_label};
@@ -37,7 +37,7 @@ pub mod paths {
     pub const DIR: &str = "report";
 }
 
-const CLV_MODEL: &str = "clv/model.json";
+const CLV_MODEL: &str = custseg_clv::model_file::CLV_MODEL_FILE;
 const CLV_PREDICTIONS: &str = "clv/predictions.parquet";
 const CLV_SUMMARY: &str = "clv/summary.parquet";
 
@@ -462,30 +462,11 @@ fn model_inputs(path: &dyn Fn(&str) -> PathBuf, model: ModelFile) -> Result<Mode
 
 fn clv_inputs(path: &dyn Fn(&str) -> PathBuf) -> Result<ClvInputs> {
     let model_path = path(CLV_MODEL);
-    let model: serde_json::Value = serde_json::from_slice(&fs_err::read(&model_path)?)?;
-    let bgnbd = serde_json::from_value(model["bg_nbd"]["params"].clone())
-        .with_context(|| format!("`{}`: no BG/NBD parameters", model_path.display()))?;
-    let mut fitted = vec![PurchaseModel::BgNbd(bgnbd)];
-    if model["pareto_nbd"].is_object() {
-        let pareto =
-            serde_json::from_value(model["pareto_nbd"]["params"].clone()).with_context(|| {
-                format!(
-                    "`{}`: unreadable Pareto/NBD parameters",
-                    model_path.display()
-                )
-            })?;
-        fitted.push(PurchaseModel::ParetoNbd(pareto));
-    }
-    let chosen: PurchaseModel = match model.get("purchase_model") {
-        Some(value) => serde_json::from_value(value.clone())
-            .with_context(|| format!("`{}`: unreadable `purchase_model`", model_path.display()))?,
-        None => fitted[0],
-    };
-    let unit_days = if model["unit"].as_str() == Some("weeks") {
-        7.0
-    } else {
-        1.0
-    };
+    let model = ClvModelFile::from_json_bytes(&fs_err::read(&model_path)?)
+        .with_context(|| format!("`{}`", model_path.display()))?;
+    let fitted = model.fitted_models();
+    let chosen = model.chosen_model();
+    let unit_days = model.unit.days();
     let predictions_path = path(CLV_PREDICTIONS);
     let batches = read_batches(&predictions_path)?;
     let ids = ints(&batches, "CustomerID", &predictions_path)?;
@@ -499,7 +480,7 @@ fn clv_inputs(path: &dyn Fn(&str) -> PathBuf) -> Result<ClvInputs> {
         floats(&batches, "expected_purchases", &predictions_path)?,
         floats(&batches, "clv", &predictions_path)?,
     );
-    let holdout_length = model["holdout"]["holdout_length"].as_f64();
+    let holdout_length = model.holdout.as_ref().map(|h| h.holdout_length);
     let holdout: Option<Vec<f64>> = match holdout_length {
         Some(_) => {
             let summary_path = path(CLV_SUMMARY);
@@ -519,12 +500,9 @@ fn clv_inputs(path: &dyn Fn(&str) -> PathBuf) -> Result<ClvInputs> {
     Ok(ClvInputs {
         model: chosen,
         fitted,
-        choice: model["model_choice"]["reason"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned(),
+        choice: model.model_choice.reason.clone(),
         unit_days,
-        horizon_months: model["clv"]["horizon_months"].as_u64().unwrap_or(12) as u32,
+        horizon_months: model.clv.horizon_months,
         holdout_length,
         customers: (0..ids.len())
             .map(|i| ClvCustomer {
@@ -538,13 +516,6 @@ fn clv_inputs(path: &dyn Fn(&str) -> PathBuf) -> Result<ClvInputs> {
                 holdout_purchases: holdout.as_ref().map(|h| h[i]),
             })
             .collect(),
-        warnings: model["warnings"]
-            .as_array()
-            .map(|w| {
-                w.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        warnings: model.warnings,
     })
 }

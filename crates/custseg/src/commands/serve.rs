@@ -8,10 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use custseg_clv::clv::ClvOptions;
-use custseg_clv::gamma_gamma::GammaGamma;
-use custseg_clv::purchase_model::PurchaseModel;
-use custseg_clv::summary::TimeUnit;
+use custseg_clv::model_file::ClvModelFile;
 use custseg_model::ModelFile;
 use custseg_serve::{
     AppState, ClvService, PredictionLog, ServeOptions, ServedModel, StoredClv, router,
@@ -287,23 +284,14 @@ fn load_clv(dir: &Path) -> Result<(ClvService, String)> {
     let model_path = dir.join("model.json");
     let bytes = fs_err::read(&model_path)?;
     let fingerprint = sha256(&bytes);
-    let model: serde_json::Value = serde_json::from_slice(&bytes)
-        .with_context(|| format!("`{}` is not JSON", model_path.display()))?;
-    let shown = model_path.display();
-    let purchase: PurchaseModel = match model.get("purchase_model") {
-        Some(v) => serde_json::from_value(v.clone())
-            .with_context(|| format!("`{shown}`: `purchase_model`"))?,
-        None => PurchaseModel::BgNbd(
-            serde_json::from_value(model["bg_nbd"]["params"].clone())
-                .with_context(|| format!("`{shown}`: `bg_nbd`"))?,
-        ),
-    };
-    let spend: GammaGamma = serde_json::from_value(model["gamma_gamma"]["params"].clone())
-        .with_context(|| format!("`{shown}`: `gamma_gamma.params`"))?;
-    let unit: TimeUnit = serde_json::from_value(model["unit"].clone())
-        .with_context(|| format!("`{shown}`: `unit`"))?;
-    let options: ClvOptions = serde_json::from_value(model["clv"].clone())
-        .with_context(|| format!("`{shown}`: `clv`"))?;
+    let model = ClvModelFile::from_json_bytes(&bytes)
+        .with_context(|| format!("`{}`", model_path.display()))?;
+    let (purchase, spend, unit, options) = (
+        model.chosen_model(),
+        model.gamma_gamma.params,
+        model.unit,
+        model.clv,
+    );
     let predictions = dir.join("predictions.parquet");
     let file = fs_err::File::open(&predictions)?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file.into_parts().0)

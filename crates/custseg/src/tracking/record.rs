@@ -15,7 +15,7 @@ const ARTIFACTS: [&str; 12] = [
     "reports/quality.json",
     "features/customer_features.parquet",
     "features/meta.json",
-    "clv/model.json",
+    custseg_clv::model_file::CLV_MODEL_FILE,
     "model/model.json",
     "model/search.csv",
     "model/evaluation.json",
@@ -217,19 +217,25 @@ impl RunRecorder {
                 }
             }
         }
-        if let Some(clv) = read_json("clv/model.json") {
-            for (key, pointer) in [
-                ("clv.bg_nbd.log_likelihood", "/bg_nbd/log_likelihood"),
-                ("clv.bg_nbd.r", "/bg_nbd/params/r"),
-                ("clv.bg_nbd.alpha", "/bg_nbd/params/alpha"),
-                ("clv.bg_nbd.a", "/bg_nbd/params/a"),
-                ("clv.bg_nbd.b", "/bg_nbd/params/b"),
-                ("clv.gamma_gamma.p", "/gamma_gamma/params/p"),
-                ("clv.gamma_gamma.q", "/gamma_gamma/params/q"),
-                ("clv.gamma_gamma.gamma", "/gamma_gamma/params/gamma"),
+        let clv_model = out.join(custseg_clv::model_file::CLV_MODEL_FILE);
+        if clv_model.is_file() {
+            let clv =
+                custseg_clv::model_file::ClvModelFile::from_json_bytes(&fs_err::read(&clv_model)?)
+                    .with_context(|| format!("`{}`", clv_model.display()))?;
+            let (p, g) = (clv.bg_nbd.params, clv.gamma_gamma.params);
+            for (key, value) in [
+                ("clv.bg_nbd.log_likelihood", clv.bg_nbd.log_likelihood),
+                ("clv.bg_nbd.r", p.r),
+                ("clv.bg_nbd.alpha", p.alpha),
+                ("clv.bg_nbd.a", p.a),
+                ("clv.bg_nbd.b", p.b),
+                ("clv.gamma_gamma.p", g.p),
+                ("clv.gamma_gamma.q", g.q),
+                ("clv.gamma_gamma.gamma", g.gamma),
             ] {
-                if let Some(v) = clv.pointer(pointer).and_then(serde_json::Value::as_f64) {
-                    metrics.push(point(key, v, 0));
+                // A log-likelihood read back as NaN (written as null) was never logged.
+                if value.is_finite() {
+                    metrics.push(point(key, value, 0));
                 }
             }
         }
