@@ -119,6 +119,21 @@ pub struct DemoDataArgs {
     pub format: String,
 }
 
+/// The query engine's options, shared by every command that runs the data stages.
+#[derive(Debug, Clone, Default, Args)]
+pub struct EngineArgs {
+    /// Memory the query engine may use before spilling, e.g. `4GiB` or `512MB`.
+    #[arg(long)]
+    pub memory_limit: Option<String>,
+    /// Where spilling operators write temporary files. Default: `.custseg-spill/` under `--out`.
+    #[arg(long)]
+    pub spill_dir: Option<PathBuf>,
+    /// Run the data stages' plans on a Ballista cluster: `df://host:port` of its scheduler
+    /// (also `[engine] cluster`). Default: in this process.
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub engine: Option<String>,
+}
+
 /// `custseg features`.
 #[derive(Debug, Args)]
 pub struct FeaturesArgs {
@@ -137,16 +152,9 @@ pub struct FeaturesArgs {
     /// Input-reading options.
     #[command(flatten)]
     pub ingest: IngestArgs,
-    /// Memory the query engine may use before spilling, e.g. `4GiB` or `512MB`.
-    #[arg(long)]
-    pub memory_limit: Option<String>,
-    /// Where spilling operators write temporary files. Default: `.custseg-spill/` under `--out`.
-    #[arg(long)]
-    pub spill_dir: Option<PathBuf>,
-    /// Run the data stages' plans on a Ballista cluster: `df://host:port` of its scheduler
-    /// (also `[engine] cluster`). Default: in this process.
-    #[arg(long, value_name = "df://HOST:PORT")]
-    pub engine: Option<String>,
+    /// Query engine options.
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 /// `custseg train`.
@@ -416,16 +424,9 @@ pub struct RunArgs {
     /// Input-reading options.
     #[command(flatten)]
     pub ingest: IngestArgs,
-    /// Memory the query engine may use before spilling, e.g. `4GiB` or `512MB`.
-    #[arg(long)]
-    pub memory_limit: Option<String>,
-    /// Where spilling operators write temporary files. Default: `.custseg-spill/` under `--out`.
-    #[arg(long)]
-    pub spill_dir: Option<PathBuf>,
-    /// Run the data stages' plans on a Ballista cluster: `df://host:port` of its scheduler
-    /// (also `[engine] cluster`). Default: in this process.
-    #[arg(long, value_name = "df://HOST:PORT")]
-    pub engine: Option<String>,
+    /// Query engine options.
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// A previous model file (see `custseg train --previous`).
     #[arg(long)]
     pub previous: Option<PathBuf>,
@@ -616,6 +617,9 @@ pub struct ClvArgs {
     /// Input-reading options.
     #[command(flatten)]
     pub ingest: IngestArgs,
+    /// Query engine options.
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 /// `custseg predict`.

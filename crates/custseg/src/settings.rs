@@ -330,6 +330,36 @@ impl Settings {
         Ok(())
     }
 
+    /// Applies the command line's engine options on top (`--memory-limit`, `--spill-dir`,
+    /// `--engine`), checks the cluster's address, and returns the spill directory: the one
+    /// given, or `.custseg-spill/` under `out`. The one place engine flags are resolved.
+    pub fn apply_engine_args(
+        &mut self,
+        args: &crate::cli::EngineArgs,
+        out: &Path,
+    ) -> Result<PathBuf> {
+        let engine = &mut self.engine;
+        if let Some(limit) = &args.memory_limit {
+            engine.memory_limit = Some(parse_bytes(limit)?);
+        }
+        if let Some(directory) = &args.spill_dir {
+            engine.spill_dir = Some(directory.clone());
+        }
+        let spill_dir = engine
+            .spill_dir
+            .get_or_insert_with(|| custseg_data::engine::default_spill_dir(out))
+            .clone();
+        if let Some(url) = &args.engine {
+            engine.cluster = Some(url.clone());
+        }
+        if let Some(url) = &engine.cluster
+            && !url.starts_with("df://")
+        {
+            bail!("`--engine {url}`: expected the Ballista scheduler as `df://host:port`");
+        }
+        Ok(spill_dir)
+    }
+
     /// Applies the command line's ingest options on top.
     pub fn apply_ingest_args(&mut self, args: &IngestArgs) -> Result<()> {
         let ingest = &mut self.ingest;

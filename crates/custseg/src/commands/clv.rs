@@ -99,6 +99,7 @@ pub struct ClvOutcome {
 /// Runs `custseg clv`.
 pub fn run(args: &ClvArgs, mut settings: Settings, quiet: bool) -> Result<()> {
     settings.apply_ingest_args(&args.ingest)?;
+    let spill_dir = settings.apply_engine_args(&args.engine, &args.out)?;
     settings.apply_clv_args(args)?;
     let request = ClvRequest::from_settings(&settings.clv, args.calibration_end)?;
     let input = match &args.input {
@@ -120,22 +121,26 @@ pub fn run(args: &ClvArgs, mut settings: Settings, quiet: bool) -> Result<()> {
     let progress = TerminalProgress::new(quiet);
     let runtime = super::runtime()?;
     let mut staged = StagedOutput::new(&args.out)?;
-    let features = runtime
+    let outcome = runtime
         .block_on(pipeline::stage_features(
             &input,
             &mut staged,
             &features_request,
             &progress,
         ))
-        .with_context(failed)?;
-    let outcome = stage_clv(
-        &mut staged,
-        &runtime,
-        &settings.engine,
-        features.as_of,
-        &request,
-    )
-    .with_context(failed)?;
+        .map_err(anyhow::Error::from)
+        .and_then(|features| {
+            stage_clv(
+                &mut staged,
+                &runtime,
+                &settings.engine,
+                features.as_of,
+                &request,
+            )
+        });
+    // The spill files go whether the stages succeeded or not.
+    custseg_data::engine::remove_spill_dir(&spill_dir);
+    let outcome = outcome.with_context(failed)?;
     let files = staged.commit()?;
     print_summary(&outcome);
     for file in files {

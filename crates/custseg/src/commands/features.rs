@@ -4,30 +4,12 @@ use custseg_data::pipeline::{self, FeaturesRequest};
 use super::demo_data::demo_input;
 use crate::cli::FeaturesArgs;
 use crate::progress::TerminalProgress;
-use crate::settings::{Settings, parse_bytes};
+use crate::settings::Settings;
 
 /// `custseg features`: ingest -> clean -> features.
 pub fn run(args: &FeaturesArgs, mut settings: Settings, quiet: bool) -> Result<()> {
     settings.apply_ingest_args(&args.ingest)?;
-    if let Some(limit) = &args.memory_limit {
-        settings.engine.memory_limit = Some(parse_bytes(limit)?);
-    }
-    if let Some(directory) = &args.spill_dir {
-        settings.engine.spill_dir = Some(directory.clone());
-    }
-    let spill_dir = settings
-        .engine
-        .spill_dir
-        .get_or_insert_with(|| custseg_data::engine::default_spill_dir(&args.out))
-        .clone();
-    if let Some(url) = &args.engine {
-        settings.engine.cluster = Some(url.clone());
-    }
-    if let Some(url) = &settings.engine.cluster
-        && !url.starts_with("df://")
-    {
-        anyhow::bail!("`--engine {url}`: expected the Ballista scheduler as `df://host:port`");
-    }
+    let spill_dir = settings.apply_engine_args(&args.engine, &args.out)?;
     let input = match &args.input {
         Some(input) => input.clone(),
         None => demo_input(&settings.demo, &settings.ingest.data_dir, quiet)?,

@@ -11,7 +11,7 @@ use super::demo_data::demo_input;
 use crate::cli::{ReportFormat, RunArgs};
 use crate::pipeline::{self, PipelineRequest};
 use crate::progress::{TerminalProgress, say};
-use crate::settings::{Settings, parse_bytes};
+use crate::settings::Settings;
 use crate::tracking::{RunRecorder, Tracking, flatten_params};
 
 /// Builds the pipeline request `custseg run`, `custseg dag` and `custseg schedule` share.
@@ -25,24 +25,7 @@ pub fn pipeline_request(
 ) -> Result<PipelineRequest> {
     settings.apply_ingest_args(&args.ingest)?;
     settings.apply_model_args(&args.model)?;
-    if let Some(limit) = &args.memory_limit {
-        settings.engine.memory_limit = Some(parse_bytes(limit)?);
-    }
-    if let Some(directory) = &args.spill_dir {
-        settings.engine.spill_dir = Some(directory.clone());
-    }
-    settings
-        .engine
-        .spill_dir
-        .get_or_insert_with(|| custseg_data::engine::default_spill_dir(&args.out));
-    if let Some(url) = &args.engine {
-        settings.engine.cluster = Some(url.clone());
-    }
-    if let Some(url) = &settings.engine.cluster
-        && !url.starts_with("df://")
-    {
-        anyhow::bail!("`--engine {url}`: expected the Ballista scheduler as `df://host:port`");
-    }
+    settings.apply_engine_args(&args.engine, &args.out)?;
     if let Some(alias) = &args.promote_to {
         settings.registry.promote_to = Some(alias.clone());
     }

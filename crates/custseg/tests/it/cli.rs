@@ -585,3 +585,52 @@ fn message_format_json_gives_one_event_per_line() {
         "{last}"
     );
 }
+
+/// `clv` takes the engine options `features` and `run` take, resolved in one place.
+#[test]
+fn clv_takes_the_engine_options_of_the_other_data_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["features", "run", "clv"] {
+        let bad = custseg(
+            dir.path(),
+            &[
+                command,
+                "--demo",
+                "--out",
+                "bad",
+                "--engine",
+                "http://host:50050",
+            ],
+        );
+        assert_eq!(bad.status.code(), Some(1), "{command}");
+        assert!(
+            text(&bad.stderr).contains("expected the Ballista scheduler as `df://host:port`"),
+            "{command}: {}",
+            text(&bad.stderr)
+        );
+        let bad = custseg(
+            dir.path(),
+            &[command, "--demo", "--out", "bad", "--memory-limit", "lots"],
+        );
+        assert_eq!(bad.status.code(), Some(1), "{command}");
+        assert!(!dir.path().join("bad").exists(), "{command}");
+    }
+    let output = custseg(
+        dir.path(),
+        &[
+            "-q",
+            "clv",
+            "--demo",
+            "--out",
+            "out",
+            "--memory-limit",
+            "256MiB",
+            "--spill-dir",
+            "spill",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(dir.path().join("out/clv/model.json").is_file());
+    // The spill directory is the run's own and is removed when it ends.
+    assert!(!dir.path().join("spill").exists());
+}
