@@ -231,7 +231,6 @@ fn lloyd_on(
     tolerance: f64,
 ) -> KMeans {
     let n = data.len() / width;
-    let k = centers.len() / width;
     // usize::MAX marks "no label yet", so the first pass always counts as a change.
     let mut labels = vec![usize::MAX; n];
     let ones = vec![1; n];
@@ -254,15 +253,7 @@ fn lloyd_on(
             &mut sums,
             &mut counts,
         );
-        let mut new_centers = centers.clone();
-        for cluster in 0..k {
-            if counts[cluster] > 0 {
-                let count = counts[cluster] as f64;
-                for j in 0..width {
-                    new_centers[cluster * width + j] = sums[cluster * width + j] / count;
-                }
-            }
-        }
+        let new_centers = cluster_means(&centers, width, &sums, &counts);
         let shift = squared_distance(&centers, &new_centers);
         centers = new_centers;
         if !changed {
@@ -278,6 +269,27 @@ fn lloyd_on(
     finish(
         data, width, &ones, centers, labels, strict, iterations, converged,
     )
+}
+
+/// The new centroids: each cluster's sum of rows divided by its count; a cluster with no
+/// rows (after relocation, none should be left) keeps its centroid. Lloyd's and Hamerly's
+/// iterations both end with this step.
+pub(crate) fn cluster_means(
+    centers: &[f64],
+    width: usize,
+    sums: &[f64],
+    counts: &[usize],
+) -> Vec<f64> {
+    let mut means = centers.to_vec();
+    for (cluster, &count) in counts.iter().enumerate() {
+        if count > 0 {
+            let range = cluster * width..(cluster + 1) * width;
+            for (mean, sum) in means[range.clone()].iter_mut().zip(&sums[range]) {
+                *mean = sum / count as f64;
+            }
+        }
+    }
+    means
 }
 
 /// Relabels with the final centroids unless the last iteration already did (strict

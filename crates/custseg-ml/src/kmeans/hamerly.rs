@@ -16,7 +16,8 @@ use rayon::prelude::*;
 use crate::distance::TransposedCenters;
 
 use super::algorithm::{
-    CHUNKS_PER_TASK, KMeans, ROWS_PER_CHUNK, finish, relocate_empty_clusters, squared_distance,
+    CHUNKS_PER_TASK, KMeans, ROWS_PER_CHUNK, cluster_means, finish, relocate_empty_clusters,
+    squared_distance,
 };
 
 /// Runs Lloyd's algorithm with Hamerly's bounds from `centers` (`k x width`, row-major),
@@ -122,15 +123,7 @@ pub(crate) fn hamerly_on(
             &mut sums,
             &mut counts,
         );
-        let mut new_centers = centers.clone();
-        for cluster in 0..k {
-            if counts[cluster] > 0 {
-                let count = counts[cluster] as f64;
-                for j in 0..width {
-                    new_centers[cluster * width + j] = sums[cluster * width + j] / count;
-                }
-            }
-        }
+        let new_centers = cluster_means(&centers, width, &sums, &counts);
         let shift = squared_distance(&centers, &new_centers);
 
         // Loosen the bounds by how far the centroids moved.
