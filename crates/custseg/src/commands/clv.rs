@@ -23,6 +23,7 @@ use super::demo_data::demo_input;
 use crate::cli::ClvArgs;
 use crate::progress::TerminalProgress;
 use crate::settings::{ClvSettings, Settings};
+use crate::tables::ParquetColumns;
 
 /// Output file: one lifetime-value summary per customer.
 pub const SUMMARY: &str = "clv/summary.parquet";
@@ -284,40 +285,16 @@ pub fn stage_clv(
 /// Adds `P_Alive`, `Expected_Purchases` and `CLV` to a customer table from a
 /// `clv/predictions.parquet` the lifetime-value stage wrote (0 for customers it has no row for).
 pub fn join_predictions_file(table: &mut CustomerTable, path: &std::path::Path) -> Result<()> {
-    let file = fs_err::File::open(path)?;
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-        file.into_parts().0,
-    )?
-    .build()?;
-    let mut by_customer: HashMap<i64, [f64; 3]> = HashMap::new();
-    for batch in reader {
-        let batch = batch?;
-        let column = |name: &str| -> Result<Float64Array> {
-            use arrow::array::AsArray;
-            Ok(batch
-                .column_by_name(name)
-                .with_context(|| format!("`{}` has no column `{name}`", path.display()))?
-                .as_primitive::<arrow::datatypes::Float64Type>()
-                .clone())
-        };
-        use arrow::array::AsArray;
-        let ids = batch
-            .column_by_name("CustomerID")
-            .with_context(|| format!("`{}` has no column `CustomerID`", path.display()))?
-            .as_primitive::<arrow::datatypes::Int64Type>()
-            .clone();
-        let (alive, purchases, clv) = (
-            column("p_alive")?,
-            column("expected_purchases")?,
-            column("clv")?,
-        );
-        for i in 0..batch.num_rows() {
-            by_customer.insert(
-                ids.value(i),
-                [alive.value(i), purchases.value(i), clv.value(i)],
-            );
-        }
-    }
+    let predictions = ParquetColumns::read(path)?;
+    let ids = predictions.i64s("CustomerID")?;
+    let (alive, purchases, clv) = (
+        predictions.f64s("p_alive")?,
+        predictions.f64s("expected_purchases")?,
+        predictions.f64s("clv")?,
+    );
+    let by_customer: HashMap<i64, [f64; 3]> = (0..ids.len())
+        .map(|i| (ids[i], [alive[i], purchases[i], clv[i]]))
+        .collect();
     for (slot, name) in [P_ALIVE_COLUMN, "Expected_Purchases", CLV_COLUMN]
         .into_iter()
         .enumerate()

@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use arrow::array::{Array, AsArray};
 use custseg_data::Progress;
 use custseg_io::StagedOutput;
 use custseg_model::config::ModelConfig;
@@ -13,9 +12,8 @@ use custseg_model::matching::transitions;
 use custseg_model::model_file::ModelFile;
 use custseg_model::table::CustomerTable;
 use custseg_model::train::{RFM_COLUMNS, TrainOutcome, train_with_progress, training_steps};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::tables;
+use crate::tables::{self, ParquetColumns};
 
 /// Output files of the model stage, relative to the output directory.
 pub mod paths {
@@ -75,30 +73,9 @@ pub fn load_previous(
 }
 
 fn read_assignments(path: &Path) -> Result<HashMap<i64, String>> {
-    let file = fs_err::File::open(path)?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file.into_parts().0)?.build()?;
-    let mut assignments = HashMap::new();
-    for batch in reader {
-        let batch = batch?;
-        let ids = batch
-            .column_by_name("CustomerID")
-            .context("previous segments have no CustomerID")?
-            .as_primitive::<arrow::datatypes::Int64Type>()
-            .clone();
-        let names = arrow::compute::cast(
-            batch
-                .column_by_name("segment")
-                .context("previous segments have no segment")?,
-            &arrow::datatypes::DataType::Utf8,
-        )?;
-        let names = names.as_string::<i32>();
-        for i in 0..batch.num_rows() {
-            if !ids.is_null(i) && !names.is_null(i) {
-                assignments.insert(ids.value(i), names.value(i).to_owned());
-            }
-        }
-    }
-    Ok(assignments)
+    let previous = ParquetColumns::read(path)?;
+    let (ids, names) = (previous.i64s("CustomerID")?, previous.strings("segment")?);
+    Ok(ids.into_iter().zip(names).collect())
 }
 
 /// Trains and writes the model outputs into `staged`.

@@ -5,8 +5,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use arrow::array::{AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Float64Type, Int64Type, UInt8Type};
 use custseg_clv::model_file::ClvModelFile;
 use custseg_data::clean::QualityReport;
 use custseg_data::engine::EngineOptions;
@@ -22,12 +20,11 @@ use custseg_report::inputs::{
 };
 use custseg_report::png::Rasteriser;
 use custseg_report::{ReportInputs, build};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::model_stage::{paths as model_paths, training_columns};
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::settings::Settings;
-use crate::tables::read_customer_table;
+use crate::tables::{ParquetColumns, read_customer_table};
 
 /// The report's files, relative to the output directory.
 pub mod paths {
@@ -269,105 +266,15 @@ fn cohorts(facts: &Insights) -> Vec<Cohort> {
     rows
 }
 
-fn read_batches(path: &Path) -> Result<Vec<RecordBatch>> {
-    let file = fs_err::File::open(path)?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file.into_parts().0)
-        .with_context(|| format!("`{}` is not a readable Parquet file", path.display()))?
-        .build()?;
-    Ok(reader.collect::<Result<Vec<_>, _>>()?)
-}
-
-/// One column of every batch, cast to `to`.
-fn column(
-    batches: &[RecordBatch],
-    name: &str,
-    to: &DataType,
-    file: &Path,
-) -> Result<Vec<arrow::array::ArrayRef>> {
-    batches
-        .iter()
-        .map(|b| {
-            let column = b
-                .column_by_name(name)
-                .with_context(|| format!("`{}` has no column `{name}`", file.display()))?;
-            Ok(arrow::compute::cast(column, to)?)
-        })
-        .collect()
-}
-
-fn floats(batches: &[RecordBatch], name: &str, file: &Path) -> Result<Vec<f64>> {
-    Ok(column(batches, name, &DataType::Float64, file)?
-        .iter()
-        .flat_map(|a| {
-            a.as_primitive::<Float64Type>()
-                .iter()
-                .map(|v| v.unwrap_or(f64::NAN))
-                .collect::<Vec<_>>()
-        })
-        .collect())
-}
-
-fn ints(batches: &[RecordBatch], name: &str, file: &Path) -> Result<Vec<i64>> {
-    Ok(column(batches, name, &DataType::Int64, file)?
-        .iter()
-        .flat_map(|a| {
-            a.as_primitive::<Int64Type>()
-                .iter()
-                .map(|v| v.unwrap_or(0))
-                .collect::<Vec<_>>()
-        })
-        .collect())
-}
-
-fn small_ints(batches: &[RecordBatch], name: &str, file: &Path) -> Result<Vec<u8>> {
-    Ok(column(batches, name, &DataType::UInt8, file)?
-        .iter()
-        .flat_map(|a| {
-            a.as_primitive::<UInt8Type>()
-                .iter()
-                .map(|v| v.unwrap_or(0))
-                .collect::<Vec<_>>()
-        })
-        .collect())
-}
-
-fn strings(batches: &[RecordBatch], name: &str, file: &Path) -> Result<Vec<String>> {
-    Ok(column(batches, name, &DataType::Utf8, file)?
-        .iter()
-        .flat_map(|a| {
-            a.as_string::<i32>()
-                .iter()
-                .map(|v| v.unwrap_or("").to_owned())
-                .collect::<Vec<_>>()
-        })
-        .collect())
-}
-
-fn booleans(batches: &[RecordBatch], name: &str, file: &Path) -> Result<Vec<bool>> {
-    Ok(column(batches, name, &DataType::Boolean, file)?
-        .iter()
-        .flat_map(|a| {
-            a.as_boolean()
-                .iter()
-                .map(|v| v.unwrap_or(false))
-                .collect::<Vec<_>>()
-        })
-        .collect())
-}
-
 fn model_inputs(path: &dyn Fn(&str) -> PathBuf, model: ModelFile) -> Result<ModelInputs> {
     let segments_path = path(model_paths::SEGMENTS);
-    let batches = read_batches(&segments_path)?;
-    let ids = ints(&batches, "CustomerID", &segments_path)?;
-    let clusters = ints(&batches, "cluster", &segments_path)?;
-    let names = strings(&batches, "segment", &segments_path)?;
-    let outliers = booleans(&batches, "outlier", &segments_path)?;
-    let (r, f, m) = (
-        small_ints(&batches, "R", &segments_path)?,
-        small_ints(&batches, "F", &segments_path)?,
-        small_ints(&batches, "M", &segments_path)?,
-    );
-    let rfm = strings(&batches, "rfm_segment", &segments_path)?;
+    let table = ParquetColumns::read(&segments_path)?;
+    let ids = table.i64s("CustomerID")?;
+    let clusters = table.i64s("cluster")?;
+    let names = table.strings("segment")?;
+    let outliers = table.bools("outlier")?;
+    let (r, f, m) = (table.u8s("R")?, table.u8s("F")?, table.u8s("M")?);
+    let rfm = table.strings("rfm_segment")?;
     let assignments = (0..ids.len())
         .map(|i| Assignment {
             customer_id: ids[i],
@@ -468,24 +375,24 @@ fn clv_inputs(path: &dyn Fn(&str) -> PathBuf) -> Result<ClvInputs> {
     let chosen = model.chosen_model();
     let unit_days = model.unit.days();
     let predictions_path = path(CLV_PREDICTIONS);
-    let batches = read_batches(&predictions_path)?;
-    let ids = ints(&batches, "CustomerID", &predictions_path)?;
+    let predictions = ParquetColumns::read(&predictions_path)?;
+    let ids = predictions.i64s("CustomerID")?;
     let (frequency, recency, t) = (
-        floats(&batches, "frequency", &predictions_path)?,
-        floats(&batches, "recency", &predictions_path)?,
-        floats(&batches, "T", &predictions_path)?,
+        predictions.f64s("frequency")?,
+        predictions.f64s("recency")?,
+        predictions.f64s("T")?,
     );
     let (p_alive, expected, clv) = (
-        floats(&batches, "p_alive", &predictions_path)?,
-        floats(&batches, "expected_purchases", &predictions_path)?,
-        floats(&batches, "clv", &predictions_path)?,
+        predictions.f64s("p_alive")?,
+        predictions.f64s("expected_purchases")?,
+        predictions.f64s("clv")?,
     );
     let holdout_length = model.holdout.as_ref().map(|h| h.holdout_length);
     let holdout: Option<Vec<f64>> = match holdout_length {
         Some(_) => {
             let summary_path = path(CLV_SUMMARY);
-            let summary = read_batches(&summary_path)?;
-            let summary_ids = ints(&summary, "CustomerID", &summary_path)?;
+            let summary = ParquetColumns::read(&summary_path)?;
+            let summary_ids = summary.i64s("CustomerID")?;
             if summary_ids != ids {
                 bail!(
                     "`{}` and `{}` list different customers",
@@ -493,7 +400,7 @@ fn clv_inputs(path: &dyn Fn(&str) -> PathBuf) -> Result<ClvInputs> {
                     predictions_path.display()
                 );
             }
-            Some(floats(&summary, "holdout_purchases", &summary_path)?)
+            Some(summary.f64s("holdout_purchases")?)
         }
         None => None,
     };

@@ -13,11 +13,11 @@ use custseg_model::ModelFile;
 use custseg_serve::{
     AppState, ClvService, PredictionLog, ServeOptions, ServedModel, StoredClv, router,
 };
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use sha2::{Digest, Sha256};
 
 use crate::cli::ServeArgs;
 use crate::settings::Settings;
+use crate::tables::ParquetColumns;
 use crate::tracking::{Tracking, fetch, registry_reference, resolve};
 
 /// For `--model NAME@ALIAS`: fetches the version the alias names into the data directory,
@@ -293,53 +293,36 @@ fn load_clv(dir: &Path) -> Result<(ClvService, String)> {
         model.clv,
     );
     let predictions = dir.join("predictions.parquet");
-    let file = fs_err::File::open(&predictions)?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file.into_parts().0)
-        .with_context(|| format!("`{}` is not a readable Parquet file", predictions.display()))?
-        .build()?;
+    let table = ParquetColumns::read(&predictions)?;
     let mut customers = HashMap::new();
-    for batch in reader {
-        let batch = batch?;
-        let column = |name: &str| -> Result<Vec<f64>> {
-            let array = batch
-                .column_by_name(name)
-                .with_context(|| format!("`{}` has no column `{name}`", predictions.display()))?;
-            let array = arrow::compute::cast(array, &arrow::datatypes::DataType::Float64)?;
-            Ok(
-                arrow::array::AsArray::as_primitive::<arrow::datatypes::Float64Type>(&array)
-                    .iter()
-                    .map(|v| v.unwrap_or(f64::NAN))
-                    .collect(),
-            )
-        };
-        let ids = column("CustomerID")?;
-        let (f, r, t, m) = (
-            column("frequency")?,
-            column("recency")?,
-            column("T")?,
-            column("monetary_value")?,
+    let column = |name: &str| table.f64s(name);
+    let ids = table.i64s("CustomerID")?;
+    let (f, r, t, m) = (
+        column("frequency")?,
+        column("recency")?,
+        column("T")?,
+        column("monetary_value")?,
+    );
+    let (alive, expected, value, clv) = (
+        column("p_alive")?,
+        column("expected_purchases")?,
+        column("expected_value")?,
+        column("clv")?,
+    );
+    for i in 0..ids.len() {
+        customers.insert(
+            ids[i],
+            StoredClv {
+                frequency: f[i],
+                recency: r[i],
+                t: t[i],
+                monetary_value: m[i],
+                p_alive: alive[i],
+                expected_purchases: expected[i],
+                expected_value: value[i],
+                clv: clv[i],
+            },
         );
-        let (alive, expected, value, clv) = (
-            column("p_alive")?,
-            column("expected_purchases")?,
-            column("expected_value")?,
-            column("clv")?,
-        );
-        for i in 0..ids.len() {
-            customers.insert(
-                ids[i] as i64,
-                StoredClv {
-                    frequency: f[i],
-                    recency: r[i],
-                    t: t[i],
-                    monetary_value: m[i],
-                    p_alive: alive[i],
-                    expected_purchases: expected[i],
-                    expected_value: value[i],
-                    clv: clv[i],
-                },
-            );
-        }
     }
     Ok((
         ClvService {

@@ -1,8 +1,11 @@
 //! Customer tables on disk: reading feature tables (Parquet, CSV, JSON) into
 //! [`custseg_model::CustomerTable`] and writing segment and prediction tables.
 
+mod parquet_columns;
 mod read;
 mod write;
+
+pub use parquet_columns::ParquetColumns;
 
 pub use read::read_customer_table;
 pub use write::{

@@ -7,7 +7,6 @@ use anyhow::{Context, Result, bail};
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use custseg_model::table::{CUSTOMER_ID, CustomerTable};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::TableFormat;
 
@@ -20,14 +19,8 @@ pub fn read_customer_table(
     let shown = path.display();
     match TableFormat::from_path(path)? {
         TableFormat::Parquet => {
-            let file = fs_err::File::open(path)?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(file.into_parts().0)
-                .with_context(|| format!("`{shown}` is not a readable Parquet file"))?
-                .build()?;
-            let batches = reader
-                .collect::<Result<Vec<_>, _>>()
-                .with_context(|| format!("reading `{shown}`"))?;
-            from_batches(&batches, numeric).with_context(|| format!("`{shown}`"))
+            let table = super::ParquetColumns::read(path)?;
+            from_batches(table.batches(), numeric).with_context(|| format!("`{shown}`"))
         }
         TableFormat::Csv => read_csv(path, numeric),
         TableFormat::Json => read_json(path, numeric),
