@@ -9,24 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::rfm::RfmTable;
 
-/// The 15 behavioural features the model clusters on, in the order the model file keeps.
-pub const DEFAULT_FEATURES: [&str; 15] = [
-    "Days_Since_Last_Purchase",
-    "Total_Transactions",
-    "Total_Products_Purchased",
-    "Total_Spend",
-    "Average_Transaction_Value",
-    "Unique_Products_Purchased",
-    "Average_Days_Between_Purchases",
-    "Day_Of_Week",
-    "Hour",
-    "Is_UK",
-    "Cancellation_Frequency",
-    "Cancellation_Rate",
-    "Monthly_Spending_Mean",
-    "Monthly_Spending_Std",
-    "Spending_Trend",
-];
+/// The 15 behavioural features the model clusters on by default, in the order the model file
+/// keeps: the feature table's columns ([`custseg_schema::FEATURES`]).
+pub const DEFAULT_FEATURES: [&str; 15] = custseg_schema::FEATURES;
 
 /// Outlier detection settings (Isolation Forest on the unscaled features).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

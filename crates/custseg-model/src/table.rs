@@ -5,7 +5,7 @@ use ndarray::Array2;
 use crate::error::{Error, Result};
 
 /// Name of the customer key column.
-pub const CUSTOMER_ID: &str = "CustomerID";
+pub const CUSTOMER_ID: &str = custseg_schema::CUSTOMER_ID;
 
 /// One row per customer: the key and named numeric columns of equal length.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -27,24 +27,9 @@ use datafusion::prelude::SessionContext;
 use crate::engine::CONCURRENT_STATEMENTS_MAX_ROWS;
 use crate::error::{Error, Result};
 
-/// The seed platform's fifteen features, in its order; the model reads these.
-pub const FEATURE_COLUMNS: [&str; 15] = [
-    "Days_Since_Last_Purchase",
-    "Total_Transactions",
-    "Total_Products_Purchased",
-    "Total_Spend",
-    "Average_Transaction_Value",
-    "Unique_Products_Purchased",
-    "Average_Days_Between_Purchases",
-    "Day_Of_Week",
-    "Hour",
-    "Is_UK",
-    "Cancellation_Frequency",
-    "Cancellation_Rate",
-    "Monthly_Spending_Mean",
-    "Monthly_Spending_Std",
-    "Spending_Trend",
-];
+/// The fifteen features, in the table's order: the contract with the model
+/// ([`custseg_schema::FEATURES`]).
+pub const FEATURE_COLUMNS: [&str; 15] = custseg_schema::FEATURES;
 
 /// Descriptive columns written after the fifteen features.
 pub const EXTRA_COLUMNS: [&str; 4] = [
@@ -55,7 +40,7 @@ pub const EXTRA_COLUMNS: [&str; 4] = [
 ];
 
 /// The key column of the feature table.
-pub const CUSTOMER_ID: &str = "CustomerID";
+pub const CUSTOMER_ID: &str = custseg_schema::CUSTOMER_ID;
 
 /// The families, in the order their queries are joined.
 pub fn families() -> Vec<Box<dyn FeatureFamily>> {

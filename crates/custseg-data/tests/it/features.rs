@@ -114,8 +114,9 @@ fn columns_come_in_the_documented_order() {
     let text =
         std::fs::read_to_string(dir.path().join("out/features/customer_features.csv")).unwrap();
     let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
-    let mut expected = vec!["CustomerID"];
-    expected.extend(custseg_data::features::FEATURE_COLUMNS);
+    // The contract with the model: the key, then the fifteen features in their order.
+    let mut expected = vec![custseg_schema::CUSTOMER_ID];
+    expected.extend(custseg_schema::FEATURES);
     expected.extend(custseg_data::features::EXTRA_COLUMNS);
     assert_eq!(header, expected);
 }

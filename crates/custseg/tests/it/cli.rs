@@ -556,6 +556,24 @@ fn message_format_json_gives_one_event_per_line() {
         "{features}"
     );
 
+    // The feature table and the model agree on the features, as custseg-schema names them.
+    let header = std::fs::read_to_string(dir.path().join("out/features/customer_features.csv"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut expected = vec![custseg_schema::CUSTOMER_ID];
+    expected.extend(custseg_schema::FEATURES);
+    assert!(header.starts_with(&expected.join(",")), "{header}");
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/model/model.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        model["features"],
+        serde_json::json!(custseg_schema::FEATURES)
+    );
+
     // Nothing changed: every stage is skipped, and the run still ends with `finished`.
     let again = custseg(dir.path(), &argv);
     let events: Vec<serde_json::Value> = text(&again.stdout)
