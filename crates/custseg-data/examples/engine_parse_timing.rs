@@ -31,10 +31,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let context = session(&EngineOptions::default()).await?;
     for run in 1..=runs {
         let clock = Instant::now();
-        let client = ingest::ingest(&input, &options, &NoProgress)?;
+        let client = ingest::ingest(
+            &ingest::InputSource::classify(&input),
+            &options,
+            &NoProgress,
+        )?;
         let client_seconds = clock.elapsed().as_secs_f64();
         let clock = Instant::now();
-        let engine = ingest::ingest_with_engine(&input, &options, &NoProgress, &context).await?;
+        let engine = ingest::ingest_with_engine(
+            &ingest::InputSource::classify(&input),
+            &options,
+            &NoProgress,
+            &context,
+        )
+        .await?;
         let engine_seconds = clock.elapsed().as_secs_f64();
         println!(
             "run {run}: client {client_seconds:.3} s, engine {engine_seconds:.3} s ({} rows, engine parsed: {})",

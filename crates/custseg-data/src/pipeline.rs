@@ -15,6 +15,7 @@ use crate::clean::{self, CLEAN_TABLE, CleanConfig, InputReport, QualityReport};
 use crate::engine::{self, EngineOptions};
 use crate::error::{Error, Result};
 use crate::features;
+use crate::ingest::InputSource;
 use crate::ingest::{self, IngestOptions};
 
 /// Output files, relative to the output directory.
@@ -132,7 +133,7 @@ pub struct FeaturesOutcome {
 /// Runs ingest -> clean -> features on `input`, writing under `out`. Nothing in
 /// `out` changes unless every stage succeeds.
 pub async fn run_features(
-    input: &str,
+    input: &InputSource,
     out: &Path,
     request: &FeaturesRequest,
     progress: &dyn Progress,
@@ -150,7 +151,7 @@ pub async fn run_features(
 /// so that later stages can add their outputs to the same atomic commit.
 /// `files` of the outcome is empty.
 pub async fn stage_features(
-    input: &str,
+    input: &InputSource,
     staged: &mut StagedOutput,
     request: &FeaturesRequest,
     progress: &dyn Progress,
@@ -160,7 +161,7 @@ pub async fn stage_features(
     let (ingested, record) = if request.engine.cluster.is_some() {
         // On a cluster the executors parse what they can (see `ingest_with_engine`).
         let ingested = ingest::ingest_with_engine(input, &request.ingest, progress, &context)
-            .instrument(tracing::info_span!("ingest", input))
+            .instrument(tracing::info_span!("ingest", %input))
             .await?;
         let record = ingest_record(&ingested);
         (ingested, record)
@@ -175,9 +176,15 @@ pub async fn stage_features(
         .map_err(|e| e.name_the_limit(limit))?;
     clock.lap("clean", Some(report.raw_rows));
 
-    let built = features_into(&context, input, report.clean_rows, request.as_of, staged)
-        .await
-        .map_err(|e| e.name_the_limit(limit))?;
+    let built = features_into(
+        &context,
+        &input.to_string(),
+        report.clean_rows,
+        request.as_of,
+        staged,
+    )
+    .await
+    .map_err(|e| e.name_the_limit(limit))?;
     clock.lap("features", Some(report.clean_rows));
     let timings = clock.timings;
     Ok(FeaturesOutcome {
@@ -201,11 +208,11 @@ pub struct IngestRecord {
 
 /// Reads `input` into the canonical schema (from the parse cache when it can).
 pub fn ingest_input(
-    input: &str,
+    input: &InputSource,
     request: &FeaturesRequest,
     progress: &dyn Progress,
 ) -> Result<(ingest::Ingested, IngestRecord)> {
-    let _span = tracing::info_span!("ingest", input).entered();
+    let _span = tracing::info_span!("ingest", %input).entered();
     let ingested = ingest::ingest(input, &request.ingest, progress)?;
     let record = ingest_record(&ingested);
     Ok((ingested, record))
@@ -235,7 +242,7 @@ fn ingest_record(ingested: &ingest::Ingested) -> IngestRecord {
 /// The ingest stage: reads `input` and stages its canonical Parquet file as [`paths::RAW`]
 /// and what was read as [`paths::INGEST`].
 pub fn stage_ingest(
-    input: &str,
+    input: &InputSource,
     request: &FeaturesRequest,
     staged: &mut StagedOutput,
     progress: &dyn Progress,
@@ -249,13 +256,13 @@ pub fn stage_ingest(
 /// (see [`ingest::ingest_with_engine`]), and their parts are joined into [`paths::RAW`].
 pub async fn stage_ingest_on_engine(
     context: &datafusion::prelude::SessionContext,
-    input: &str,
+    input: &InputSource,
     request: &FeaturesRequest,
     staged: &mut StagedOutput,
     progress: &dyn Progress,
 ) -> Result<IngestRecord> {
     let ingested = ingest::ingest_with_engine(input, &request.ingest, progress, context)
-        .instrument(tracing::info_span!("ingest", input))
+        .instrument(tracing::info_span!("ingest", %input))
         .await?;
     let record = ingest_record(&ingested);
     stage_raw(&ingested, &record, staged)?;

@@ -22,7 +22,7 @@ struct DownloadRecord {
 }
 
 /// Whether `input` names a URL rather than a path.
-pub fn is_url(input: &str) -> bool {
+pub(crate) fn is_url(input: &str) -> bool {
     let lower = input.to_ascii_lowercase();
     lower.starts_with("http://") || lower.starts_with("https://")
 }

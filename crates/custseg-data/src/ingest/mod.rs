@@ -23,6 +23,7 @@ mod options;
 mod parquet_reader;
 mod range_reader;
 mod read_ahead;
+mod source;
 mod workbook;
 mod xlsx_reader;
 
@@ -34,10 +35,9 @@ use serde::{Deserialize, Serialize};
 pub use columns::normalise as normalise_header;
 pub use dates::DateFormat;
 pub use decimals::DecimalSeparator;
-pub use download::is_url;
 pub use format::Format;
-pub use object_store_input::is_object_store_url;
 pub use options::{Encoding, IngestOptions};
+pub use source::InputSource;
 
 use crate::error::{Error, Result};
 use crate::{NoProgress, Progress};
@@ -100,8 +100,12 @@ pub struct Ingested {
     _temporary: Option<tempfile::TempDir>,
 }
 
-/// Reads `input` (a path or an http(s) URL) into the canonical schema.
-pub fn ingest(input: &str, options: &IngestOptions, progress: &dyn Progress) -> Result<Ingested> {
+/// Reads `input` into the canonical schema.
+pub fn ingest(
+    input: &InputSource,
+    options: &IngestOptions,
+    progress: &dyn Progress,
+) -> Result<Ingested> {
     let prepared = prepare(input, options, progress)?;
     if let Some(cached) = prepared.cached(options, cache::lookup)? {
         return Ok(cached);
@@ -116,7 +120,7 @@ pub fn ingest(input: &str, options: &IngestOptions, progress: &dyn Progress) -> 
 /// process. Everything else is parsed here, as by [`ingest`]. The engine writes its parse
 /// as a directory of parts under `<data_dir>/parsed/`, a path every executor must see.
 pub async fn ingest_with_engine(
-    input: &str,
+    input: &InputSource,
     options: &IngestOptions,
     progress: &dyn Progress,
     context: &datafusion::prelude::SessionContext,
@@ -142,7 +146,7 @@ pub async fn ingest_with_engine(
         return prepared.parse_here(options, progress);
     };
     tracing::info!(
-        input,
+        %input,
         rows = outcome.rows,
         files = files.len(),
         "parsed input on the query engine"
@@ -203,7 +207,11 @@ struct Prepared {
     key: String,
 }
 
-fn prepare(input: &str, options: &IngestOptions, progress: &dyn Progress) -> Result<Prepared> {
+fn prepare(
+    input: &InputSource,
+    options: &IngestOptions,
+    progress: &dyn Progress,
+) -> Result<Prepared> {
     let source = locate(input, options, progress)?;
     let shown = display_name(input, source.path());
     let (format, sha256) = match &source {
@@ -231,7 +239,7 @@ fn prepare(input: &str, options: &IngestOptions, progress: &dyn Progress) -> Res
     };
     let key = cache::key(&sha256, options);
     Ok(Prepared {
-        input: input.to_owned(),
+        input: input.to_string(),
         source,
         shown,
         format,
@@ -339,14 +347,11 @@ impl Source {
     }
 }
 
-fn locate(input: &str, options: &IngestOptions, progress: &dyn Progress) -> Result<Source> {
-    if is_url(input) {
-        return Ok(Source::File(download::fetch(input, options, progress)?));
-    }
-    let path = if is_object_store_url(input) {
-        object_store_input::fetch(input, options, progress)?
-    } else {
-        PathBuf::from(input)
+fn locate(input: &InputSource, options: &IngestOptions, progress: &dyn Progress) -> Result<Source> {
+    let path = match input {
+        InputSource::Url(url) => return Ok(Source::File(download::fetch(url, options, progress)?)),
+        InputSource::ObjectStore(url) => object_store_input::fetch(url, options, progress)?,
+        InputSource::Local(path) => path.clone(),
     };
     if path.is_dir() {
         let listing = directory::list(&path)?;
@@ -355,7 +360,7 @@ fn locate(input: &str, options: &IngestOptions, progress: &dyn Progress) -> Resu
         Ok(Source::File(path))
     } else {
         Err(Error::in_file(
-            input,
+            &input.to_string(),
             if path.exists() {
                 "is neither a file nor a directory"
             } else {
@@ -365,9 +370,10 @@ fn locate(input: &str, options: &IngestOptions, progress: &dyn Progress) -> Resu
     }
 }
 
-fn display_name(input: &str, local_path: &Path) -> String {
-    if is_url(input) || is_object_store_url(input) {
-        input.to_owned()
+/// How the input is named in messages: as written for a remote input, else its local path.
+fn display_name(input: &InputSource, local_path: &Path) -> String {
+    if input.is_remote() {
+        input.to_string()
     } else {
         local_path.display().to_string()
     }

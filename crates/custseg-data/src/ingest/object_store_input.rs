@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 const SCHEMES: [&str; 4] = ["s3://", "gs://", "gcs://", "file://"];
 
 /// Whether `input` names an object-store location.
-pub fn is_object_store_url(input: &str) -> bool {
+pub(crate) fn is_object_store_url(input: &str) -> bool {
     let lower = input.to_ascii_lowercase();
     SCHEMES.iter().any(|scheme| lower.starts_with(scheme))
 }

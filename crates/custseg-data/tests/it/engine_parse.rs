@@ -125,7 +125,13 @@ pub(crate) fn ingest_on_engine(
             ..EngineOptions::default()
         })
         .await?;
-        ingest::ingest_with_engine(input.to_str().unwrap(), options, &NoProgress, &context).await
+        ingest::ingest_with_engine(
+            &ingest::InputSource::classify(input.to_str().unwrap()),
+            options,
+            &NoProgress,
+            &context,
+        )
+        .await
     })
 }
 
@@ -158,7 +164,7 @@ pub(crate) fn read_parse(parsed: &Path) -> RecordBatch {
 /// with the same types; returns the engine's.
 pub(crate) fn assert_same_parse(input: &Path, data_dir: &Path) -> Ingested {
     let client = ingest::ingest(
-        input.to_str().unwrap(),
+        &ingest::InputSource::classify(input.to_str().unwrap()),
         &options(data_dir, false),
         &NoProgress,
     )
@@ -209,7 +215,7 @@ fn a_directory_parsed_by_the_engine_equals_the_clients_parse_row_for_row() {
     assert_eq!(again.parsed, engine.parsed);
     // The client's own cache lookup does not take a directory of parts for its file.
     let client = ingest::ingest(
-        input.to_str().unwrap(),
+        &ingest::InputSource::classify(input.to_str().unwrap()),
         &options(&data_dir, true),
         &NoProgress,
     )

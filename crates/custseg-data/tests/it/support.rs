@@ -43,7 +43,12 @@ pub fn features_with(
         .enable_all()
         .build()
         .expect("a runtime")
-        .block_on(run_features(input, out, request, &NoProgress))
+        .block_on(run_features(
+            &custseg_data::ingest::InputSource::classify(input),
+            out,
+            request,
+            &NoProgress,
+        ))
 }
 
 /// The feature CSV as CustomerID -> column -> value.

@@ -19,6 +19,8 @@ use custseg_model::profile::{CLV_COLUMN, P_ALIVE_COLUMN};
 use custseg_model::table::CustomerTable;
 use parquet::arrow::ArrowWriter;
 
+use custseg_data::ingest::InputSource;
+
 use super::demo_data::demo_input;
 use crate::cli::ClvArgs;
 use crate::progress::TerminalProgress;
@@ -103,10 +105,10 @@ pub fn run(args: &ClvArgs, mut settings: Settings, quiet: bool) -> Result<()> {
     let spill_dir = settings.apply_engine_args(&args.engine, &args.out)?;
     settings.apply_clv_args(args)?;
     let request = ClvRequest::from_settings(&settings.clv, args.calibration_end)?;
-    let input = match &args.input {
+    let input = InputSource::classify(&match &args.input {
         Some(input) => input.clone(),
         None => demo_input(&settings.demo, &settings.ingest.data_dir, quiet)?,
-    };
+    });
     let features_request = FeaturesRequest {
         ingest: settings.ingest.clone(),
         clean: settings.clean.clone(),

@@ -1,6 +1,8 @@
 use anyhow::{Context, Result};
 use custseg_data::pipeline::{self, FeaturesRequest};
 
+use custseg_data::ingest::InputSource;
+
 use super::demo_data::demo_input;
 use crate::cli::FeaturesArgs;
 use crate::progress::TerminalProgress;
@@ -10,10 +12,10 @@ use crate::settings::Settings;
 pub fn run(args: &FeaturesArgs, mut settings: Settings, quiet: bool) -> Result<()> {
     settings.apply_ingest_args(&args.ingest)?;
     let spill_dir = settings.apply_engine_args(&args.engine, &args.out)?;
-    let input = match &args.input {
+    let input = InputSource::classify(&match &args.input {
         Some(input) => input.clone(),
         None => demo_input(&settings.demo, &settings.ingest.data_dir, quiet)?,
-    };
+    });
     let request = FeaturesRequest {
         ingest: settings.ingest.clone(),
         clean: settings.clean.clone(),

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use anyhow::{Result, anyhow};
 use custseg_dag::{RunPlan, RunReport, Runner, StageOutcome, StageStatus};
+use custseg_data::ingest::InputSource;
 use custseg_data::pipeline::FeaturesRequest;
 
 use super::demo_data::demo_input;
@@ -29,11 +30,11 @@ pub fn pipeline_request(
     if let Some(alias) = &args.promote_to {
         settings.registry.promote_to = Some(alias.clone());
     }
-    let input = match &args.input {
+    let input = InputSource::classify(&match &args.input {
         Some(input) => input.clone(),
         None if generate_demo => demo_input(&settings.demo, &settings.ingest.data_dir, quiet)?,
         None => "(demo dataset)".to_owned(),
-    };
+    });
     let features = FeaturesRequest {
         ingest: settings.ingest.clone(),
         clean: settings.clean.clone(),
@@ -91,18 +92,16 @@ pub fn execute(
     drop(check);
 
     let mut params = flatten_params(&serde_json::to_value(&request.settings)?);
-    params.push(("input".to_owned(), request.input.clone()));
+    params.push(("input".to_owned(), request.input.to_string()));
     params.push(("out".to_owned(), out.display().to_string()));
     params.push(("stages.clv".to_owned(), request.clv.to_string()));
     params.push(("stages.report".to_owned(), request.report.to_string()));
+    let input = request.input.to_string();
     let run_name = format!(
         "{command} {}",
-        std::path::Path::new(&request.input)
+        std::path::Path::new(&input)
             .file_name()
-            .map_or_else(
-                || request.input.clone(),
-                |n| n.to_string_lossy().into_owned()
-            )
+            .map_or_else(|| input.clone(), |n| n.to_string_lossy().into_owned())
     );
     let recorder = RunRecorder::start(&request.tracking, command, &run_name, params)?;
     let dag = pipeline::build(request, recorder.clone())?;

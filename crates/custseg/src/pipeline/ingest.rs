@@ -2,7 +2,7 @@
 
 use custseg_dag::{BoxError, Input, Retry, Stage, StageContext};
 use custseg_data::engine;
-use custseg_data::ingest::{is_object_store_url, is_url};
+use custseg_data::ingest::InputSource;
 use custseg_data::pipeline::{self, FeaturesRequest, paths};
 
 use super::{PipelineRequest, boxed, stage_version};
@@ -10,7 +10,7 @@ use crate::progress::TerminalProgress;
 
 /// Reads the transaction log.
 pub struct Ingest {
-    input: String,
+    input: InputSource,
     request: FeaturesRequest,
     quiet: bool,
 }
@@ -40,17 +40,20 @@ impl Stage for Ingest {
         // always runs: the ingest code re-lists the objects and copies only changed ones, and
         // the parse cache is keyed by content, so that is cheap, and a changed object under the
         // same URL is never missed (a `Value` input would trust the unchanged URL).
-        if is_url(&self.input) {
+        match &self.input {
             // The download is cached and checksummed by the ingest code itself.
-            vec![Input::Value {
+            InputSource::Url(url) => vec![Input::Value {
                 name: "source".into(),
-                value: self.input.clone(),
-            }]
-        } else {
-            vec![Input::File {
+                value: url.clone(),
+            }],
+            InputSource::ObjectStore(url) => vec![Input::File {
                 name: "source".into(),
-                path: self.input.clone().into(),
-            }]
+                path: url.into(),
+            }],
+            InputSource::Local(path) => vec![Input::File {
+                name: "source".into(),
+                path: path.clone(),
+            }],
         }
     }
 
@@ -70,7 +73,7 @@ impl Stage for Ingest {
     }
 
     fn retry(&self) -> Retry {
-        if is_url(&self.input) || is_object_store_url(&self.input) {
+        if self.input.is_remote() {
             Retry::NETWORK
         } else {
             Retry::NONE

@@ -13,6 +13,7 @@ mod train;
 
 use anyhow::Result;
 use custseg_dag::{BoxError, Dag, Stage};
+use custseg_data::ingest::InputSource;
 use custseg_data::pipeline::FeaturesRequest;
 
 use crate::settings::Settings;
@@ -21,8 +22,8 @@ use crate::tracking::{RunRecorder, Tracking};
 /// What the pipeline is built from: the resolved settings and the run's choices.
 #[derive(Clone)]
 pub struct PipelineRequest {
-    /// The input named on the command line (or the demo dataset's path).
-    pub input: String,
+    /// The input named on the command line (or the demo dataset's path), classified.
+    pub input: InputSource,
     /// Every setting.
     pub settings: Settings,
     /// Reading, cleaning and engine settings, and the as-of date.
