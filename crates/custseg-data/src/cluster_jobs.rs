@@ -24,8 +24,6 @@ use std::time::{Duration, Instant};
 
 use ballista_core::execution_plans::DistributedQueryExec;
 use ballista_core::serde::protobuf::CleanJobDataParams;
-use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
-use ballista_core::utils::{GrpcClientConfig, create_grpc_client_connection};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -40,6 +38,7 @@ use datafusion_proto::protobuf::LogicalPlanNode;
 use futures::{Stream, StreamExt};
 
 use crate::cluster_abandoned::JobGuard;
+use crate::cluster_scheduler::{ask_scheduler, scheduler_client};
 use crate::cluster_stall::{self, LastBatch};
 
 /// The plan node Ballista's client runs a job with.
@@ -251,40 +250,4 @@ async fn release(scheduler: &str, job_id: String) {
     if ask_scheduler("clean-up", &job_id, RELEASE_TIMEOUT, request).await {
         tracing::debug!(job_id, "asked the scheduler to remove the job's files");
     }
-}
-
-/// Waits at most `limit` for `request`, a call to the scheduler about `job_id` (`what` names
-/// it in the log). Returns whether the scheduler took it; a refusal, or no answer in time, is
-/// logged as a warning, for callers that go on either way.
-pub(crate) async fn ask_scheduler<T>(
-    what: &str,
-    job_id: &str,
-    limit: Duration,
-    request: impl Future<Output = std::result::Result<T, String>>,
-) -> bool {
-    match tokio::time::timeout(limit, request).await {
-        Ok(Ok(_)) => true,
-        Ok(Err(error)) => {
-            tracing::warn!(job_id, %error, "the scheduler did not take the {what}");
-            false
-        }
-        Err(_) => {
-            tracing::warn!(
-                job_id,
-                seconds = limit.as_secs(),
-                "the scheduler did not answer the {what} in time"
-            );
-            false
-        }
-    }
-}
-
-/// A gRPC client of the scheduler at `scheduler` (`http://host:port`), or why there is none.
-pub(crate) async fn scheduler_client(
-    scheduler: &str,
-) -> std::result::Result<SchedulerGrpcClient<tonic::transport::Channel>, String> {
-    create_grpc_client_connection(scheduler.to_owned(), &GrpcClientConfig::default())
-        .await
-        .map(SchedulerGrpcClient::new)
-        .map_err(|error| error.to_string())
 }

@@ -103,7 +103,7 @@ fn float(batch: &RecordBatch, column: usize, row: usize) -> Result<f64> {
 /// Reads `clean/transactions.parquet` and computes the report's business facts.
 pub async fn insights(clean_parquet: &Path, options: &EngineOptions) -> Result<Insights> {
     let context = engine::session(options).await?;
-    crate::clean::register_parquet(&context, "clean_for_insights", clean_parquet).await?;
+    crate::tables::register_parquet(&context, "clean_for_insights", clean_parquet).await?;
     let completed = format!("{STATUS} = 'completed'");
     let monthly = query(
         &context,

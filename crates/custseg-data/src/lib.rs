@@ -16,6 +16,7 @@ mod background_writer;
 pub mod clean;
 mod cluster_abandoned;
 mod cluster_jobs;
+mod cluster_scheduler;
 mod cluster_stall;
 pub mod engine;
 mod error;
@@ -28,6 +29,7 @@ pub mod pipeline;
 mod progress;
 pub mod purchases;
 pub mod schema;
+mod tables;
 
 pub use error::{Error, Location, Result};
 pub use progress::{NoProgress, Progress};

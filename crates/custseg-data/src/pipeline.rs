@@ -6,7 +6,6 @@ use std::time::Instant;
 use arrow::record_batch::RecordBatch;
 use chrono::NaiveDate;
 use custseg_io::StagedOutput;
-use parquet::arrow::ArrowWriter;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
@@ -17,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::features;
 use crate::ingest::InputSource;
 use crate::ingest::{self, IngestOptions};
+use crate::tables::{write_csv, write_parquet};
 
 /// Output files, relative to the output directory.
 pub mod paths {
@@ -401,7 +401,7 @@ pub async fn register_clean(
     context: &datafusion::prelude::SessionContext,
     clean_path: &Path,
 ) -> Result<u64> {
-    clean::register_parquet(context, CLEAN_TABLE, clean_path).await?;
+    crate::tables::register_parquet(context, CLEAN_TABLE, clean_path).await?;
     clean::parquet_rows(clean_path)
 }
 
@@ -417,46 +417,4 @@ fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
         serde_json::to_vec_pretty(value).map_err(|error| Error::Invariant(error.to_string()))?;
     bytes.push(b'\n');
     Ok(bytes)
-}
-
-/// Writes batches to a Parquet file.
-pub fn write_parquet(path: &Path, batches: &[RecordBatch]) -> Result<()> {
-    let Some(first) = batches.first() else {
-        return Err(Error::Invariant(format!(
-            "nothing to write to `{}`",
-            path.display()
-        )));
-    };
-    write_parquet_with_schema(path, first.schema(), batches)
-}
-
-/// Writes batches of `schema` (none, for an empty table) to a Parquet file.
-pub fn write_parquet_with_schema(
-    path: &Path,
-    schema: arrow::datatypes::SchemaRef,
-    batches: &[RecordBatch],
-) -> Result<()> {
-    let file = std::fs::File::create(path).map_err(|source| Error::io(path, source))?;
-    let mut writer = ArrowWriter::try_new(
-        file,
-        schema,
-        Some(crate::parquet_settings::output_properties()),
-    )?;
-    for batch in batches {
-        writer.write(batch)?;
-    }
-    writer.close()?;
-    Ok(())
-}
-
-/// Writes batches to a CSV file with a header.
-pub fn write_csv(path: &Path, batches: &[RecordBatch]) -> Result<()> {
-    let file = std::fs::File::create(path).map_err(|source| Error::io(path, source))?;
-    let mut writer = arrow::csv::WriterBuilder::new()
-        .with_header(true)
-        .build(std::io::BufWriter::new(file));
-    for batch in batches {
-        writer.write(batch)?;
-    }
-    Ok(())
 }

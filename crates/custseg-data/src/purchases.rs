@@ -28,7 +28,7 @@ pub async fn daily_purchases(
     options: &EngineOptions,
 ) -> Result<Vec<DailyPurchase>> {
     let context = engine::session(options).await?;
-    crate::clean::register_parquet(&context, "clean_for_clv", clean_parquet).await?;
+    crate::tables::register_parquet(&context, "clean_for_clv", clean_parquet).await?;
     let sql = format!(
         "SELECT \"CustomerID\" AS customer, {} AS day, \
                 CAST(sum({LINE_TOTAL}) AS DOUBLE) AS spend \

@@ -12,7 +12,6 @@ use serde::Serialize;
 
 use crate::drift::{PreparedReference, Thresholds, WindowDrift, WindowSpec, report_with_cache};
 use crate::prediction_log;
-use crate::state::ServedModel;
 
 /// What the dashboard and `/metrics` show of drift.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,6 +35,16 @@ struct Inner {
     prepared: Option<(String, Arc<PreparedReference>)>,
     view: Option<(Instant, String, Arc<LiveView>)>,
     windows: HashMap<String, (usize, WindowDrift)>,
+}
+
+/// The model being served, as the live view needs it: its version (a new one starts a new
+/// view) and its file (whose drift reference the log is compared with).
+#[derive(Debug, Clone, Copy)]
+pub struct Served<'a> {
+    /// The served version.
+    pub version: &'a str,
+    /// The served model file.
+    pub model: &'a custseg_model::ModelFile,
 }
 
 /// The cached live drift of a server.
@@ -66,7 +75,7 @@ impl LiveDrift {
     /// when older than `refresh` or when the model changed.
     pub fn view(
         &self,
-        served: &ServedModel,
+        served: Served<'_>,
         log_dir: Option<&Path>,
         history: Duration,
         refresh: Duration,
@@ -78,7 +87,7 @@ impl LiveDrift {
         };
         if let Some((at, version, view)) = &inner.view
             && at.elapsed() < refresh
-            && *version == served.version
+            && version == served.version
         {
             return Arc::clone(view);
         }
@@ -86,14 +95,14 @@ impl LiveDrift {
             - chrono::Duration::from_std(history).unwrap_or(chrono::Duration::hours(24));
         let since = since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let view = Arc::new(self.compute(&mut inner, served, log_dir, since, thresholds));
-        inner.view = Some((Instant::now(), served.version.clone(), Arc::clone(&view)));
+        inner.view = Some((Instant::now(), served.version.to_owned(), Arc::clone(&view)));
         view
     }
 
     fn compute(
         &self,
         inner: &mut Inner,
-        served: &ServedModel,
+        served: Served<'_>,
         log_dir: Option<&Path>,
         since: String,
         thresholds: &Thresholds,
@@ -114,7 +123,7 @@ impl LiveDrift {
         if inner
             .prepared
             .as_ref()
-            .is_none_or(|(version, _)| *version != served.version)
+            .is_none_or(|(version, _)| version != served.version)
         {
             let sizes = served
                 .model
@@ -123,7 +132,7 @@ impl LiveDrift {
                 .map(|s| (s.id, s.size))
                 .collect();
             inner.prepared = Some((
-                served.version.clone(),
+                served.version.to_owned(),
                 Arc::new(PreparedReference::new(reference, sizes)),
             ));
             inner.windows.clear();

@@ -169,8 +169,12 @@ impl AppState {
 
     /// The live drift view of the model now served.
     pub fn live_view(&self) -> Arc<crate::live::LiveView> {
+        let served = self.current();
         self.live.view(
-            &self.current(),
+            crate::live::Served {
+                version: &served.version,
+                model: &served.model,
+            },
             self.options.log_dir.as_deref(),
             self.options.drift_history,
             self.options.drift_refresh,

@@ -229,8 +229,8 @@ mod tests {
     use arrow::datatypes::Int64Type;
 
     use super::*;
-    use crate::clean::register_parquet_unordered;
     use crate::schema::canonical_schema;
+    use crate::tables::register_parquet_unordered;
 
     /// Rows 1-12: (1, 2) equal, (3, 4, 6) equal with NULLs in the same places, 5 differs
     /// from 3 only by a NULL, 7 and 8 differ only in Description (same candidate key),
@@ -294,7 +294,7 @@ mod tests {
     async fn duplicate_rows(passes: u64) -> Vec<i64> {
         let directory = tempfile::tempdir().unwrap();
         let raw = directory.path().join("raw.parquet");
-        crate::pipeline::write_parquet(&raw, &[raw_batch()]).unwrap();
+        crate::tables::write_parquet(&raw, &[raw_batch()]).unwrap();
         let context = SessionContext::new();
         register_parquet_unordered(&context, "raw", &raw)
             .await

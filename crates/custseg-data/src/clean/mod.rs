@@ -26,11 +26,10 @@ pub use stock_code::NonProductStockCode;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use datafusion::prelude::{ParquetReadOptions, SessionContext, col};
+use datafusion::prelude::SessionContext;
 
 use crate::engine::CONCURRENT_STATEMENTS_MAX_ROWS;
 use crate::error::{Error, Result};
-use crate::schema::SOURCE_ROW;
 
 /// Table names the cleaning stage registers.
 pub const RAW_TABLE: &str = "raw_transactions";
@@ -82,7 +81,7 @@ pub async fn clean(
             "clean step done"
         )
     };
-    register_parquet(context, RAW_TABLE, parsed).await?;
+    crate::tables::register_parquet(context, RAW_TABLE, parsed).await?;
     let small = rows <= CONCURRENT_STATEMENTS_MAX_ROWS;
     let raw_profile = profile::raw_profile(context, RAW_TABLE, &config.cancellation_prefix);
     let duplicates = duplicates::find_duplicates(context, RAW_TABLE, rows, scratch);
@@ -109,8 +108,8 @@ pub async fn clean(
     context.deregister_table(DUPLICATE_ROWS_TABLE)?;
     lap("annotate and split");
 
-    register_parquet(context, QUARANTINE_TABLE, quarantine_path).await?;
-    register_parquet(context, CLEAN_TABLE, clean_path).await?;
+    crate::tables::register_parquet(context, QUARANTINE_TABLE, quarantine_path).await?;
+    crate::tables::register_parquet(context, CLEAN_TABLE, clean_path).await?;
     let top_quarantined = profile::top_values(context, QUARANTINE_TABLE, &rules, 10);
     let clean = profile::table_profile(context, CLEAN_TABLE, &config.cancellation_prefix);
     let (top_quarantined, clean) = if small {
@@ -200,21 +199,6 @@ pub(crate) fn parquet_rows(path: &Path) -> Result<u64> {
     Ok(u64::try_from(rows).unwrap_or(0))
 }
 
-/// Registers a Parquet file this crate wrote in `source_row` order as a table, by its
-/// absolute path: on a Ballista cluster the executors, whose working directory is not ours,
-/// read it.
-pub(crate) async fn register_parquet(
-    context: &SessionContext,
-    name: &str,
-    path: &Path,
-) -> Result<()> {
-    // Saying the file is sorted lets the engine keep that order through streaming
-    // operators instead of sorting again.
-    let options = ParquetReadOptions::default()
-        .file_sort_order(vec![vec![col(SOURCE_ROW).sort(true, false)]]);
-    register_with(context, name, path, options).await
-}
-
 /// Runs `statements` one after another, keeps their results together as the Parquet
 /// file `path` (an empty table too) and registers it as the table `name` (read by absolute
 /// path, so cluster executors read it too). Returns the result's batches.
@@ -240,33 +224,7 @@ pub(crate) async fn materialize(
     }
     let schema =
         schema.ok_or_else(|| Error::Invariant(format!("no statement for table `{name}`")))?;
-    crate::pipeline::write_parquet_with_schema(path, schema, &batches)?;
-    register_parquet_unordered(context, name, path).await?;
+    crate::tables::write_parquet_with_schema(path, schema, &batches)?;
+    crate::tables::register_parquet_unordered(context, name, path).await?;
     Ok(batches)
-}
-
-/// Registers a Parquet file without a known order (see [`register_parquet`]).
-pub(crate) async fn register_parquet_unordered(
-    context: &SessionContext,
-    name: &str,
-    path: &Path,
-) -> Result<()> {
-    register_with(context, name, path, ParquetReadOptions::default()).await
-}
-
-async fn register_with(
-    context: &SessionContext,
-    name: &str,
-    path: &Path,
-    options: ParquetReadOptions<'_>,
-) -> Result<()> {
-    if context.table_exist(name)? {
-        context.deregister_table(name)?;
-    }
-    let path = std::fs::canonicalize(path).map_err(|source| Error::io(path, source))?;
-    let path_text = path
-        .to_str()
-        .ok_or_else(|| Error::Config(format!("path `{}` is not valid UTF-8", path.display())))?;
-    context.register_parquet(name, path_text, options).await?;
-    Ok(())
 }

@@ -399,8 +399,9 @@ mod tests {
     use datafusion::prelude::{SessionConfig, SessionContext};
 
     use super::*;
-    use crate::clean::{CleanConfig, DUPLICATE_ROWS_TABLE, annotate_sql, register_parquet};
+    use crate::clean::{CleanConfig, DUPLICATE_ROWS_TABLE, annotate_sql};
     use crate::schema::canonical_schema;
+    use crate::tables::register_parquet;
 
     /// A canonical raw table whose rows `source_rows` fall under every rule: no customer,
     /// a postage code, a zero price, cancellations, and kept rows.

@@ -140,7 +140,7 @@ impl EngineParse {
         parts: &Path,
     ) -> Result<bool> {
         for (file, table) in self.files.iter().zip(tables) {
-            crate::clean::register_parquet_unordered(parse, table, &file.path).await?;
+            crate::tables::register_parquet_unordered(parse, table, &file.path).await?;
         }
         tracing::debug!(files = tables.len(), "registered the input files");
         // Each file is checked, then written, as its own pair of jobs: one check over all the
