@@ -147,7 +147,7 @@ pub fn run(args: &ClvArgs, mut settings: Settings, quiet: bool) -> Result<()> {
     let files = staged.commit()?;
     print_summary(&outcome);
     for file in files {
-        println!("wrote      {}", file.display());
+        crate::progress::say!("wrote      {}", file.display());
     }
     Ok(())
 }

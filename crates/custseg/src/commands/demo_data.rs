@@ -20,8 +20,8 @@ pub fn run(args: &DemoDataArgs, settings: &Settings, quiet: bool) -> Result<()> 
         Some(partitions) => generate_partitioned(&spec, args, partitions, quiet)?,
     };
     match args.partitions {
-        None => println!("wrote {rows} rows to {}", args.out.display()),
-        Some(partitions) => println!(
+        None => crate::progress::say!("wrote {rows} rows to {}", args.out.display()),
+        Some(partitions) => crate::progress::say!(
             "wrote {rows} rows to {} ({partitions} files)",
             args.out.display()
         ),

@@ -41,7 +41,7 @@ pub fn run(args: &FeaturesArgs, mut settings: Settings, quiet: bool) -> Result<(
     })?;
 
     let report = &outcome.report;
-    println!(
+    crate::progress::say!(
         "input      {} ({}{}, sha256 {}…){}",
         report.input.source,
         report.input.format,
@@ -65,33 +65,36 @@ pub fn run(args: &FeaturesArgs, mut settings: Settings, quiet: bool) -> Result<(
             .iter()
             .map(|sheet| format!("{} ({} rows)", sheet.name, sheet.rows))
             .collect();
-        println!("sheets     {}", sheets.join(", "));
+        crate::progress::say!("sheets     {}", sheets.join(", "));
     }
-    println!(
+    crate::progress::say!(
         "rows       {} raw = {} clean + {} quarantined",
-        report.raw_rows, report.clean_rows, report.quarantined_rows
+        report.raw_rows,
+        report.clean_rows,
+        report.quarantined_rows
     );
     for step in &report.steps {
         match step.flagged {
-            Some(flagged) => println!(
+            Some(flagged) => crate::progress::say!(
                 "  {:<24} {:>9} flagged as cancellations (in the cleaned table)",
-                step.rule, flagged
+                step.rule,
+                flagged
             ),
-            None => println!("  {:<24} {:>9} dropped", step.rule, step.dropped),
+            None => crate::progress::say!("  {:<24} {:>9} dropped", step.rule, step.dropped),
         }
     }
-    println!("customers  {} (as of {})", outcome.customers, outcome.as_of);
+    crate::progress::say!("customers  {} (as of {})", outcome.customers, outcome.as_of);
     let timings: Vec<String> = outcome
         .timings
         .iter()
         .map(|timing| format!("{} {:.3}s", timing.stage, timing.seconds))
         .collect();
-    println!("time       {}", timings.join(", "));
+    crate::progress::say!("time       {}", timings.join(", "));
     for timing in &outcome.timings {
-        println!("  {}", stage_line(timing));
+        crate::progress::say!("  {}", stage_line(timing));
     }
     for file in &outcome.files {
-        println!("wrote      {}", file.display());
+        crate::progress::say!("wrote      {}", file.display());
     }
     Ok(())
 }

@@ -80,7 +80,7 @@ pub fn run(args: &ReportArgs, settings: &Settings) -> Result<()> {
     let files = staged.commit()?;
     print_summary(&outcome);
     for file in files {
-        println!("wrote      {}", file.display());
+        crate::progress::say!("wrote      {}", file.display());
     }
     Ok(())
 }

@@ -124,31 +124,32 @@ pub fn execute(
     let outcome = Runner::new(&dag, out)
         .map_err(anyhow::Error::from)
         .and_then(|runner| Ok(runner.run(plan, &mut observe)?));
-    let result = match outcome {
-        Ok(report) => finish(&report, out, recorder.as_ref()),
-        Err(error) => Err(error),
+    let (result, summary) = match outcome.and_then(|report| finish(&report, out, recorder.as_ref()))
+    {
+        Ok(summary) => (Ok(()), Some(summary)),
+        Err(error) => (Err(error), None),
     };
     let mut tracked = serde_json::Value::Null;
     if let Some(recorder) = recorder {
         let location = recorder.location();
         let id = recorder.run_id().to_owned();
-        recorder.finish(&result.as_ref().map(|_| ()).map_err(|e| anyhow!("{e:#}")))?;
+        recorder.finish(&result)?;
         if crate::progress::json() {
             tracked = serde_json::json!({ "run_id": id, "store": location.to_string() });
         } else {
             say!("tracked    run {id} in {location}");
         }
     }
-    if let Ok(report) = &result {
+    if let Some(summary) = summary {
         crate::progress::emit(&serde_json::json!({
             "event": "finished",
             "out": out.display().to_string(),
-            "ran": report.ran,
-            "skipped": report.skipped,
+            "ran": summary.ran,
+            "skipped": summary.skipped,
             "tracked": tracked,
         }));
     }
-    result.map(|_| ())
+    result
 }
 
 /// One stage's outcome as a `--message-format json` event.

@@ -41,7 +41,7 @@ pub fn run(args: &TrainArgs, mut settings: Settings, quiet: bool) -> Result<()> 
         let id = recorder.run_id().to_owned();
         let location = recorder.location();
         recorder.finish(&result)?;
-        println!("tracked    run {id} in {location}");
+        crate::progress::say!("tracked    run {id} in {location}");
         return result;
     }
     outcome.map(|_| ())
@@ -77,7 +77,7 @@ fn train(args: &TrainArgs, settings: &Settings, quiet: bool) -> Result<String> {
     let files = staged.commit()?;
     model_stage::print_summary(&outcome);
     for file in files {
-        println!("wrote      {}", file.display());
+        crate::progress::say!("wrote      {}", file.display());
     }
     Ok(sha)
 }

@@ -582,6 +582,30 @@ fn message_format_json_gives_one_event_per_line() {
         .collect();
     assert_eq!(events.last().unwrap()["ran"], serde_json::json!([]));
 
+    // The other pipeline commands' summaries are JSON lines too.
+    let features = custseg(
+        dir.path(),
+        &[
+            "--message-format",
+            "json",
+            "features",
+            "--demo",
+            "--out",
+            "f",
+        ],
+    );
+    assert!(features.status.success(), "{}", text(&features.stderr));
+    let lines: Vec<serde_json::Value> = text(&features.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("`{l}`: {e}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|e| e["event"] == "line" && e["text"].as_str().unwrap().starts_with("wrote ")),
+        "{lines:?}"
+    );
+
     let failed = custseg(
         dir.path(),
         &[
