@@ -10,7 +10,7 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
 
-use crate::cluster_jobs::ReleasingPlanner;
+use custseg_cluster_jobs::ReleasingPlanner;
 use crate::error::{Error, Result};
 
 /// `[engine]` settings.
@@ -103,7 +103,7 @@ pub async fn session(options: &EngineOptions) -> Result<SessionContext> {
             .with_ballista_job_name("custseg");
         // The client polls each job's status instead of waiting for the scheduler to push
         // it: only then is the job's id known from its submission on, which the stall
-        // watch (see `cluster_stall`) needs to look at and cancel a job that never starts. A
+        // watch (see `custseg-cluster-jobs`) needs to look at and cancel a job that never starts. A
         // scheduler pushes nothing on a job it cannot place.
         config.options_mut().set("ballista.client.pull", "true")?;
         let state = SessionStateBuilder::new()
@@ -114,7 +114,7 @@ pub async fn session(options: &EngineOptions) -> Result<SessionContext> {
         tracing::info!(scheduler = %url, "running the plans on a Ballista cluster");
         let state = SessionContext::remote_with_state(url, state).await?.state();
         // Each job's files leave the executors once its result is read, and a job without
-        // progress fails (see `cluster_jobs`).
+        // progress fails (see `custseg-cluster-jobs`).
         let stall_timeout = match options.cluster_stall_timeout_seconds {
             0 => None,
             seconds => Some(std::time::Duration::from_secs(seconds)),
@@ -157,14 +157,6 @@ pub async fn session(options: &EngineOptions) -> Result<SessionContext> {
         config,
         runtime.build_arc()?,
     ))
-}
-
-/// Waits, at most `limit`, for the cancel requests of cluster jobs whose result was dropped
-/// before its end (a statement beside one that failed); a process calls this before it
-/// exits, so those jobs do not run on without it. Returns how many requests were still
-/// under way when it gave up. Without a cluster there is nothing to wait for.
-pub fn settle_abandoned_jobs(limit: std::time::Duration) -> usize {
-    crate::cluster_abandoned::settle(limit)
 }
 
 /// How long to wait for the scheduler's port before calling it unreachable.

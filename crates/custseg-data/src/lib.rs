@@ -14,10 +14,6 @@
 
 mod background_writer;
 pub mod clean;
-mod cluster_abandoned;
-mod cluster_jobs;
-mod cluster_scheduler;
-mod cluster_stall;
 pub mod engine;
 mod error;
 pub mod features;

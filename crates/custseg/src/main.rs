@@ -26,7 +26,7 @@ fn main() -> std::process::ExitCode {
     progress::set_json(cli.message_format == cli::MessageFormat::Json);
     let outcome = commands::run(cli);
     // Cluster jobs abandoned by a failed statement are cancelled before the process ends.
-    let unsettled = custseg_data::engine::settle_abandoned_jobs(std::time::Duration::from_secs(15));
+    let unsettled = custseg_cluster_jobs::settle_abandoned_jobs(std::time::Duration::from_secs(15));
     if unsettled > 0 {
         tracing::warn!(
             unsettled,

@@ -1,5 +1,5 @@
 //! Talking to a Ballista scheduler: a gRPC client, and a call that waits a bounded time. Used
-//! by the job control around it (`cluster_jobs`, `cluster_stall`, `cluster_abandoned`), which
+//! by the job control around it (`jobs`, `stall`, `abandoned`), which
 //! import this module and not each other's internals.
 
 use std::future::Future;

@@ -93,7 +93,7 @@ pub(crate) async fn stalled(
                     .await
                     .map_err(|status| status.to_string())
             };
-            crate::cluster_scheduler::ask_scheduler("cancel", &id, ANSWER_TIMEOUT, cancel).await;
+            crate::scheduler::ask_scheduler("cancel", &id, ANSWER_TIMEOUT, cancel).await;
         }
         // Ballista calls a job running as soon as it is planned, executors or not.
         let state = match last_sighting.and_then(|s| s.status) {
@@ -113,7 +113,7 @@ pub(crate) async fn stalled(
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
 async fn connect(scheduler: &str) -> Option<SchedulerGrpcClient<tonic::transport::Channel>> {
-    crate::cluster_scheduler::scheduler_client(scheduler)
+    crate::scheduler::scheduler_client(scheduler)
         .await
         .map_err(|error| tracing::debug!(%error, "cannot reach the scheduler to watch a job"))
         .ok()

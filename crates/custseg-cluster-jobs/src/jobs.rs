@@ -12,8 +12,8 @@
 //! no option for it; the scheduler's own delayed clean-up stays as the fallback for a stream
 //! that is dropped before its end.
 //!
-//! The same node also ends a job that makes no progress (see [`crate::cluster_stall`]) and
-//! cancels a job whose result is dropped before its end (see [`crate::cluster_abandoned`]).
+//! The same node also ends a job that makes no progress (see [`crate::stall`]) and
+//! cancels a job whose result is dropped before its end (see [`crate::abandoned`]).
 
 use std::fmt;
 use std::future::Future;
@@ -37,9 +37,9 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Pla
 use datafusion_proto::protobuf::LogicalPlanNode;
 use futures::{Stream, StreamExt};
 
-use crate::cluster_abandoned::JobGuard;
-use crate::cluster_scheduler::{ask_scheduler, scheduler_client};
-use crate::cluster_stall::{self, LastBatch};
+use crate::abandoned::JobGuard;
+use crate::scheduler::{ask_scheduler, scheduler_client};
+use crate::stall::{self, LastBatch};
 
 /// The plan node Ballista's client runs a job with.
 type JobExec = DistributedQueryExec<LogicalPlanNode>;
@@ -49,7 +49,7 @@ type JobExec = DistributedQueryExec<LogicalPlanNode>;
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Plans as `inner` (Ballista's planner) does, wrapping every job in a [`ReleaseOnEnd`].
-pub(crate) struct ReleasingPlanner {
+pub struct ReleasingPlanner {
     inner: Arc<dyn QueryPlanner + Send + Sync>,
     /// `http://host:port` of the scheduler.
     scheduler: String,
@@ -60,7 +60,7 @@ pub(crate) struct ReleasingPlanner {
 impl ReleasingPlanner {
     /// Wraps Ballista's planner `inner`, whose jobs run on the scheduler at `scheduler`
     /// (`http://host:port`), and fail once they make no progress for `stall_timeout`.
-    pub(crate) fn new(
+    pub fn new(
         inner: Arc<dyn QueryPlanner + Send + Sync>,
         scheduler: String,
         stall_timeout: Option<Duration>,
@@ -179,7 +179,7 @@ impl ExecutionPlan for ReleaseOnEnd {
         let output = match self.stall_timeout {
             Some(timeout) => {
                 let last_batch: LastBatch = Arc::new(Mutex::new(Instant::now()));
-                let watch = cluster_stall::stalled(
+                let watch = stall::stalled(
                     self.scheduler.clone(),
                     job_id.clone(),
                     Arc::clone(&last_batch),

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use ballista_core::serde::protobuf::CancelJobParams;
 
-use crate::cluster_scheduler::{ask_scheduler, scheduler_client};
+use crate::scheduler::{ask_scheduler, scheduler_client};
 
 /// How long one cancel request may take.
 const CANCEL_TIMEOUT: Duration = Duration::from_secs(10);
