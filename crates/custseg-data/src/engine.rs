@@ -10,8 +10,8 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
 
-use custseg_cluster_jobs::ReleasingPlanner;
 use crate::error::{Error, Result};
+use custseg_cluster_jobs::ReleasingPlanner;
 
 /// `[engine]` settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

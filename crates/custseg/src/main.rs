@@ -1,6 +1,7 @@
-//! `custseg`: the command-line binary. A thin layer over the library crates:
-//! it parses arguments, resolves settings, sets up logging and progress bars, and
-//! maps errors to exit codes. It is the only crate that uses `anyhow`.
+//! `custseg`: the command-line binary, a thin shell over `custseg-pipeline` and the library
+//! crates: it parses arguments, lays them over the settings, sets up logging and progress
+//! bars, prints results, and maps errors to exit codes. It and `custseg-pipeline`, the application, are the only crates
+//! that use `anyhow`.
 //!
 //! Exit codes: 0 success; 1 the command failed (bad input, I/O, a failed check),
 //! with the reason on stderr; 2 the command line is invalid.
@@ -8,11 +9,8 @@
 mod cli;
 mod commands;
 mod logging;
-mod pipeline;
 mod progress;
 mod settings;
-mod tables;
-mod tracking;
 
 use clap::Parser;
 

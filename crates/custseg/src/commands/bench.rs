@@ -12,12 +12,12 @@ use custseg_ml::scaling::Scaler;
 use custseg_ml::search::search;
 use ndarray::{ArrayView2, Axis};
 
-use super::model_stage::training_columns;
 use crate::cli::{
     BenchClvArgs, BenchClvSimulatedArgs, BenchCommand, BenchKmeansArgs, BenchSearchArgs,
 };
 use crate::settings::Settings;
-use crate::tables::read_customer_table;
+use custseg_pipeline::model_stage::training_columns;
+use custseg_pipeline::tables::read_customer_table;
 
 /// Runs a benchmark.
 pub fn run(command: &BenchCommand, settings: &Settings) -> Result<()> {

@@ -4,8 +4,8 @@ use anyhow::Result;
 
 use super::run::pipeline_request;
 use crate::cli::DagArgs;
-use crate::pipeline;
 use crate::settings::Settings;
+use custseg_pipeline::graph as pipeline;
 
 /// Runs `custseg dag`.
 pub fn run(args: &DagArgs, settings: Settings) -> Result<()> {

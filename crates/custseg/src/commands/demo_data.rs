@@ -5,7 +5,8 @@ use custseg_datagen::{DemoSpec, OutputFormat};
 
 use crate::cli::DemoDataArgs;
 use crate::progress::TerminalProgress;
-use crate::settings::{DemoSettings, Settings};
+use crate::settings::Settings;
+use custseg_pipeline::settings::DemoSettings;
 
 /// `custseg demo-data`.
 pub fn run(args: &DemoDataArgs, settings: &Settings, quiet: bool) -> Result<()> {

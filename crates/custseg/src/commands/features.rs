@@ -6,7 +6,7 @@ use custseg_data::ingest::InputSource;
 use super::demo_data::demo_input;
 use crate::cli::FeaturesArgs;
 use crate::progress::TerminalProgress;
-use crate::settings::Settings;
+use crate::settings::{ApplyArgs, Settings};
 
 /// `custseg features`: ingest -> clean -> features.
 pub fn run(args: &FeaturesArgs, mut settings: Settings, quiet: bool) -> Result<()> {

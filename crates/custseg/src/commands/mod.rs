@@ -4,17 +4,16 @@ mod bench;
 mod bench_drift;
 mod bench_predict;
 mod cluster;
-pub(crate) mod clv;
+mod clv;
 mod config;
 mod dag;
 mod demo_data;
 mod features;
-pub(crate) mod model_stage;
 mod models;
 mod monitor;
 mod predict;
-pub(crate) mod report;
-pub(crate) mod run;
+mod report;
+mod run;
 mod runs;
 mod schedule;
 mod serve;
@@ -48,9 +47,7 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// A multi-threaded runtime for the query engine.
+/// A multi-threaded runtime for the query engine and the server.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?)
+    Ok(custseg_pipeline::engine_stage::runtime()?)
 }

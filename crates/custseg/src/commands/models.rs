@@ -6,7 +6,7 @@ use custseg_track::{current_user, live_at};
 
 use crate::cli::ModelsCommand;
 use crate::settings::Settings;
-use crate::tracking::{Tracking, model_scores, promote, rollback};
+use custseg_pipeline::tracking::{Tracking, model_scores, promote, rollback};
 
 /// Parses `--at`: RFC 3339, or a date meaning its midnight UTC.
 fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>> {

@@ -4,7 +4,7 @@ use anyhow::{Context, Result, bail};
 use custseg_model::ModelFile;
 
 use crate::cli::PredictArgs;
-use crate::tables::{read_customer_table, write_predictions};
+use custseg_pipeline::tables::{read_customer_table, write_predictions};
 
 /// Runs `custseg predict`.
 pub fn run(args: &PredictArgs) -> Result<()> {

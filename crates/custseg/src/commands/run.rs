@@ -3,17 +3,20 @@
 
 use std::collections::BTreeSet;
 
-use anyhow::{Result, anyhow};
-use custseg_dag::{RunPlan, RunReport, Runner, StageOutcome, StageStatus};
+use std::sync::Arc;
+
+use anyhow::Result;
+use custseg_dag::{RunPlan, StageOutcome, StageStatus};
 use custseg_data::ingest::InputSource;
 use custseg_data::pipeline::FeaturesRequest;
 
 use super::demo_data::demo_input;
 use crate::cli::{ReportFormat, RunArgs};
-use crate::pipeline::{self, PipelineRequest};
 use crate::progress::{TerminalProgress, say};
-use crate::settings::Settings;
-use crate::tracking::{RunRecorder, Tracking, flatten_params};
+use crate::settings::{ApplyArgs, Settings};
+use custseg_pipeline::graph::PipelineRequest;
+use custseg_pipeline::run;
+use custseg_pipeline::tracking::Tracking;
 
 /// Builds the pipeline request `custseg run`, `custseg dag` and `custseg schedule` share.
 /// With `generate_demo` false, `--demo` names the demo dataset without generating it (for
@@ -49,7 +52,7 @@ pub fn pipeline_request(
         clv: settings.clv.in_run && !args.skip_clv,
         report: !args.skip_report,
         png: args.report_format == ReportFormat::Png,
-        quiet,
+        progress: Arc::new(TerminalProgress::new(quiet)),
         tracking,
         settings,
     })
@@ -67,7 +70,7 @@ pub fn plan(args: &RunArgs) -> RunPlan {
 /// Runs `custseg run`.
 pub fn run(args: &RunArgs, settings: Settings, quiet: bool) -> Result<()> {
     let request = pipeline_request(args, settings, quiet, true)?;
-    let result = execute(&request, &args.out, &plan(args), "run");
+    let result = execute(&request, &args.out, &plan(args), "run", quiet);
     if let Some(directory) = &request.features.engine.spill_dir {
         custseg_data::engine::remove_spill_dir(directory);
     }
@@ -81,32 +84,10 @@ pub fn execute(
     out: &std::path::Path,
     plan: &RunPlan,
     command: &str,
+    quiet: bool,
 ) -> Result<()> {
-    // Check the DAG and the stage names before a run is recorded.
-    let check = pipeline::build(request, None)?;
-    let mut wanted: Vec<&String> = plan.force.iter().collect();
-    wanted.extend(plan.only.iter().chain(plan.until.iter()));
-    for name in wanted {
-        check.index_of(name)?;
-    }
-    drop(check);
-
-    let mut params = flatten_params(&serde_json::to_value(&request.settings)?);
-    params.push(("input".to_owned(), request.input.to_string()));
-    params.push(("out".to_owned(), out.display().to_string()));
-    params.push(("stages.clv".to_owned(), request.clv.to_string()));
-    params.push(("stages.report".to_owned(), request.report.to_string()));
-    let input = request.input.to_string();
-    let run_name = format!(
-        "{command} {}",
-        std::path::Path::new(&input)
-            .file_name()
-            .map_or_else(|| input.clone(), |n| n.to_string_lossy().into_owned())
-    );
-    let recorder = RunRecorder::start(&request.tracking, command, &run_name, params)?;
-    let dag = pipeline::build(request, recorder.clone())?;
     // On a terminal, a spinner per stage while it runs, beside the bars of the work inside it.
-    let progress = TerminalProgress::new(request.quiet);
+    let progress = TerminalProgress::new(quiet);
     let mut spinner: Option<indicatif::ProgressBar> = None;
     let mut observe = |outcome: &StageOutcome| {
         if let Some(bar) = spinner.take() {
@@ -121,35 +102,39 @@ pub fn execute(
             spinner = Some(progress.bar(&outcome.stage, None, "stage"));
         }
     };
-    let outcome = Runner::new(&dag, out)
-        .map_err(anyhow::Error::from)
-        .and_then(|runner| Ok(runner.run(plan, &mut observe)?));
-    let (result, summary) = match outcome.and_then(|report| finish(&report, out, recorder.as_ref()))
+    let executed = run::execute(request, out, plan, command, &mut observe)?;
+    if let Some(stages) = &executed.stages
+        && !crate::progress::json()
     {
-        Ok(summary) => (Ok(()), Some(summary)),
-        Err(error) => (Err(error), None),
-    };
+        say!(
+            "pipeline   {} ran, {} skipped as unchanged{}",
+            stages.ran.len(),
+            stages.skipped.len(),
+            if stages.ran.is_empty() {
+                String::new()
+            } else {
+                format!(" (ran: {})", stages.ran.join(", "))
+            }
+        );
+    }
     let mut tracked = serde_json::Value::Null;
-    if let Some(recorder) = recorder {
-        let location = recorder.location();
-        let id = recorder.run_id().to_owned();
-        recorder.finish(&result)?;
+    if let Some(run) = &executed.tracked {
         if crate::progress::json() {
-            tracked = serde_json::json!({ "run_id": id, "store": location.to_string() });
+            tracked = serde_json::json!({ "run_id": run.run_id, "store": run.store });
         } else {
-            say!("tracked    run {id} in {location}");
+            say!("tracked    run {} in {}", run.run_id, run.store);
         }
     }
-    if let Some(summary) = summary {
+    if let (Ok(()), Some(stages)) = (&executed.outcome, &executed.stages) {
         crate::progress::emit(&serde_json::json!({
             "event": "finished",
             "out": out.display().to_string(),
-            "ran": summary.ran,
-            "skipped": summary.skipped,
+            "ran": stages.ran,
+            "skipped": stages.skipped,
             "tracked": tracked,
         }));
     }
-    result
+    executed.outcome
 }
 
 /// One stage's outcome as a `--message-format json` event.
@@ -171,77 +156,6 @@ fn emit_stage(outcome: &StageOutcome) {
         "lines": outcome.lines,
         "files": outcome.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
     }));
-}
-
-/// The stages that ran and those skipped as unchanged.
-struct Summary {
-    ran: Vec<String>,
-    skipped: Vec<String>,
-}
-
-fn finish(
-    report: &RunReport,
-    out: &std::path::Path,
-    recorder: Option<&RunRecorder>,
-) -> Result<Summary> {
-    let ran: Vec<&str> = report.ran().map(|s| s.stage.as_str()).collect();
-    let skipped: Vec<&str> = report
-        .stages
-        .iter()
-        .filter(|s| s.status == StageStatus::Skipped)
-        .map(|s| s.stage.as_str())
-        .collect();
-    if !crate::progress::json() {
-        say!(
-            "pipeline   {} ran, {} skipped as unchanged{}",
-            ran.len(),
-            skipped.len(),
-            if ran.is_empty() {
-                String::new()
-            } else {
-                format!(" (ran: {})", ran.join(", "))
-            }
-        );
-    }
-    if let Some(recorder) = recorder {
-        let timestamp = chrono::Utc::now().timestamp_millis();
-        let metrics: Vec<custseg_track::Metric> = report
-            .stages
-            .iter()
-            .filter(|s| s.status == StageStatus::Ran)
-            .flat_map(|s| {
-                let seconds = custseg_track::Metric {
-                    key: format!("stage.{}.seconds", s.stage),
-                    value: s.seconds,
-                    step: 0,
-                    timestamp,
-                };
-                let memory = s.peak_rss_bytes.map(|bytes| custseg_track::Metric {
-                    key: format!("stage.{}.peak_rss_mib", s.stage),
-                    value: (bytes >> 20) as f64,
-                    step: 0,
-                    timestamp,
-                });
-                std::iter::once(seconds).chain(memory)
-            })
-            .collect();
-        recorder.metrics(&metrics)?;
-        recorder.tags(&[
-            ("custseg.stages_ran".to_owned(), ran.join(",")),
-            ("custseg.stages_skipped".to_owned(), skipped.join(",")),
-        ])?;
-        recorder.log_outputs(out)?;
-    }
-    match &report.failure {
-        Some(error) => Err(anyhow!(
-            "{error}; the stages before it are committed in `{}` and the next run resumes from it",
-            out.display()
-        )),
-        None => Ok(Summary {
-            ran: ran.iter().map(|s| (*s).to_owned()).collect(),
-            skipped: skipped.iter().map(|s| (*s).to_owned()).collect(),
-        }),
-    }
 }
 
 fn print_stage(outcome: &StageOutcome) {

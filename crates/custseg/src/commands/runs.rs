@@ -7,7 +7,7 @@ use custseg_track::RunInfo;
 
 use crate::cli::RunsCommand;
 use crate::settings::Settings;
-use crate::tracking::Tracking;
+use custseg_pipeline::tracking::Tracking;
 
 /// Runs `custseg runs ...`.
 pub fn run(command: &RunsCommand, settings: &Settings) -> Result<()> {

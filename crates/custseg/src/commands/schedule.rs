@@ -46,7 +46,7 @@ pub fn run(args: &ScheduleArgs, settings: Settings, quiet: bool) -> Result<()> {
             let wait = (next - now).to_std().unwrap_or(Duration::ZERO);
             std::thread::sleep(wait);
         }
-        let outcome = tick(args, &request);
+        let outcome = tick(args, &request, quiet);
         runs += 1;
         match outcome {
             Ok(()) => {}
@@ -65,12 +65,16 @@ pub fn run(args: &ScheduleArgs, settings: Settings, quiet: bool) -> Result<()> {
 }
 
 /// One scheduled run.
-fn tick(args: &ScheduleArgs, request: &crate::pipeline::PipelineRequest) -> Result<()> {
+fn tick(
+    args: &ScheduleArgs,
+    request: &custseg_pipeline::graph::PipelineRequest,
+    quiet: bool,
+) -> Result<()> {
     let out = &args.run.out;
     let mut plan = plan(&args.run);
     let Some(report_path) = &args.drift_report else {
         println!("schedule   full run");
-        return execute(request, out, &plan, "schedule");
+        return execute(request, out, &plan, "schedule", quiet);
     };
     let state_path = out.join(STATE_FILE);
     let mut state: ScheduleState = std::fs::read(&state_path)
@@ -120,7 +124,7 @@ fn tick(args: &ScheduleArgs, request: &crate::pipeline::PipelineRequest) -> Resu
     if !retrain {
         plan.until = Some(if request.clv { "clv" } else { "features" }.to_owned());
     }
-    execute(request, out, &plan, "schedule")?;
+    execute(request, out, &plan, "schedule", quiet)?;
     if retrain {
         let mut bytes = serde_json::to_vec_pretty(&state)?;
         bytes.push(b'\n');

@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 
 use crate::cli::ServeArgs;
 use crate::settings::Settings;
-use crate::tables::ParquetColumns;
-use crate::tracking::{Tracking, fetch, registry_reference, resolve};
+use custseg_pipeline::tables::ParquetColumns;
+use custseg_pipeline::tracking::{Tracking, fetch, registry_reference, resolve};
 
 /// For `--model NAME@ALIAS`: fetches the version the alias names into the data directory,
 /// points `args.model` at it (and `--name` at NAME), and starts a thread that fetches the new

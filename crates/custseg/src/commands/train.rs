@@ -4,12 +4,12 @@
 use anyhow::{Context, Result};
 use custseg_io::{StagedOutput, sha256_file};
 
-use super::model_stage::{self, load_previous, training_columns};
 use crate::cli::TrainArgs;
 use crate::progress::TerminalProgress;
-use crate::settings::Settings;
-use crate::tables::read_customer_table;
-use crate::tracking::{RunRecorder, Tracking, flatten_params};
+use crate::settings::{ApplyArgs, Settings};
+use custseg_pipeline::model_stage::{self, load_previous, training_columns};
+use custseg_pipeline::tables::read_customer_table;
+use custseg_pipeline::tracking::{RunRecorder, Tracking, flatten_params};
 
 /// Runs `custseg train`.
 pub fn run(args: &TrainArgs, mut settings: Settings, quiet: bool) -> Result<()> {
@@ -75,7 +75,9 @@ fn train(args: &TrainArgs, settings: &Settings, quiet: bool) -> Result<String> {
         )
     })?;
     let files = staged.commit()?;
-    model_stage::print_summary(&outcome);
+    for line in model_stage::summary_lines(&outcome) {
+        crate::progress::say!("{line}");
+    }
     for file in files {
         crate::progress::say!("wrote      {}", file.display());
     }

@@ -1,18 +1,20 @@
 //! Stage `ingest`: the input, read into the canonical schema (`raw/`).
 
+use std::sync::Arc;
+
 use custseg_dag::{BoxError, Input, Retry, Stage, StageContext};
-use custseg_data::engine;
+use custseg_data::Progress;
 use custseg_data::ingest::InputSource;
 use custseg_data::pipeline::{self, FeaturesRequest, paths};
 
-use super::{PipelineRequest, boxed, stage_version};
-use crate::progress::TerminalProgress;
+use crate::engine_stage::on_engine;
+use crate::graph::{PipelineRequest, boxed, stage_version};
 
 /// Reads the transaction log.
 pub struct Ingest {
     input: InputSource,
     request: FeaturesRequest,
-    quiet: bool,
+    progress: Arc<dyn Progress>,
 }
 
 impl Ingest {
@@ -21,7 +23,7 @@ impl Ingest {
         Self {
             input: request.input.clone(),
             request: request.features.clone(),
-            quiet: request.quiet,
+            progress: Arc::clone(&request.progress),
         }
     }
 }
@@ -81,25 +83,23 @@ impl Stage for Ingest {
     }
 
     fn run(&self, context: &mut StageContext<'_>) -> Result<Vec<String>, BoxError> {
-        let progress = TerminalProgress::new(self.quiet);
+        let progress = self.progress.as_ref();
         let record = if self.request.engine.cluster.is_some() {
             // On a cluster the executors parse what they can.
-            let runtime = crate::commands::runtime().map_err(boxed)?;
-            runtime.block_on(async {
-                let session = engine::session(&self.request.engine).await?;
+            on_engine(&self.request.engine, async |session| {
                 pipeline::stage_ingest_on_engine(
-                    &session,
+                    session,
                     &self.input,
                     &self.request,
                     context.staged(),
-                    &progress,
+                    progress,
                 )
                 .await
-            })
+            })?
         } else {
-            pipeline::stage_ingest(&self.input, &self.request, context.staged(), &progress)
-        }
-        .map_err(|e| boxed(e.into()))?;
+            pipeline::stage_ingest(&self.input, &self.request, context.staged(), progress)
+                .map_err(|e| boxed(e.into()))?
+        };
         Ok(vec![format!(
             "{} rows from `{}` ({}, sha256 {}…)",
             record.rows,

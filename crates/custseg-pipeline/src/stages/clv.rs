@@ -5,8 +5,8 @@ use custseg_dag::{BoxError, Stage, StageContext};
 use custseg_data::engine::EngineOptions;
 use custseg_data::pipeline::{self, FeaturesMeta, paths};
 
-use super::{PipelineRequest, boxed, stage_version};
-use crate::commands::clv::{self, ClvRequest};
+use crate::clv_stage::{self as clv, ClvRequest};
+use crate::graph::{PipelineRequest, boxed, stage_version};
 use crate::settings::ClvSettings;
 
 /// Fits the lifetime-value models.
@@ -63,7 +63,7 @@ impl Stage for Clv {
     fn run(&self, context: &mut StageContext<'_>) -> Result<Vec<String>, BoxError> {
         let meta: FeaturesMeta = pipeline::read_record(&context.dep(paths::FEATURES_META))
             .map_err(|e| boxed(e.into()))?;
-        let runtime = crate::commands::runtime().map_err(boxed)?;
+        let runtime = crate::engine_stage::runtime()?;
         let outcome = clv::stage_clv(
             context.staged(),
             &runtime,
@@ -72,7 +72,6 @@ impl Stage for Clv {
             &self.request,
         )
         .map_err(boxed)?;
-        clv::print_summary(&outcome);
-        Ok(Vec::new())
+        Ok(clv::summary_lines(&outcome))
     }
 }

@@ -1,10 +1,10 @@
 //! Stage `clean`: cleaning rules with quarantine and the quality report.
 
 use custseg_dag::{BoxError, Stage, StageContext};
-use custseg_data::engine;
 use custseg_data::pipeline::{self, FeaturesRequest, IngestRecord, paths};
 
-use super::{PipelineRequest, boxed, stage_version};
+use crate::engine_stage::on_engine;
+use crate::graph::{PipelineRequest, boxed, stage_version};
 
 /// Cleans the canonical transactions.
 pub struct Clean {
@@ -53,13 +53,9 @@ impl Stage for Clean {
         let record: IngestRecord =
             pipeline::read_record(&context.dep(paths::INGEST)).map_err(|e| boxed(e.into()))?;
         let raw = context.dep(paths::RAW);
-        let runtime = crate::commands::runtime().map_err(boxed)?;
-        let report = runtime
-            .block_on(async {
-                let session = engine::session(&self.request.engine).await?;
-                pipeline::clean_into(&session, &raw, &record, &self.request, context.staged()).await
-            })
-            .map_err(|e| boxed(e.name_the_limit(self.request.engine.memory_limit).into()))?;
+        let report = on_engine(&self.request.engine, async |session| {
+            pipeline::clean_into(session, &raw, &record, &self.request, context.staged()).await
+        })?;
         let mut lines = vec![format!(
             "{} raw = {} clean + {} quarantined",
             report.raw_rows, report.clean_rows, report.quarantined_rows

@@ -1,5 +1,5 @@
-//! The model stage shared by `custseg train` and `custseg run`: train, then write every
-//! output into a staged directory (the caller commits it).
+//! The train stage's body: train, then write every output into a staged directory (the
+//! caller commits it), and its summary lines.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -174,43 +174,43 @@ pub fn stage_model(
     Ok(outcome)
 }
 
-/// Prints what training found.
-pub fn print_summary(outcome: &TrainOutcome) {
+/// What training found, as lines for people.
+pub fn summary_lines(outcome: &TrainOutcome) -> Vec<String> {
+    let mut lines = Vec::new();
     let model = &outcome.model;
-    crate::progress::say!(
+    lines.push(format!(
         "model      {} customers, {} outliers flagged; PCA {} components ({:.1} % of variance)",
         model.training.customers,
         model.training.outliers,
         model.pca.n_components(),
         100.0 * model.pca.explained_variance_ratio.iter().sum::<f64>()
-    );
-    crate::progress::say!(
+    ));
+    lines.push(format!(
         "search     {} candidates; {}",
         outcome.candidates.len(),
         model.selection.reason
-    );
+    ));
     if let Some(stability) = &model.metrics.stability {
-        crate::progress::say!(
+        lines.push(format!(
             "stability  adjusted Rand index {:.3} mean, {:.3} min over {} bootstrap refits",
-            stability.mean_ari,
-            stability.min_ari,
-            stability.bootstraps
-        );
+            stability.mean_ari, stability.min_ari, stability.bootstraps
+        ));
     }
     for profile in &outcome.profiles {
-        crate::progress::say!(
+        lines.push(format!(
             "  {:>2} {:<36} {:>6} customers {:>5.1} % {:>5.1} % of revenue",
             profile.cluster,
             profile.name,
             profile.size,
             100.0 * profile.share_of_customers,
             100.0 * profile.share_of_revenue
-        );
+        ));
     }
     let timings: Vec<String> = outcome
         .timings
         .iter()
         .map(|t| format!("{} {:.3}s", t.step, t.seconds))
         .collect();
-    crate::progress::say!("time       {}", timings.join(", "));
+    lines.push(format!("time       {}", timings.join(", ")));
+    lines
 }

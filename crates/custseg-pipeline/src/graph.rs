@@ -1,22 +1,17 @@
-//! `custseg run` as a DAG of cached stages: ingest -> clean -> features -> lifetime value ->
-//! train -> evaluate -> register -> report. Each stage is one file here; `custseg-dag` runs
-//! them and keeps `custseg.lock`.
+//! The pipeline as a DAG of cached stages: ingest -> clean -> features -> lifetime value ->
+//! train -> evaluate -> register -> report. Each stage is one file in `stages/`;
+//! `custseg-dag` runs them and keeps `custseg.lock`.
 
-mod clean;
-mod clv;
-pub mod evaluate;
-mod features;
-mod ingest;
-pub mod register;
-mod report;
-mod train;
+use std::sync::Arc;
 
 use anyhow::Result;
 use custseg_dag::{BoxError, Dag, Stage};
+use custseg_data::Progress;
 use custseg_data::ingest::InputSource;
 use custseg_data::pipeline::FeaturesRequest;
 
 use crate::settings::Settings;
+use crate::stages;
 use crate::tracking::{RunRecorder, Tracking};
 
 /// What the pipeline is built from: the resolved settings and the run's choices.
@@ -36,8 +31,8 @@ pub struct PipelineRequest {
     pub report: bool,
     /// Also draw each chart as PNG.
     pub png: bool,
-    /// Hide progress bars.
-    pub quiet: bool,
+    /// Where the long steps inside stages (reading, training) report their progress.
+    pub progress: Arc<dyn Progress>,
     /// Where runs and registered models go.
     pub tracking: Tracking,
 }
@@ -64,19 +59,19 @@ pub(crate) fn read_model(path: &std::path::Path) -> Result<custseg_model::ModelF
 /// The pipeline's stages for `request`, in a DAG; `recorder` is the run new models are
 /// registered under.
 pub fn build(request: &PipelineRequest, recorder: Option<RunRecorder>) -> Result<Dag> {
-    let mut stages: Vec<Box<dyn Stage>> = vec![
-        Box::new(ingest::Ingest::new(request)),
-        Box::new(clean::Clean::new(request)),
-        Box::new(features::Features::new(request)),
+    let mut chosen: Vec<Box<dyn Stage>> = vec![
+        Box::new(stages::ingest::Ingest::new(request)),
+        Box::new(stages::clean::Clean::new(request)),
+        Box::new(stages::features::Features::new(request)),
     ];
     if request.clv {
-        stages.push(Box::new(clv::Clv::new(request)?));
+        chosen.push(Box::new(stages::clv::Clv::new(request)?));
     }
-    stages.push(Box::new(train::Train::new(request)));
-    stages.push(Box::new(evaluate::Evaluate::new(request)));
-    stages.push(Box::new(register::Register::new(request, recorder)));
+    chosen.push(Box::new(stages::train::Train::new(request)));
+    chosen.push(Box::new(stages::evaluate::Evaluate::new(request)));
+    chosen.push(Box::new(stages::register::Register::new(request, recorder)));
     if request.report {
-        stages.push(Box::new(report::Report::new(request)));
+        chosen.push(Box::new(stages::report::Report::new(request)));
     }
-    Ok(Dag::new(stages)?)
+    Ok(Dag::new(chosen)?)
 }

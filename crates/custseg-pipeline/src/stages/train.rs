@@ -1,15 +1,16 @@
 //! Stage `train`: outlier removal, scaling, PCA, the K-Means search, profiles and RFM segments.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use custseg_dag::{BoxError, Input, Stage, StageContext};
+use custseg_data::Progress;
 use custseg_data::pipeline::{self, IngestRecord, paths};
 use custseg_model::config::ModelConfig;
 
-use super::{PipelineRequest, boxed, stage_version};
-use crate::commands::clv;
-use crate::commands::model_stage::{self, load_previous, paths as model_paths, training_columns};
-use crate::progress::TerminalProgress;
+use crate::clv_stage as clv;
+use crate::graph::{PipelineRequest, boxed, stage_version};
+use crate::model_stage::{self, load_previous, paths as model_paths, training_columns};
 use crate::tables::read_customer_table;
 
 /// Trains the segmentation model.
@@ -17,7 +18,7 @@ pub struct Train {
     config: ModelConfig,
     clv: bool,
     previous: Option<PathBuf>,
-    quiet: bool,
+    progress: Arc<dyn Progress>,
 }
 
 impl Train {
@@ -27,7 +28,7 @@ impl Train {
             config: request.settings.model.clone(),
             clv: request.clv,
             previous: request.previous.clone(),
-            quiet: request.quiet,
+            progress: Arc::clone(&request.progress),
         }
     }
 }
@@ -101,17 +102,15 @@ impl Stage for Train {
             .map(|path| load_previous(path, &table))
             .transpose()
             .map_err(boxed)?;
-        let progress = TerminalProgress::new(self.quiet);
         let outcome = model_stage::stage_model(
             context.staged(),
             &table,
             &self.config,
             Some(record.input.sha256),
             previous.as_ref(),
-            &progress,
+            self.progress.as_ref(),
         )
         .map_err(boxed)?;
-        model_stage::print_summary(&outcome);
-        Ok(Vec::new())
+        Ok(model_stage::summary_lines(&outcome))
     }
 }

@@ -1,10 +1,10 @@
 //! Stage `features`: one row of features per customer.
 
 use custseg_dag::{BoxError, Stage, StageContext};
-use custseg_data::engine;
 use custseg_data::pipeline::{self, FeaturesRequest, paths};
 
-use super::{PipelineRequest, boxed, stage_version};
+use crate::engine_stage::on_engine;
+use crate::graph::{PipelineRequest, stage_version};
 
 /// Builds the customer feature table.
 pub struct Features {
@@ -52,14 +52,11 @@ impl Stage for Features {
     fn run(&self, context: &mut StageContext<'_>) -> Result<Vec<String>, BoxError> {
         let clean = context.dep(paths::CLEAN);
         let shown = clean.display().to_string();
-        let built = crate::commands::runtime().map_err(boxed)?.block_on(async {
-            let session = engine::session(&self.request.engine).await?;
-            let rows = pipeline::register_clean(&session, &clean).await?;
-            pipeline::features_into(&session, &shown, rows, self.request.as_of, context.staged())
+        let built = on_engine(&self.request.engine, async |session| {
+            let rows = pipeline::register_clean(session, &clean).await?;
+            pipeline::features_into(session, &shown, rows, self.request.as_of, context.staged())
                 .await
-        });
-        let built =
-            built.map_err(|e| boxed(e.name_the_limit(self.request.engine.memory_limit).into()))?;
+        })?;
         Ok(vec![format!(
             "{} customers (as of {})",
             built.meta.customers, built.meta.as_of

@@ -5,10 +5,10 @@ use custseg_data::engine::EngineOptions;
 use custseg_data::pipeline::paths;
 use custseg_model::config::ModelConfig;
 
-use super::{PipelineRequest, boxed, stage_version};
-use crate::commands::clv;
-use crate::commands::model_stage::paths as model_paths;
-use crate::commands::report as report_command;
+use crate::clv_stage as clv;
+use crate::graph::{PipelineRequest, boxed, stage_version};
+use crate::model_stage::paths as model_paths;
+use crate::report_stage;
 
 /// Draws the report.
 pub struct Report {
@@ -73,9 +73,8 @@ impl Stage for Report {
 
     fn run(&self, context: &mut StageContext<'_>) -> Result<Vec<String>, BoxError> {
         let drawn =
-            report_command::stage_report(context.staged(), &self.engine, &self.config, self.png)
+            report_stage::stage_report(context.staged(), &self.engine, &self.config, self.png)
                 .map_err(boxed)?;
-        report_command::print_summary(&drawn);
-        Ok(Vec::new())
+        Ok(report_stage::summary_lines(&drawn))
     }
 }

@@ -1,0 +1,401 @@
+//! The lifetime-value stage's body: daily purchases from the cleaned transactions -> BG/NBD
+//! (or Pareto/NBD) + Gamma-Gamma -> P(alive) and CLV per customer, and its summary lines.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::{Result, bail};
+use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
+use custseg_clv::bgnbd::{self, FitOptions};
+use custseg_clv::clv::{ClvOptions, ClvPrediction, predict};
+use custseg_clv::model_file::{ClvModelFile, Holdout, ModelChoiceRecord};
+use custseg_clv::purchase_model::{ModelChoice, PurchaseModel, choose, holdout_errors};
+use custseg_clv::summary::{CustomerSummary, Purchase, TimeUnit, check, summarize};
+use custseg_clv::{gamma_gamma, pareto_nbd};
+use custseg_data::pipeline::paths;
+use custseg_data::purchases::daily_purchases;
+use custseg_io::StagedOutput;
+use custseg_model::profile::{CLV_COLUMN, P_ALIVE_COLUMN};
+use custseg_model::table::CustomerTable;
+use parquet::arrow::ArrowWriter;
+
+use crate::settings::ClvSettings;
+use crate::tables::ParquetColumns;
+
+/// Output file: one lifetime-value summary per customer.
+pub const SUMMARY: &str = "clv/summary.parquet";
+/// Output file: P(alive), expected purchases and CLV per customer.
+pub const PREDICTIONS: &str = "clv/predictions.parquet";
+/// Output file: the fitted models.
+pub const MODEL: &str = custseg_clv::model_file::CLV_MODEL_FILE;
+
+/// Day number (days since 1970-01-01) of a date.
+fn day_number(date: chrono::NaiveDate) -> i64 {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    (date - epoch).num_days()
+}
+
+/// What the lifetime-value stage is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClvRequest {
+    /// Time unit of recency and T.
+    pub unit: TimeUnit,
+    /// Horizon, discount rate and margin.
+    pub options: ClvOptions,
+    /// Penalizer and iteration cap of the fits.
+    pub fit: FitOptions,
+    /// Fit on purchases up to and including this date; the rest is the holdout.
+    pub calibration_end: Option<chrono::NaiveDate>,
+    /// Which purchase model CLV uses.
+    pub purchase_model: ModelChoice,
+}
+
+impl Default for ClvRequest {
+    fn default() -> Self {
+        Self {
+            unit: TimeUnit::Days,
+            options: ClvOptions::default(),
+            fit: FitOptions::default(),
+            calibration_end: None,
+            purchase_model: ModelChoice::Auto,
+        }
+    }
+}
+
+impl ClvRequest {
+    /// From the `[clv]` settings (with the command line applied), checked.
+    pub fn from_settings(
+        settings: &ClvSettings,
+        calibration_end: Option<chrono::NaiveDate>,
+    ) -> Result<Self> {
+        Ok(Self {
+            unit: settings.unit,
+            options: settings.options()?,
+            fit: FitOptions {
+                penalizer: settings.penalizer,
+                ..FitOptions::default()
+            },
+            calibration_end,
+            purchase_model: settings.purchase_model,
+        })
+    }
+}
+
+/// What the lifetime-value stage computed.
+#[derive(Debug, Clone)]
+pub struct ClvOutcome {
+    /// One per customer with a completed purchase, in customer order.
+    pub summaries: Vec<CustomerSummary>,
+    /// One per summary.
+    pub predictions: Vec<ClvPrediction>,
+    /// `clv/model.json` as written.
+    pub model: ClvModelFile,
+    /// The request it ran.
+    pub request: ClvRequest,
+}
+
+/// Daily purchases from the staged cleaned transactions -> summaries -> BG/NBD and
+/// Gamma-Gamma fits -> CLV per customer; stages `clv/summary.parquet`,
+/// `clv/predictions.parquet` and `clv/model.json`. `as_of` is the observation end.
+pub fn stage_clv(
+    staged: &mut StagedOutput,
+    runtime: &tokio::runtime::Runtime,
+    engine: &custseg_data::engine::EngineOptions,
+    as_of: chrono::NaiveDate,
+    request: &ClvRequest,
+) -> Result<ClvOutcome> {
+    let ClvRequest {
+        unit,
+        options,
+        fit: fit_options,
+        calibration_end,
+        ..
+    } = *request;
+    let clean = staged.current_path(paths::CLEAN);
+    let daily = runtime.block_on(daily_purchases(&clean, engine))?;
+    let Some(first_day) = daily.iter().map(|p| p.day).min() else {
+        bail!("no completed purchase by a known customer");
+    };
+    let last_day = day_number(as_of);
+    let end = match calibration_end {
+        Some(date) => {
+            let day = day_number(date);
+            if day < i64::from(first_day) || day >= last_day {
+                bail!(
+                    "`--calibration-end {date}` must fall on or after the first purchase date and before the last ({as_of}); nothing was written"
+                );
+            }
+            day
+        }
+        None => last_day,
+    };
+    let purchases: Vec<Purchase> = daily
+        .iter()
+        .map(|p| Purchase {
+            customer: p.customer,
+            day: i64::from(p.day),
+            amount: p.spend,
+        })
+        .collect();
+    let summaries = summarize(&purchases, end, unit)?;
+    check(&summaries)?;
+    let purchase_fit = bgnbd::fit(&summaries, &fit_options)?;
+    // Pareto/NBD is fitted when it can be compared on a holdout or is asked for: on data with
+    // almost no dropout its likelihood runs along a ridge to s -> 0 and costs seconds.
+    let pareto_fit = (calibration_end.is_some()
+        || request.purchase_model == ModelChoice::ParetoNbd)
+        .then(|| pareto_nbd::fit(&summaries, &fit_options))
+        .transpose()?;
+    let spend_fit = gamma_gamma::fit(&summaries, &fit_options)?;
+
+    // Both purchase models on the holdout, then the choice between them.
+    let holdout_length = calibration_end.map(|_| (last_day - end) as f64 / unit.days());
+    let mut fitted = vec![(
+        PurchaseModel::BgNbd(purchase_fit.params),
+        purchase_fit.log_likelihood,
+    )];
+    if let Some(pareto) = &pareto_fit {
+        fitted.push((
+            PurchaseModel::ParetoNbd(pareto.params),
+            pareto.log_likelihood,
+        ));
+    }
+    let mut candidates = Vec::with_capacity(fitted.len());
+    for (model, log_likelihood) in fitted {
+        let errors = holdout_length
+            .map(|length| holdout_errors(&model, &summaries, length))
+            .transpose()?;
+        candidates.push((model, log_likelihood, errors));
+    }
+    let (chosen, reason) = choose(request.purchase_model, &candidates);
+    let purchase_model = candidates[chosen].0;
+    let predictions = summaries
+        .iter()
+        .map(|s| predict(&purchase_model, &spend_fit.params, s, unit, &options))
+        .collect::<Result<Vec<_>, _>>()?;
+    let holdout = holdout_length.map(|length| Holdout {
+        holdout_length: length,
+        customers: summaries.len(),
+        models: candidates
+            .iter()
+            .filter_map(|(model, _, errors)| Some((model.name().to_owned(), (*errors)?)))
+            .collect(),
+    });
+
+    write_summary(
+        &staged.path(SUMMARY)?,
+        &summaries,
+        calibration_end.is_some(),
+    )?;
+    write_predictions(&staged.path(PREDICTIONS)?, &summaries, &predictions)?;
+    let warnings: Vec<String> = purchase_fit
+        .warnings
+        .iter()
+        .chain(pareto_fit.iter().flat_map(|f| &f.warnings))
+        .chain(&spend_fit.warnings)
+        .cloned()
+        .collect();
+    let model = ClvModelFile {
+        bg_nbd: purchase_fit,
+        calibration_end,
+        clv: options,
+        customers: summaries.len(),
+        gamma_gamma: spend_fit,
+        holdout,
+        model_choice: ModelChoiceRecord {
+            rule: request.purchase_model,
+            reason,
+        },
+        observation_end: chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+            + chrono::TimeDelta::days(end),
+        pareto_nbd: pareto_fit,
+        purchase_model: Some(purchase_model),
+        repeat_customers: summaries.iter().filter(|s| s.frequency > 0.0).count(),
+        unit,
+        warnings,
+    };
+    staged.write(MODEL, &model.to_json_bytes()?)?;
+    for warning in &model.warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(ClvOutcome {
+        summaries,
+        predictions,
+        model,
+        request: *request,
+    })
+}
+
+/// Adds `P_Alive`, `Expected_Purchases` and `CLV` to a customer table from a
+/// `clv/predictions.parquet` the lifetime-value stage wrote (0 for customers it has no row for).
+pub fn join_predictions_file(table: &mut CustomerTable, path: &std::path::Path) -> Result<()> {
+    let predictions = ParquetColumns::read(path)?;
+    let ids = predictions.i64s("CustomerID")?;
+    let (alive, purchases, clv) = (
+        predictions.f64s("p_alive")?,
+        predictions.f64s("expected_purchases")?,
+        predictions.f64s("clv")?,
+    );
+    let by_customer: HashMap<i64, [f64; 3]> = (0..ids.len())
+        .map(|i| (ids[i], [alive[i], purchases[i], clv[i]]))
+        .collect();
+    for (slot, name) in [P_ALIVE_COLUMN, "Expected_Purchases", CLV_COLUMN]
+        .into_iter()
+        .enumerate()
+    {
+        let values: Vec<f64> = table
+            .customer_ids
+            .iter()
+            .map(|id| by_customer.get(id).map_or(0.0, |v| v[slot]))
+            .collect();
+        table.columns.retain(|(existing, _)| existing != name);
+        table.columns.push((name.to_owned(), values));
+    }
+    Ok(())
+}
+
+/// What the stage found, as lines for people.
+pub fn summary_lines(outcome: &ClvOutcome) -> Vec<String> {
+    let mut lines = Vec::new();
+    let model = &outcome.model;
+    let converged = |yes: bool| if yes { "converged" } else { "NOT converged" };
+    let p = model.bg_nbd.params;
+    let g = &model.gamma_gamma;
+    lines.push(format!(
+        "customers  {} ({} with a repeat purchase)",
+        outcome.summaries.len(),
+        model.repeat_customers
+    ));
+    lines.push(format!(
+        "BG/NBD     r {:.4}, alpha {:.4}, a {:.4}, b {:.4}; log-likelihood {:.2}; {}",
+        p.r,
+        p.alpha,
+        p.a,
+        p.b,
+        model.bg_nbd.log_likelihood,
+        converged(model.bg_nbd.converged)
+    ));
+    lines.push(format!(
+        "Gamma-Gamma p {:.4}, q {:.4}, gamma {:.4} on {} customers ({} excluded: no repeat purchase or no spend); corr(frequency, monetary) {:.3}",
+        g.params.p,
+        g.params.q,
+        g.params.gamma,
+        g.customers,
+        g.excluded,
+        g.frequency_monetary_correlation
+    ));
+    let total: f64 = outcome.predictions.iter().map(|p| p.clv).sum();
+    let options = outcome.request.options;
+    lines.push(format!(
+        "CLV        {} months, {:.1} % per month: total {:.0}, mean {:.2}",
+        options.horizon_months,
+        100.0 * options.discount_rate,
+        total,
+        total / outcome.predictions.len().max(1) as f64
+    ));
+    if let Some(pareto) = &model.pareto_nbd {
+        let q = pareto.params;
+        lines.push(format!(
+            "Pareto/NBD r {:.4}, alpha {:.4}, s {:.4}, beta {:.4}; log-likelihood {:.2}; {}",
+            q.r,
+            q.alpha,
+            q.s,
+            q.beta,
+            pareto.log_likelihood,
+            converged(pareto.converged)
+        ));
+    }
+    if let Some(holdout) = &model.holdout {
+        for (name, errors) in &holdout.models {
+            lines.push(format!(
+                "holdout    {name}: MAE {:.3}, RMSE {:.3}, predicted {:.0} vs actual {:.0} purchases",
+                errors.mae,
+                errors.rmse,
+                errors.predicted_total,
+                errors.actual_total
+            ));
+        }
+    }
+    lines.push(format!("purchases  {}", model.model_choice.reason));
+    lines
+}
+
+fn write_batch(path: &std::path::Path, columns: Vec<(&str, ArrayRef)>) -> Result<()> {
+    let batch = RecordBatch::try_from_iter(columns)?;
+    let mut writer = ArrowWriter::try_new(fs_err::File::create(path)?, batch.schema(), None)?;
+    writer.write(&batch)?;
+    writer.close()?;
+    Ok(())
+}
+
+fn write_summary(
+    path: &std::path::Path,
+    summaries: &[CustomerSummary],
+    holdout: bool,
+) -> Result<()> {
+    let column = |f: fn(&CustomerSummary) -> f64| -> ArrayRef {
+        Arc::new(Float64Array::from_iter_values(summaries.iter().map(f)))
+    };
+    let mut columns: Vec<(&str, ArrayRef)> = vec![
+        (
+            "CustomerID",
+            Arc::new(Int64Array::from_iter_values(
+                summaries.iter().map(|s| s.customer),
+            )),
+        ),
+        ("frequency", column(|s| s.frequency)),
+        ("recency", column(|s| s.recency)),
+        ("T", column(|s| s.t)),
+        ("monetary_value", column(|s| s.monetary_value)),
+    ];
+    if holdout {
+        columns.push(("holdout_purchases", column(|s| s.holdout_purchases)));
+        columns.push(("holdout_spend", column(|s| s.holdout_spend)));
+    }
+    write_batch(path, columns)
+}
+
+fn write_predictions(
+    path: &std::path::Path,
+    summaries: &[CustomerSummary],
+    predictions: &[custseg_clv::clv::ClvPrediction],
+) -> Result<()> {
+    let floats = |values: Vec<f64>| -> ArrayRef { Arc::new(Float64Array::from(values)) };
+    write_batch(
+        path,
+        vec![
+            (
+                "CustomerID",
+                Arc::new(Int64Array::from_iter_values(
+                    summaries.iter().map(|s| s.customer),
+                )),
+            ),
+            (
+                "frequency",
+                floats(summaries.iter().map(|s| s.frequency).collect()),
+            ),
+            (
+                "recency",
+                floats(summaries.iter().map(|s| s.recency).collect()),
+            ),
+            ("T", floats(summaries.iter().map(|s| s.t).collect())),
+            (
+                "monetary_value",
+                floats(summaries.iter().map(|s| s.monetary_value).collect()),
+            ),
+            (
+                "p_alive",
+                floats(predictions.iter().map(|p| p.p_alive).collect()),
+            ),
+            (
+                "expected_purchases",
+                floats(predictions.iter().map(|p| p.expected_purchases).collect()),
+            ),
+            (
+                "expected_value",
+                floats(predictions.iter().map(|p| p.expected_value).collect()),
+            ),
+            ("clv", floats(predictions.iter().map(|p| p.clv).collect())),
+        ],
+    )
+}

@@ -1,0 +1,26 @@
+//! The custseg application as a library: everything a command does between reading its
+//! settings and printing its result.
+//!
+//! - [`settings`]: everything configurable, as `custseg.toml` spells it;
+//! - [`graph`]: the pipeline as a DAG of cached stages (ingest -> clean -> features -> lifetime
+//!   value -> train -> evaluate -> register -> report), one file per stage in [`stages`];
+//! - [`run`]: one run of that DAG in an output directory, recorded as a tracked run;
+//! - the stage bodies: [`clv_stage`], [`model_stage`], [`report_stage`] (ingest, clean and
+//!   features are `custseg-data`'s), each returning its summary as lines;
+//! - [`tables`]: the typed readers and writers of the tables one part writes and another
+//!   reads; [`tracking`]: where runs and registered models go, and what a run records.
+//!
+//! It owns the order of the steps and the files between them. It must never depend on the
+//! command line (`clap`), the terminal (`indicatif`, colours) or the HTTP server: the binary
+//! parses, prints and shows progress, and hands progress in through [`custseg_data::Progress`].
+
+pub mod clv_stage;
+pub mod engine_stage;
+pub mod graph;
+pub mod model_stage;
+pub mod report_stage;
+pub mod run;
+pub mod settings;
+pub mod stages;
+pub mod tables;
+pub mod tracking;
