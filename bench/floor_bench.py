@@ -63,7 +63,10 @@ def main() -> None:
     csv_gz = SHARED / "data" / "online_retail.csv.gz"
 
     def features(path: Path) -> list[str]:
-        return [custseg, "-q", "features", "--input", str(path), "--out", str(work / "out"), "--data-dir", str(data_dir)]
+        # `features` is a run of the pipeline's DAG, which skips the stages of an output that is
+        # up to date: each run writes to a new directory, so that every stage runs.
+        out = Path(tempfile.mkdtemp(prefix="out-", dir=work))
+        return [custseg, "-q", "features", "--input", str(path), "--out", str(out), "--data-dir", str(data_dir)]
 
     run_with_rss(features(parquet))  # fills the parse cache the Parquet floor reads
     cache = next((data_dir / "parsed").glob("*.parquet"))

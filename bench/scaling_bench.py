@@ -178,19 +178,22 @@ class DiskWatch:
         return max(self.peak, left) / 2**20, left / 2**20
 
 
-STAGE_LINE = re.compile(r"^\s+(ingest|clean|features|write)\s+([\d.]+) s(?:\s+([\d,]+) rows/s)?(?:\s+peak RSS\s+([\d,]+) MiB)?")
+# What the pipeline's runner prints when a stage ends:
+# `stage      clean     done in 1.234s, peak RSS 512 MiB, wrote 3 files`.
+STAGE_LINE = re.compile(r"^stage\s+(ingest|clean|features)\s+done in ([\d.]+)s(?: after \d+ attempts)?(?:, peak RSS (\d+) MiB)?")
 
 
-def stages(stdout: str) -> dict[str, dict]:
+def stages(stdout: str, rows: int) -> dict[str, dict]:
+    """Each data stage's time and peak memory; `rows` (read by every stage) over its time."""
     found = {}
     for line in stdout.splitlines():
         match = STAGE_LINE.match(line)
         if match:
-            name, seconds, rate, rss = match.groups()
+            name, seconds, rss = match.groups()
             found[name] = {
                 "seconds": float(seconds),
-                "rows_per_second": int(rate.replace(",", "")) if rate else None,
-                "peak_rss_mib": int(rss.replace(",", "")) if rss else None,
+                "rows_per_second": int(rows / float(seconds)) if float(seconds) > 0 else None,
+                "peak_rss_mib": int(rss) if rss else None,
             }
     return found
 
@@ -304,8 +307,11 @@ def main() -> None:
                         argv += ["--engine", cluster.url]
                         cluster.reset_memory()
                     disk = DiskWatch(cluster) if engine == "cluster" else None
+                    # `features` is a run of the pipeline's DAG, which would skip the stages of
+                    # an output that is up to date: every run starts from no output.
+                    shutil.rmtree(out, ignore_errors=True)
                     wall, rss, stdout, error = run_with_rss(argv, args.work)
-                    found = stages(stdout)
+                    found = stages(stdout, rows)
                     # the process's peak is wait4's, or a stage's when that is higher (a build
                     # that resets the kernel's peak between stages would lower wait4's figure)
                     rss = max([rss] + [s["peak_rss_mib"] for s in found.values() if s["peak_rss_mib"]])

@@ -18,5 +18,5 @@ pub use dag::Dag;
 pub use error::{BoxError, Error, Result};
 pub use lock::{FileRecord, LOCK_FILE, Lock, LockedStage};
 pub use render::{to_dot, to_json, to_text};
-pub use runner::{RunPlan, RunReport, Runner, StageOutcome, StageStatus};
+pub use runner::{RUN_LOCK, RunPlan, RunReport, Runner, StageOutcome, StageStatus};
 pub use stage::{Input, Retry, Stage, StageContext};

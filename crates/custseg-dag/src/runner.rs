@@ -14,7 +14,7 @@ use crate::lock::{FileRecord, Lock, LockedStage};
 use crate::stage::{Input, Stage, StageContext};
 
 /// The file a runner holds an exclusive lock on while it runs, inside the output directory.
-const RUN_LOCK: &str = ".custseg-run.lock";
+pub const RUN_LOCK: &str = ".custseg-run.lock";
 
 /// What became of one stage.
 #[derive(Debug, Clone, PartialEq)]

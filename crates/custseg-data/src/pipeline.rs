@@ -1,7 +1,8 @@
-//! `custseg features`: ingest -> clean -> features, written atomically.
+//! The data stages' bodies: ingest, clean and features, each writing into a staged output
+//! that its caller commits, and the paths of what they write. The order of the stages and
+//! their caching belong to the pipeline's DAG (`custseg-pipeline`), the one orchestrator.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use arrow::record_batch::RecordBatch;
 use chrono::NaiveDate;
@@ -11,7 +12,7 @@ use tracing::Instrument;
 
 use crate::Progress;
 use crate::clean::{self, CLEAN_TABLE, CleanConfig, InputReport, QualityReport};
-use crate::engine::{self, EngineOptions};
+use crate::engine::EngineOptions;
 use crate::error::{Error, Result};
 use crate::features;
 use crate::ingest::InputSource;
@@ -38,7 +39,7 @@ pub mod paths {
     pub const FEATURES_META: &str = "features/meta.json";
 }
 
-/// Everything `custseg features` needs.
+/// Everything the data stages need.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FeaturesRequest {
@@ -52,151 +53,6 @@ pub struct FeaturesRequest {
     pub as_of: Option<NaiveDate>,
 }
 
-/// Wall time, throughput and memory of one stage.
-#[derive(Debug, Clone, Serialize)]
-pub struct StageTiming {
-    /// Stage name.
-    pub stage: &'static str,
-    /// Seconds.
-    pub seconds: f64,
-    /// Rows the stage read (raw rows for ingest and clean, clean rows for features).
-    pub rows: Option<u64>,
-    /// The process's peak resident memory during the stage, in bytes (Linux only). On a
-    /// cluster this is the client's; the executors report their own.
-    pub peak_rss_bytes: Option<u64>,
-}
-
-impl StageTiming {
-    /// Rows per second, when the stage counts rows.
-    pub fn rows_per_second(&self) -> Option<f64> {
-        self.rows
-            .filter(|_| self.seconds > 0.0)
-            .map(|rows| rows as f64 / self.seconds)
-    }
-}
-
-/// Times one stage after another, with the peak memory of each.
-struct StageClock {
-    started: Instant,
-    memory: custseg_io::PhaseMemory,
-    timings: Vec<StageTiming>,
-}
-
-impl StageClock {
-    fn start() -> Self {
-        Self {
-            started: Instant::now(),
-            memory: custseg_io::PhaseMemory::start(),
-            timings: Vec::new(),
-        }
-    }
-
-    /// Ends `stage`, which read `rows`, and starts the next.
-    fn lap(&mut self, stage: &'static str, rows: Option<u64>) {
-        let memory = std::mem::replace(&mut self.memory, custseg_io::PhaseMemory::start());
-        let timing = StageTiming {
-            stage,
-            seconds: self.started.elapsed().as_secs_f64(),
-            rows,
-            peak_rss_bytes: memory.finish(),
-        };
-        tracing::debug!(
-            stage,
-            seconds = timing.seconds,
-            rows,
-            rows_per_second = timing.rows_per_second(),
-            peak_rss_mib = timing.peak_rss_bytes.map(|bytes| bytes >> 20),
-            "stage finished"
-        );
-        self.timings.push(timing);
-        self.started = Instant::now();
-    }
-}
-
-/// What a `features` run produced.
-#[derive(Debug)]
-pub struct FeaturesOutcome {
-    /// The quality report written.
-    pub report: QualityReport,
-    /// Customers in the feature table.
-    pub customers: usize,
-    /// The as-of date used.
-    pub as_of: NaiveDate,
-    /// Files written, final paths.
-    pub files: Vec<PathBuf>,
-    /// Time per stage.
-    pub timings: Vec<StageTiming>,
-    /// The customer feature table.
-    pub table: Vec<RecordBatch>,
-}
-
-/// Runs ingest -> clean -> features on `input`, writing under `out`. Nothing in
-/// `out` changes unless every stage succeeds.
-pub async fn run_features(
-    input: &InputSource,
-    out: &Path,
-    request: &FeaturesRequest,
-    progress: &dyn Progress,
-) -> Result<FeaturesOutcome> {
-    let mut staged = StagedOutput::new(out)?;
-    let mut outcome = stage_features(input, &mut staged, request, progress).await?;
-    let mut clock = StageClock::start();
-    outcome.files = staged.commit()?;
-    clock.lap("write", None);
-    outcome.timings.extend(clock.timings);
-    Ok(outcome)
-}
-
-/// Runs ingest -> clean -> features on `input`, writing into `staged` without committing it,
-/// so that later stages can add their outputs to the same atomic commit.
-/// `files` of the outcome is empty.
-pub async fn stage_features(
-    input: &InputSource,
-    staged: &mut StagedOutput,
-    request: &FeaturesRequest,
-    progress: &dyn Progress,
-) -> Result<FeaturesOutcome> {
-    let mut clock = StageClock::start();
-    let context = engine::session(&request.engine).await?;
-    let (ingested, record) = if request.engine.cluster.is_some() {
-        // On a cluster the executors parse what they can (see `ingest_with_engine`).
-        let ingested = ingest::ingest_with_engine(input, &request.ingest, progress, &context)
-            .instrument(tracing::info_span!("ingest", %input))
-            .await?;
-        let record = ingest_record(&ingested);
-        (ingested, record)
-    } else {
-        ingest_input(input, request, progress)?
-    };
-    clock.lap("ingest", Some(record.rows));
-
-    let limit = request.engine.memory_limit;
-    let report = clean_into(&context, &ingested.parsed, &record, request, staged)
-        .await
-        .map_err(|e| e.name_the_limit(limit))?;
-    clock.lap("clean", Some(report.raw_rows));
-
-    let built = features_into(
-        &context,
-        &input.to_string(),
-        report.clean_rows,
-        request.as_of,
-        staged,
-    )
-    .await
-    .map_err(|e| e.name_the_limit(limit))?;
-    clock.lap("features", Some(report.clean_rows));
-    let timings = clock.timings;
-    Ok(FeaturesOutcome {
-        report,
-        customers: built.meta.customers,
-        as_of: built.meta.as_of,
-        files: Vec::new(),
-        timings,
-        table: built.table,
-    })
-}
-
 /// What was read, as the ingest stage records it in [`paths::INGEST`].
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct IngestRecord {
@@ -207,7 +63,7 @@ pub struct IngestRecord {
 }
 
 /// Reads `input` into the canonical schema (from the parse cache when it can).
-pub fn ingest_input(
+fn ingest_input(
     input: &InputSource,
     request: &FeaturesRequest,
     progress: &dyn Progress,

@@ -24,5 +24,5 @@ pub(crate) fn on_engine<T>(
             let session = engine::session(options).await?;
             work(&session).await
         })
-        .map_err(|error| crate::graph::boxed(error.name_the_limit(options.memory_limit).into()))
+        .map_err(|error| crate::request::boxed(error.name_the_limit(options.memory_limit).into()))
 }

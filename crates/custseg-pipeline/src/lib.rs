@@ -2,6 +2,7 @@
 //! settings and printing its result.
 //!
 //! - [`settings`]: everything configurable, as `custseg.toml` spells it;
+//! - [`request`]: what a run is built from (input, settings, which part of the DAG);
 //! - [`graph`]: the pipeline as a DAG of cached stages (ingest -> clean -> features -> lifetime
 //!   value -> train -> evaluate -> register -> report), one file per stage in [`stages`];
 //! - [`run`]: one run of that DAG in an output directory, recorded as a tracked run;
@@ -18,7 +19,9 @@ pub mod clv_stage;
 pub mod engine_stage;
 pub mod graph;
 pub mod model_stage;
+
 pub mod report_stage;
+pub mod request;
 pub mod run;
 pub mod settings;
 pub mod stages;

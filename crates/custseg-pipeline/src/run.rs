@@ -4,7 +4,8 @@
 use anyhow::{Result, anyhow};
 use custseg_dag::{RunPlan, RunReport, Runner, StageOutcome, StageStatus};
 
-use crate::graph::{self, PipelineRequest};
+use crate::graph;
+use crate::request::{PipelineRequest, Scope};
 use crate::tracking::{RunRecorder, flatten_params};
 
 /// What a run did, once its stages are over.
@@ -78,7 +79,7 @@ pub fn execute(
     let outcome = report.and_then(|report| {
         let run = stages_run(&report);
         stages = Some(run.clone());
-        finish(&report, &run, out, recorder.as_ref())
+        finish(request, &report, &run, out, recorder.as_ref())
     });
     let mut tracked = None;
     if let Some(recorder) = recorder {
@@ -113,6 +114,7 @@ fn stages_run(report: &RunReport) -> StagesRun {
 /// Records the stages' times and memory and the outputs on the run; the run's error if a
 /// stage failed.
 fn finish(
+    request: &PipelineRequest,
     report: &RunReport,
     run: &StagesRun,
     out: &std::path::Path,
@@ -145,6 +147,10 @@ fn finish(
             ("custseg.stages_ran".to_owned(), run.ran.join(",")),
             ("custseg.stages_skipped".to_owned(), run.skipped.join(",")),
         ])?;
+        if let (Scope::TrainOn(features), None) = (&request.scope, &report.failure) {
+            let sha = custseg_io::sha256_file(features)?;
+            recorder.tags(&[("features_sha256".to_owned(), sha)])?;
+        }
         recorder.log_outputs(out)?;
     }
     match &report.failure {

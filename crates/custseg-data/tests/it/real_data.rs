@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use custseg_data::pipeline::FeaturesOutcome;
+use crate::support::FeaturesOutcome;
 
 use crate::support::{features, shared_data};
 

@@ -3,9 +3,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
+use custseg_data::clean::QualityReport;
 use custseg_data::ingest::IngestOptions;
-use custseg_data::pipeline::{FeaturesOutcome, FeaturesRequest, run_features};
-use custseg_data::{NoProgress, Result};
+use custseg_data::pipeline::{self, FeaturesRequest, paths};
+use custseg_data::{NoProgress, Result, engine};
+use custseg_io::StagedOutput;
 
 /// A file of the shared reference data; a missing file fails the test with a clear
 /// message (the tests never skip).
@@ -33,22 +36,54 @@ pub fn features(input: &str, out: &Path, data_dir: &Path) -> Result<FeaturesOutc
     features_with(input, out, &request)
 }
 
-/// Runs `custseg features` with a full request.
+/// What the three data stages produced.
+#[derive(Debug)]
+pub struct FeaturesOutcome {
+    /// The quality report written.
+    pub report: QualityReport,
+    /// Customers in the feature table.
+    pub customers: usize,
+    /// The as-of date used.
+    pub as_of: NaiveDate,
+}
+
+/// The data stages' bodies one after the other (as the pipeline's DAG runs them), written
+/// into `out` together.
 pub fn features_with(
     input: &str,
     out: &Path,
     request: &FeaturesRequest,
 ) -> Result<FeaturesOutcome> {
-    tokio::runtime::Builder::new_multi_thread()
+    let input = custseg_data::ingest::InputSource::classify(input);
+    let mut staged = StagedOutput::new(out)?;
+    let record = pipeline::stage_ingest(&input, request, &mut staged, &NoProgress)?;
+    let raw = staged.current_path(paths::RAW);
+    let outcome = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("a runtime")
-        .block_on(run_features(
-            &custseg_data::ingest::InputSource::classify(input),
-            out,
-            request,
-            &NoProgress,
-        ))
+        .block_on(async {
+            let session = engine::session(&request.engine).await?;
+            let report =
+                pipeline::clean_into(&session, &raw, &record, request, &mut staged).await?;
+            let clean = staged.current_path(paths::CLEAN);
+            let rows = pipeline::register_clean(&session, &clean).await?;
+            let built = pipeline::features_into(
+                &session,
+                &input.to_string(),
+                rows,
+                request.as_of,
+                &mut staged,
+            )
+            .await?;
+            Ok::<_, custseg_data::Error>(FeaturesOutcome {
+                report,
+                customers: built.meta.customers,
+                as_of: built.meta.as_of,
+            })
+        })?;
+    staged.commit()?;
+    Ok(outcome)
 }
 
 /// The feature CSV as CustomerID -> column -> value.

@@ -4,7 +4,7 @@ use custseg_dag::{BoxError, Stage, StageContext};
 use custseg_data::pipeline::{self, FeaturesRequest, IngestRecord, paths};
 
 use crate::engine_stage::on_engine;
-use crate::graph::{PipelineRequest, boxed, stage_version};
+use crate::request::{PipelineRequest, boxed, stage_version};
 
 /// Cleans the canonical transactions.
 pub struct Clean {

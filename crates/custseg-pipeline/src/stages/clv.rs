@@ -6,7 +6,7 @@ use custseg_data::engine::EngineOptions;
 use custseg_data::pipeline::{self, FeaturesMeta, paths};
 
 use crate::clv_stage::{self as clv, ClvRequest};
-use crate::graph::{PipelineRequest, boxed, stage_version};
+use crate::request::{PipelineRequest, boxed, stage_version};
 use crate::settings::ClvSettings;
 
 /// Fits the lifetime-value models.
@@ -21,7 +21,7 @@ impl Clv {
     pub fn new(request: &PipelineRequest) -> Result<Self> {
         Ok(Self {
             settings: request.settings.clv.clone(),
-            request: ClvRequest::from_settings(&request.settings.clv, None)?,
+            request: ClvRequest::from_settings(&request.settings.clv, request.calibration_end)?,
             engine: request.features.engine.clone(),
         })
     }
@@ -44,6 +44,10 @@ impl Stage for Clv {
         let mut settings = serde_json::json!(self.settings);
         if let Some(map) = settings.as_object_mut() {
             map.remove("in_run");
+            // Only when set, so that a run without a holdout keeps the parameters it had.
+            if let Some(date) = self.request.calibration_end {
+                map.insert("calibration_end".to_owned(), serde_json::json!(date));
+            }
         }
         settings
     }

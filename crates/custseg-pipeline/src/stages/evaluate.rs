@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use custseg_dag::{BoxError, Retry, Stage, StageContext};
 use custseg_track::gate::{self, GATED_METRICS, TOLERANCE};
 
-use crate::graph::{PipelineRequest, boxed, read_model, stage_version};
 use crate::model_stage::paths as model_paths;
+use crate::request::{PipelineRequest, boxed, read_model, stage_version};
 use crate::tracking::{Tracking, model_scores};
 
 /// The evaluation file.

@@ -4,7 +4,7 @@ use custseg_dag::{BoxError, Stage, StageContext};
 use custseg_data::pipeline::{self, FeaturesRequest, paths};
 
 use crate::engine_stage::on_engine;
-use crate::graph::{PipelineRequest, stage_version};
+use crate::request::{PipelineRequest, stage_version};
 
 /// Builds the customer feature table.
 pub struct Features {

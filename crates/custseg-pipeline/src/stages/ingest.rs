@@ -8,7 +8,7 @@ use custseg_data::ingest::InputSource;
 use custseg_data::pipeline::{self, FeaturesRequest, paths};
 
 use crate::engine_stage::on_engine;
-use crate::graph::{PipelineRequest, boxed, stage_version};
+use crate::request::{PipelineRequest, boxed, stage_version};
 
 /// Reads the transaction log.
 pub struct Ingest {
@@ -100,12 +100,32 @@ impl Stage for Ingest {
             pipeline::stage_ingest(&self.input, &self.request, context.staged(), progress)
                 .map_err(|e| boxed(e.into()))?
         };
-        Ok(vec![format!(
-            "{} rows from `{}` ({}, sha256 {}…)",
+        let input = &record.input;
+        let mut lines = vec![format!(
+            "{} rows from `{}` ({}{}, sha256 {}…{})",
             record.rows,
-            record.input.source,
-            record.input.format,
-            &record.input.sha256[..12.min(record.input.sha256.len())]
-        )])
+            input.source,
+            input.format,
+            input
+                .member
+                .as_ref()
+                .map(|member| format!(": {member}"))
+                .unwrap_or_default(),
+            &input.sha256[..12.min(input.sha256.len())],
+            if input.parsed_from_cache {
+                ", parse cached"
+            } else {
+                ""
+            }
+        )];
+        if input.sheets.len() > 1 {
+            let sheets: Vec<String> = input
+                .sheets
+                .iter()
+                .map(|sheet| format!("{} ({} rows)", sheet.name, sheet.rows))
+                .collect();
+            lines.push(format!("sheets: {}", sheets.join(", ")));
+        }
+        Ok(lines)
     }
 }

@@ -4,8 +4,8 @@
 use custseg_dag::{BoxError, Retry, Stage, StageContext};
 
 use super::evaluate::EVALUATION;
-use crate::graph::{PipelineRequest, boxed, read_model, stage_version};
 use crate::model_stage::paths as model_paths;
+use crate::request::{PipelineRequest, boxed, read_model, stage_version};
 use crate::tracking::{RunRecorder, Store, Tracking, model_scores, promote};
 
 /// What the stage writes.

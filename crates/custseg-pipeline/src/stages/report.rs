@@ -6,9 +6,9 @@ use custseg_data::pipeline::paths;
 use custseg_model::config::ModelConfig;
 
 use crate::clv_stage as clv;
-use crate::graph::{PipelineRequest, boxed, stage_version};
 use crate::model_stage::paths as model_paths;
 use crate::report_stage;
+use crate::request::{PipelineRequest, Scope, boxed, stage_version};
 
 /// Draws the report.
 pub struct Report {
@@ -16,6 +16,9 @@ pub struct Report {
     config: ModelConfig,
     clv: bool,
     png: bool,
+    /// `custseg report`: drawn from whatever the output directory holds, with no stage
+    /// before it in the DAG.
+    redraw: bool,
 }
 
 impl Report {
@@ -26,6 +29,7 @@ impl Report {
             config: request.settings.model.clone(),
             clv: request.clv,
             png: request.png,
+            redraw: request.scope == Scope::Report,
         }
     }
 }
@@ -40,6 +44,11 @@ impl Stage for Report {
     }
 
     fn deps(&self) -> Vec<String> {
+        if self.redraw {
+            // What it reads is whatever an earlier run left (the report says which parts
+            // are missing); `custseg report` always draws it again.
+            return Vec::new();
+        }
         let mut deps: Vec<String> = [
             paths::QUALITY,
             paths::CLEAN,

@@ -1,67 +1,33 @@
-//! `custseg clv`: ingest -> clean -> features -> lifetime value, committed together.
+//! `custseg clv`: the pipeline's DAG up to its `clv` stage (ingest -> clean -> features ->
+//! lifetime value), untracked.
 
-use anyhow::{Context, Result};
-use custseg_data::ingest::InputSource;
-use custseg_data::pipeline::{self, FeaturesRequest};
-use custseg_io::StagedOutput;
-use custseg_pipeline::clv_stage::{self, ClvRequest};
+use std::sync::Arc;
 
-use super::demo_data::demo_input;
+use anyhow::Result;
+use custseg_pipeline::request::PipelineRequest;
+
+use super::demo_data::input_or_demo;
+use super::run::run_until;
 use crate::cli::ClvArgs;
-use crate::progress::{TerminalProgress, say};
+use crate::progress::TerminalProgress;
 use crate::settings::{ApplyArgs, Settings};
 
 /// Runs `custseg clv`.
 pub fn run(args: &ClvArgs, mut settings: Settings, quiet: bool) -> Result<()> {
     settings.apply_ingest_args(&args.ingest)?;
-    let spill_dir = settings.apply_engine_args(&args.engine, &args.out)?;
+    settings.apply_engine_args(&args.engine, &args.out)?;
     settings.apply_clv_args(args)?;
-    let request = ClvRequest::from_settings(&settings.clv, args.calibration_end)?;
-    let input = InputSource::classify(&match &args.input {
-        Some(input) => input.clone(),
-        None => demo_input(&settings.demo, &settings.ingest.data_dir, quiet)?,
-    });
-    let features_request = FeaturesRequest {
-        ingest: settings.ingest.clone(),
-        clean: settings.clean.clone(),
-        engine: settings.engine.clone(),
-        as_of: args.as_of.or(settings.features.as_of),
-    };
-    let failed = || {
-        format!(
-            "`custseg clv` on `{input}` failed; `{}` was left as it was",
-            args.out.display()
-        )
-    };
-    let progress = TerminalProgress::new(quiet);
-    let runtime = super::runtime()?;
-    let mut staged = StagedOutput::new(&args.out)?;
-    let outcome = runtime
-        .block_on(pipeline::stage_features(
-            &input,
-            &mut staged,
-            &features_request,
-            &progress,
-        ))
-        .map_err(anyhow::Error::from)
-        .and_then(|features| {
-            clv_stage::stage_clv(
-                &mut staged,
-                &runtime,
-                &settings.engine,
-                features.as_of,
-                &request,
-            )
-        });
-    // The spill files go whether the stages succeeded or not.
-    custseg_data::engine::remove_spill_dir(&spill_dir);
-    let outcome = outcome.with_context(failed)?;
-    let files = staged.commit()?;
-    for line in clv_stage::summary_lines(&outcome) {
-        say!("{line}");
-    }
-    for file in files {
-        say!("wrote      {}", file.display());
-    }
-    Ok(())
+    // Checked before anything runs.
+    settings.clv.options()?;
+    let input = input_or_demo(args.input.as_deref(), &settings, quiet)?;
+    let mut request = PipelineRequest::new(
+        input,
+        settings,
+        args.as_of,
+        Arc::new(TerminalProgress::new(quiet)),
+    );
+    request.clv = true;
+    request.calibration_end = args.calibration_end;
+    request.report = false;
+    run_until(&request, &args.out, "clv", quiet)
 }

@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use custseg_data::ingest::InputSource;
 use custseg_datagen::{DemoSpec, OutputFormat};
 
 use crate::cli::DemoDataArgs;
@@ -62,8 +63,17 @@ pub fn generate(spec: &DemoSpec, path: &Path, quiet: bool) -> Result<u64> {
     Ok(rows)
 }
 
+/// The input named on the command line, or else the demo dataset (generated on first use),
+/// classified.
+pub fn input_or_demo(input: Option<&str>, settings: &Settings, quiet: bool) -> Result<InputSource> {
+    Ok(InputSource::classify(&match input {
+        Some(input) => input.to_owned(),
+        None => demo_input(&settings.demo, &settings.ingest.data_dir, quiet)?,
+    }))
+}
+
 /// The built-in demo dataset under `data_dir`, generated on first use.
-pub fn demo_input(settings: &DemoSettings, data_dir: &Path, quiet: bool) -> Result<String> {
+fn demo_input(settings: &DemoSettings, data_dir: &Path, quiet: bool) -> Result<String> {
     let customers = settings
         .customers
         .map_or_else(|| "auto".to_owned(), |count| count.to_string());

@@ -39,7 +39,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Models(command) => models::run(&command, &settings),
         Command::Predict(args) => predict::run(&args),
         Command::Clv(args) => clv::run(&args, settings, cli.quiet),
-        Command::Report(args) => report::run(&args, &settings),
+        Command::Report(args) => report::run(&args, settings, cli.quiet),
         Command::Serve(args) => serve::run(&args, &settings),
         Command::Monitor(command) => monitor::run(&command),
         Command::Config(command) => config::run(&command, &settings),

@@ -1,25 +1,23 @@
-//! `custseg report`: the report of an output directory's results, drawn again.
+//! `custseg report`: the pipeline's `report` stage alone, drawn again from the outputs an
+//! earlier run left in the output directory.
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
+use custseg_dag::RunPlan;
+use custseg_data::ingest::InputSource;
 use custseg_data::pipeline::paths as data_paths;
-use custseg_io::StagedOutput;
-use custseg_pipeline::report_stage;
+use custseg_pipeline::request::{PipelineRequest, Scope};
 
+use super::run::execute;
 use crate::cli::{ReportArgs, ReportFormat};
-use crate::progress::say;
+use crate::progress::TerminalProgress;
 use crate::settings::Settings;
 
 /// Runs `custseg report`.
-pub fn run(args: &ReportArgs, settings: &Settings) -> Result<()> {
-    let failed = || {
-        format!(
-            "`custseg report` on `{}` failed; `{}` was left as it was",
-            args.out.display(),
-            Path::new(report_stage::paths::INDEX).display()
-        )
-    };
+pub fn run(args: &ReportArgs, settings: Settings, quiet: bool) -> Result<()> {
+    let failed = || format!("`custseg report` on `{}` failed", args.out.display());
     if !args.out.join(data_paths::QUALITY).exists() {
         bail!(
             "{}: `{}` has no `{}`; run `custseg run` (or `custseg features`) with `--out {}` first",
@@ -29,20 +27,19 @@ pub fn run(args: &ReportArgs, settings: &Settings) -> Result<()> {
             args.out.display()
         );
     }
-    let mut staged = StagedOutput::new(&args.out)?;
-    let outcome = report_stage::stage_report(
-        &mut staged,
-        &settings.engine,
-        &settings.model,
-        args.format == ReportFormat::Png,
-    )
-    .with_context(failed)?;
-    let files = staged.commit()?;
-    for line in report_stage::summary_lines(&outcome) {
-        say!("{line}");
-    }
-    for file in files {
-        say!("wrote      {}", file.display());
-    }
-    Ok(())
+    let mut request = PipelineRequest::new(
+        InputSource::Local(args.out.clone()),
+        settings,
+        None,
+        Arc::new(TerminalProgress::new(quiet)),
+    );
+    request.scope = Scope::Report;
+    request.png = args.format == ReportFormat::Png;
+    request.tracking.enabled = false;
+    // Asked for, so drawn again even where the same report is already committed.
+    let plan = RunPlan {
+        force: BTreeSet::from(["report".to_owned()]),
+        ..RunPlan::default()
+    };
+    execute(&request, &args.out, &plan, "report", quiet).with_context(failed)
 }

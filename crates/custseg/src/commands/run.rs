@@ -2,21 +2,19 @@
 //! value -> train -> evaluate -> register -> report), recorded as a tracked run.
 
 use std::collections::BTreeSet;
-
+use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use custseg_dag::{RunPlan, StageOutcome, StageStatus};
 use custseg_data::ingest::InputSource;
-use custseg_data::pipeline::FeaturesRequest;
 
-use super::demo_data::demo_input;
+use super::demo_data::input_or_demo;
 use crate::cli::{ReportFormat, RunArgs};
 use crate::progress::{TerminalProgress, say};
 use crate::settings::{ApplyArgs, Settings};
-use custseg_pipeline::graph::PipelineRequest;
+use custseg_pipeline::request::PipelineRequest;
 use custseg_pipeline::run;
-use custseg_pipeline::tracking::Tracking;
 
 /// Builds the pipeline request `custseg run`, `custseg dag` and `custseg schedule` share.
 /// With `generate_demo` false, `--demo` names the demo dataset without generating it (for
@@ -33,29 +31,22 @@ pub fn pipeline_request(
     if let Some(alias) = &args.promote_to {
         settings.registry.promote_to = Some(alias.clone());
     }
-    let input = InputSource::classify(&match &args.input {
-        Some(input) => input.clone(),
-        None if generate_demo => demo_input(&settings.demo, &settings.ingest.data_dir, quiet)?,
-        None => "(demo dataset)".to_owned(),
-    });
-    let features = FeaturesRequest {
-        ingest: settings.ingest.clone(),
-        clean: settings.clean.clone(),
-        engine: settings.engine.clone(),
-        as_of: args.as_of.or(settings.features.as_of),
+    let input = match &args.input {
+        Some(input) => InputSource::classify(input),
+        None if generate_demo => input_or_demo(None, &settings, quiet)?,
+        None => InputSource::classify("(demo dataset)"),
     };
-    let tracking = Tracking::resolve(&settings.tracking, &settings.registry);
-    Ok(PipelineRequest {
+    let mut request = PipelineRequest::new(
         input,
-        features,
-        previous: args.previous.clone(),
-        clv: settings.clv.in_run && !args.skip_clv,
-        report: !args.skip_report,
-        png: args.report_format == ReportFormat::Png,
-        progress: Arc::new(TerminalProgress::new(quiet)),
-        tracking,
         settings,
-    })
+        args.as_of,
+        Arc::new(TerminalProgress::new(quiet)),
+    );
+    request.previous = args.previous.clone();
+    request.clv &= !args.skip_clv;
+    request.report = !args.skip_report;
+    request.png = args.report_format == ReportFormat::Png;
+    Ok(request)
 }
 
 /// The run's plan from `--force`, `--only` and `--until`.
@@ -75,6 +66,38 @@ pub fn run(args: &RunArgs, settings: Settings, quiet: bool) -> Result<()> {
         custseg_data::engine::remove_spill_dir(directory);
     }
     result
+}
+
+/// Runs the pipeline of `request` in `out` up to and including the stage `until`, untracked:
+/// `custseg features` and `custseg clv`, which are named after that stage. Each stage commits
+/// its outputs together; when one fails, the stages before it stay committed and the next
+/// run resumes from it. An output directory the run created and left empty is removed.
+pub fn run_until(request: &PipelineRequest, out: &Path, until: &str, quiet: bool) -> Result<()> {
+    let out_existed = out.exists();
+    let mut request = request.clone();
+    request.tracking.enabled = false;
+    let plan = RunPlan {
+        until: Some(until.to_owned()),
+        ..RunPlan::default()
+    };
+    let result = execute(&request, out, &plan, until, quiet);
+    if let Some(directory) = &request.features.engine.spill_dir {
+        custseg_data::engine::remove_spill_dir(directory);
+    }
+    if result.is_err() && !out_existed && holds_nothing_committed(out) {
+        let _ = std::fs::remove_dir_all(out);
+    }
+    result.with_context(|| format!("`custseg {until}` on `{}` failed", request.input))
+}
+
+/// Whether `out` holds nothing but the runner's guard file: a run that created it failed
+/// before any stage committed.
+fn holds_nothing_committed(out: &Path) -> bool {
+    std::fs::read_dir(out).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .all(|entry| entry.file_name() == custseg_dag::RUN_LOCK)
+    })
 }
 
 /// Runs the pipeline of `request` in `out` with `plan` as a tracked run of `command`;

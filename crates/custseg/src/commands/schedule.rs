@@ -67,7 +67,7 @@ pub fn run(args: &ScheduleArgs, settings: Settings, quiet: bool) -> Result<()> {
 /// One scheduled run.
 fn tick(
     args: &ScheduleArgs,
-    request: &custseg_pipeline::graph::PipelineRequest,
+    request: &custseg_pipeline::request::PipelineRequest,
     quiet: bool,
 ) -> Result<()> {
     let out = &args.run.out;

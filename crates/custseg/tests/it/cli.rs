@@ -66,7 +66,7 @@ fn demo_data_is_deterministic_and_feeds_features() {
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("rows       20000 raw = "), "{stdout}");
+    assert!(stdout.contains("20000 raw = "), "{stdout}");
     let report: serde_json::Value = serde_json::from_slice(
         &std::fs::read(dir.path().join("out/reports/quality.json")).unwrap(),
     )
@@ -105,12 +105,24 @@ fn demo_flag_generates_and_reuses_the_built_in_dataset() {
     let first = custseg(dir.path(), &["-q", "features", "--demo", "--out", "out"]);
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert!(text(&first.stdout).contains("15000 raw"));
+    // The same demo file again: every stage of the pipeline is up to date.
     let second = custseg(dir.path(), &["-q", "features", "--demo", "--out", "out"]);
     assert!(second.status.success());
     assert!(
-        text(&second.stdout).contains("parse cached"),
+        text(&second.stdout).contains("0 ran, 3 skipped as unchanged"),
         "{}",
         text(&second.stdout)
+    );
+    // Elsewhere, the demo file's parse is reused from the cache.
+    let third = custseg(
+        dir.path(),
+        &["-q", "features", "--demo", "--out", "elsewhere"],
+    );
+    assert!(third.status.success());
+    assert!(
+        text(&third.stdout).contains("parse cached"),
+        "{}",
+        text(&third.stdout)
     );
 }
 
@@ -123,8 +135,12 @@ fn bad_input_exits_one_with_the_reason_on_stderr() {
     );
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
-    assert!(stderr.starts_with("error: `custseg features` on `missing.csv` failed; `out` was left as it was: `missing.csv`: no such file"), "{stderr}");
-    assert!(output.stdout.is_empty());
+    assert!(
+        stderr.starts_with("error: `custseg features` on `missing.csv` failed: "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`missing.csv`: no such file"), "{stderr}");
+    assert!(text(&output.stdout).contains("ingest    FAILED"));
 
     // A failure while reading leaves no output directory behind that the run created.
     std::fs::write(
@@ -414,7 +430,7 @@ fn clv_scores_every_customer_and_refuses_bad_settings() {
     assert!(named["pareto_nbd"]["params"]["s"].as_f64().unwrap() > 0.0);
 
     // Bad settings: a clear error, exit 1, and nothing written.
-    for (args, expected) in [
+    for (case, (args, expected)) in [
         (
             vec!["--calibration-end", "2001-01-01"],
             "must fall on or after the first purchase date",
@@ -426,8 +442,12 @@ fn clv_scores_every_customer_and_refuses_bad_settings() {
             vec!["--purchase-model", "gamma"],
             "expected auto, bg_nbd or pareto_nbd",
         ),
-    ] {
-        let mut argv = vec!["-q", "clv", "--input", "demo.parquet", "--out", "bad"];
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let out = format!("bad-{case}");
+        let mut argv = vec!["-q", "clv", "--input", "demo.parquet", "--out", &out];
         argv.extend(args);
         let output = custseg(dir.path(), &argv);
         assert_eq!(output.status.code(), Some(1), "{argv:?}");
@@ -436,10 +456,24 @@ fn clv_scores_every_customer_and_refuses_bad_settings() {
             "{argv:?}: {}",
             text(&output.stderr)
         );
-        let written =
-            std::fs::read_dir(dir.path().join("bad")).map_or(0, |entries| entries.count());
-        assert_eq!(written, 0, "{argv:?} wrote output");
+        // A setting checked before the run writes nothing; a calibration end outside the
+        // data fails the `clv` stage, and leaves only the stages before it committed.
+        assert!(
+            !dir.path().join(&out).join("clv").exists(),
+            "{argv:?} wrote clv/"
+        );
+        if !args_fail_in_the_stage(&argv) {
+            let written =
+                std::fs::read_dir(dir.path().join(&out)).map_or(0, |entries| entries.count());
+            assert_eq!(written, 0, "{argv:?} wrote output");
+        }
     }
+}
+
+/// Whether `argv` of `custseg clv` is refused by the `clv` stage itself (after the data
+/// stages ran), not before the run.
+fn args_fail_in_the_stage(argv: &[&str]) -> bool {
+    argv.contains(&"--calibration-end")
 }
 
 #[test]
@@ -599,11 +633,16 @@ fn message_format_json_gives_one_event_per_line() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("`{l}`: {e}")))
         .collect();
-    assert!(
-        lines
-            .iter()
-            .any(|e| e["event"] == "line" && e["text"].as_str().unwrap().starts_with("wrote ")),
-        "{lines:?}"
+    let last = lines.last().unwrap();
+    assert_eq!(last["event"], "finished", "{lines:?}");
+    assert_eq!(
+        last["ran"],
+        serde_json::json!(["ingest", "clean", "features"])
+    );
+    assert_eq!(
+        last["tracked"],
+        serde_json::Value::Null,
+        "features is not tracked"
     );
 
     let failed = custseg(
