@@ -19,7 +19,7 @@ pub mod clv_stage;
 pub mod engine_stage;
 pub mod graph;
 pub mod model_stage;
-
+pub mod registered;
 pub mod report_stage;
 pub mod request;
 pub mod run;

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Whether a larger value of a score is better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Larger is better (silhouette, stability).
@@ -28,7 +28,7 @@ pub const GATED_METRICS: [(&str, Direction); 3] = [
 pub const TOLERANCE: f64 = 0.01;
 
 /// One score compared.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Check {
     /// The score.
     pub metric: String,
@@ -43,7 +43,7 @@ pub struct Check {
 }
 
 /// The gate's answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     /// Whether the candidate may be promoted.
     pub passed: bool,

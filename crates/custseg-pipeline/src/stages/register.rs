@@ -5,11 +5,11 @@ use custseg_dag::{BoxError, Retry, Stage, StageContext};
 
 use super::evaluate::EVALUATION;
 use crate::model_stage::paths as model_paths;
+use crate::registered::{PromotionRecord, RegisteredFile};
 use crate::request::{PipelineRequest, boxed, read_model, stage_version};
 use crate::tracking::{RunRecorder, Store, Tracking, model_scores, promote};
 
-/// What the stage writes.
-pub const REGISTERED: &str = "model/registered.json";
+pub use crate::registered::REGISTERED;
 
 /// Registers the model.
 pub struct Register {
@@ -72,10 +72,14 @@ impl Stage for Register {
             } else {
                 "`[registry] register = false`"
             };
-            let record = serde_json::json!({ "registered": false, "why": why });
+            let record = RegisteredFile::NotRegistered {
+                registered: false,
+                why: why.to_owned(),
+            };
+            let bytes = record.to_json_bytes().map_err(|e| boxed(e.into()))?;
             context
                 .staged()
-                .write(REGISTERED, format!("{record:#}\n").as_bytes())
+                .write(REGISTERED, &bytes)
                 .map_err(|e| boxed(e.into()))?;
             return Ok(vec![format!("not registered: {why}")]);
         };
@@ -121,26 +125,27 @@ impl Stage for Register {
                     Some(_) => format!("promoted to `{alias}`: {}", promotion.verdict.summary),
                     None => format!("not promoted to `{alias}`: {}", promotion.verdict.summary),
                 });
-                Some(serde_json::json!({
-                    "alias": alias,
-                    "promoted": promotion.event.is_some(),
-                    "gate": promotion.verdict,
-                    "event": promotion.event,
+                Some(Box::new(PromotionRecord {
+                    alias: alias.clone(),
+                    promoted: promotion.event.is_some(),
+                    gate: promotion.verdict,
+                    event: promotion.event,
                 }))
             }
             None => None,
         };
-        let record = serde_json::json!({
-            "registered": true,
-            "model": settings.model,
-            "version": version.version,
-            "run_id": run_id,
-            "source": version.source,
-            "promotion": promotion,
-        });
+        let record = RegisteredFile::Registered {
+            model: settings.model.clone(),
+            promotion,
+            registered: true,
+            run_id,
+            source: version.source,
+            version: version.version,
+        };
+        let bytes = record.to_json_bytes().map_err(|e| boxed(e.into()))?;
         context
             .staged()
-            .write(REGISTERED, format!("{record:#}\n").as_bytes())
+            .write(REGISTERED, &bytes)
             .map_err(|e| boxed(e.into()))?;
         Ok(lines)
     }

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cli::ServeArgs;
 use crate::settings::Settings;
+use custseg_pipeline::registered::RegisteredFile;
 use custseg_pipeline::tables::ParquetColumns;
 use custseg_pipeline::tracking::{Tracking, fetch, registry_reference, resolve};
 
@@ -75,18 +76,7 @@ fn registry_model(
 /// name from the `registered.json` the run wrote beside it, else the name `custseg run`
 /// registers under (`[registry] model`), never the output directory's name.
 fn served_name(model: &Path, registry_model: &str) -> String {
-    #[derive(serde::Deserialize)]
-    struct Registered {
-        model: String,
-        registered: bool,
-    }
-    model
-        .parent()
-        .map(|dir| dir.join("registered.json"))
-        .and_then(|path| std::fs::read(path).ok())
-        .and_then(|bytes| serde_json::from_slice::<Registered>(&bytes).ok())
-        .filter(|r| r.registered && !r.model.is_empty())
-        .map_or_else(|| registry_model.to_owned(), |r| r.model)
+    RegisteredFile::name_beside(model).unwrap_or_else(|| registry_model.to_owned())
 }
 
 /// Runs `custseg serve`.
@@ -334,37 +324,4 @@ fn load_clv(dir: &Path) -> Result<(ClvService, String)> {
         },
         fingerprint,
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::served_name;
-
-    #[test]
-    fn a_model_is_served_under_its_registered_name() {
-        let dir = tempfile::tempdir().unwrap();
-        let model = dir.path().join("o/model/model.json");
-        std::fs::create_dir_all(model.parent().unwrap()).unwrap();
-        // Not registered (or no record): the name it would be registered under.
-        assert_eq!(
-            served_name(&model, "customer-segments"),
-            "customer-segments"
-        );
-        let record = model.with_file_name("registered.json");
-        std::fs::write(
-            &record,
-            r#"{"model": "churn-segments", "registered": false}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            served_name(&model, "customer-segments"),
-            "customer-segments"
-        );
-        std::fs::write(
-            &record,
-            r#"{"model": "churn-segments", "registered": true, "version": 3}"#,
-        )
-        .unwrap();
-        assert_eq!(served_name(&model, "customer-segments"), "churn-segments");
-    }
 }
