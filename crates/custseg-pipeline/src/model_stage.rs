@@ -13,6 +13,7 @@ use custseg_model::model_file::ModelFile;
 use custseg_model::table::CustomerTable;
 use custseg_model::train::{RFM_COLUMNS, TrainOutcome, train_with_progress, training_steps};
 
+use crate::profiles_file::{PcaSummary, ProfilesFile, RfmSegmentRecord, StepSeconds};
 use crate::tables::{self, ParquetColumns};
 
 /// Output files of the model stage, relative to the output directory.
@@ -146,24 +147,38 @@ pub fn stage_model(
         tables::write_transitions_csv(&staged.path(paths::TRANSITIONS)?, transitions)?;
     }
 
-    let profiles = serde_json::json!({
-        "selection": outcome.model.selection,
-        "metrics": outcome.model.metrics,
-        "training": outcome.model.training,
-        "pca": {
-            "n_components": outcome.model.pca.n_components(),
-            "explained_variance_ratio": outcome.model.pca.explained_variance_ratio,
-            "all_explained_variance_ratio": outcome.model.pca.all_explained_variance_ratio,
+    let pca = &outcome.model.pca;
+    let profiles = ProfilesFile {
+        metrics: outcome.model.metrics.clone(),
+        pca: PcaSummary {
+            all_explained_variance_ratio: pca.all_explained_variance_ratio.clone(),
+            explained_variance_ratio: pca.explained_variance_ratio.clone(),
+            n_components: pca.n_components(),
         },
-        "segments": outcome.profiles,
-        "rfm_segments": rfm_rows.iter().zip(&config.rfm.segments).map(|((name, customers, share), rule)| serde_json::json!({
-            "name": name, "customers": customers, "share_of_revenue": share, "description": rule.description,
-        })).collect::<Vec<_>>(),
-        "transitions": transitions,
-        "timings": outcome.timings,
-    });
-    let mut bytes = serde_json::to_vec_pretty(&profiles)?;
-    bytes.push(b'\n');
+        rfm_segments: rfm_rows
+            .iter()
+            .zip(&config.rfm.segments)
+            .map(|((name, customers, share), rule)| RfmSegmentRecord {
+                customers: *customers,
+                description: rule.description.clone(),
+                name: name.clone(),
+                share_of_revenue: *share,
+            })
+            .collect(),
+        segments: outcome.profiles.clone(),
+        selection: outcome.model.selection.clone(),
+        timings: outcome
+            .timings
+            .iter()
+            .map(|t| StepSeconds {
+                seconds: t.seconds,
+                step: t.step.to_owned(),
+            })
+            .collect(),
+        training: outcome.model.training.clone(),
+        transitions,
+    };
+    let bytes = profiles.to_json_bytes()?;
     staged.write(paths::PROFILES_JSON, &bytes)?;
     tables::write_profiles_markdown(
         &staged.path(paths::PROFILES_MD)?,

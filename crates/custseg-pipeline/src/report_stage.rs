@@ -22,6 +22,7 @@ use custseg_report::png::Rasteriser;
 use custseg_report::{ReportInputs, build};
 
 use crate::model_stage::{paths as model_paths, training_columns};
+use crate::profiles_file::ProfilesFile;
 use crate::tables::{ParquetColumns, read_customer_table};
 
 /// The report's files, relative to the output directory.
@@ -255,31 +256,19 @@ fn model_inputs(path: &dyn Fn(&str) -> PathBuf, model: ModelFile) -> Result<Mode
         })
         .collect();
 
-    let profiles_path = path(model_paths::PROFILES_JSON);
-    let profiles: serde_json::Value = serde_json::from_slice(&fs_err::read(&profiles_path)?)?;
-    let segment_profiles: Vec<SegmentProfile> =
-        serde_json::from_value(profiles["segments"].clone()).with_context(|| {
-            format!(
-                "`{}`: `segments` is not a list of profiles",
-                profiles_path.display()
-            )
-        })?;
-    let rfm_segments = profiles["rfm_segments"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .filter_map(|s| s["name"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_else(|| {
-            model
-                .config
-                .rfm
-                .segments
-                .iter()
-                .map(|s| s.name.clone())
-                .collect()
-        });
+    let profiles = ProfilesFile::read(&path(model_paths::PROFILES_JSON))?;
+    let segment_profiles: Vec<SegmentProfile> = profiles.segments;
+    let rfm_segments = if profiles.rfm_segments.is_empty() {
+        model
+            .config
+            .rfm
+            .segments
+            .iter()
+            .map(|s| s.name.clone())
+            .collect()
+    } else {
+        profiles.rfm_segments.into_iter().map(|s| s.name).collect()
+    };
 
     let search_path = path(model_paths::SEARCH);
     let mut reader = csv::Reader::from_path(&search_path)?;
