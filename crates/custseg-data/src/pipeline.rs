@@ -125,8 +125,8 @@ pub async fn stage_ingest_on_engine(
     Ok(record)
 }
 
-/// Stages the canonical rows of `ingested` as [`paths::RAW`], one file: a copy of the
-/// client's parse, or the engine's parts joined in order by copying their row groups
+/// Stages the canonical rows of `ingested` as [`paths::RAW`], one file: the client's parse
+/// (linked, or copied), or the engine's parts joined in order by copying their row groups
 /// (nothing decoded), and `record` as [`paths::INGEST`].
 fn stage_raw(
     ingested: &ingest::Ingested,
@@ -147,7 +147,10 @@ fn stage_raw(
             &raw,
             crate::parquet_settings::cache_properties(),
         )?;
-    } else {
+    } else if std::fs::hard_link(&ingested.parsed, &raw).is_err() {
+        // A link where one can be made: the parse is never changed once written (the cache
+        // replaces a file by renaming a new one over it), so the link is as good as a copy and
+        // costs nothing at any size. A copy on another file system.
         std::fs::copy(&ingested.parsed, &raw).map_err(|source| Error::io(&raw, source))?;
     }
     staged.write(paths::INGEST, &to_json(&record)?)?;
