@@ -99,7 +99,6 @@ pub struct ClvOutcome {
 /// `clv/predictions.parquet` and `clv/model.json`. `as_of` is the observation end.
 pub fn stage_clv(
     staged: &mut StagedOutput,
-    runtime: &tokio::runtime::Runtime,
     engine: &custseg_data::engine::EngineOptions,
     as_of: chrono::NaiveDate,
     request: &ClvRequest,
@@ -112,7 +111,7 @@ pub fn stage_clv(
         ..
     } = *request;
     let clean = staged.current_path(paths::CLEAN);
-    let daily = runtime.block_on(daily_purchases(&clean, engine))?;
+    let daily = crate::engine_stage::block_on(daily_purchases(&clean, engine))??;
     let Some(first_day) = daily.iter().map(|p| p.day).min() else {
         bail!("no completed purchase by a known customer");
     };
@@ -226,18 +225,68 @@ pub fn stage_clv(
     })
 }
 
+/// One row of [`PREDICTIONS`], as the stage writes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PredictionRow {
+    /// The customer.
+    pub customer: i64,
+    /// Repeat purchases in the calibration period.
+    pub frequency: f64,
+    /// Time of the last purchase, from the first.
+    pub recency: f64,
+    /// Time from the first purchase to the end of the calibration period.
+    pub t: f64,
+    /// Mean spend of the repeat purchases.
+    pub monetary_value: f64,
+    /// P(alive).
+    pub p_alive: f64,
+    /// Expected purchases over the horizon.
+    pub expected_purchases: f64,
+    /// Expected spend per purchase.
+    pub expected_value: f64,
+    /// Discounted lifetime value over the horizon.
+    pub clv: f64,
+}
+
+/// Reads [`PREDICTIONS`]: the one reader of the file (the train stage's join, the report and
+/// the server all use it). A missing column or a null is an error naming the file.
+pub fn read_predictions(path: &std::path::Path) -> Result<Vec<PredictionRow>> {
+    let table = ParquetColumns::read(path)?;
+    let ids = table.i64s("CustomerID")?;
+    let column = |name: &str| table.f64s(name);
+    let (frequency, recency, t, monetary_value) = (
+        column("frequency")?,
+        column("recency")?,
+        column("T")?,
+        column("monetary_value")?,
+    );
+    let (p_alive, expected_purchases, expected_value, clv) = (
+        column("p_alive")?,
+        column("expected_purchases")?,
+        column("expected_value")?,
+        column("clv")?,
+    );
+    Ok((0..ids.len())
+        .map(|i| PredictionRow {
+            customer: ids[i],
+            frequency: frequency[i],
+            recency: recency[i],
+            t: t[i],
+            monetary_value: monetary_value[i],
+            p_alive: p_alive[i],
+            expected_purchases: expected_purchases[i],
+            expected_value: expected_value[i],
+            clv: clv[i],
+        })
+        .collect())
+}
+
 /// Adds `P_Alive`, `Expected_Purchases` and `CLV` to a customer table from a
 /// `clv/predictions.parquet` the lifetime-value stage wrote (0 for customers it has no row for).
 pub fn join_predictions_file(table: &mut CustomerTable, path: &std::path::Path) -> Result<()> {
-    let predictions = ParquetColumns::read(path)?;
-    let ids = predictions.i64s("CustomerID")?;
-    let (alive, purchases, clv) = (
-        predictions.f64s("p_alive")?,
-        predictions.f64s("expected_purchases")?,
-        predictions.f64s("clv")?,
-    );
-    let by_customer: HashMap<i64, [f64; 3]> = (0..ids.len())
-        .map(|i| (ids[i], [alive[i], purchases[i], clv[i]]))
+    let by_customer: HashMap<i64, [f64; 3]> = read_predictions(path)?
+        .into_iter()
+        .map(|row| (row.customer, [row.p_alive, row.expected_purchases, row.clv]))
         .collect();
     for (slot, name) in [P_ALIVE_COLUMN, "Expected_Purchases", CLV_COLUMN]
         .into_iter()

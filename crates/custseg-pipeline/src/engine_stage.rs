@@ -13,6 +13,11 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
+/// Runs `work`, a library call that opens its own session, on a runtime of its own.
+pub(crate) fn block_on<F: Future>(work: F) -> std::io::Result<F::Output> {
+    Ok(runtime()?.block_on(work))
+}
+
 /// Runs `work` on a new session for `options`, blocking until it ends, as a stage's error.
 pub(crate) fn on_engine<T>(
     options: &EngineOptions,

@@ -21,6 +21,9 @@ use custseg_report::inputs::{
 use custseg_report::png::Rasteriser;
 use custseg_report::{ReportInputs, build};
 
+use crate::clv_stage::{
+    MODEL as CLV_MODEL, PREDICTIONS as CLV_PREDICTIONS, SUMMARY as CLV_SUMMARY, read_predictions,
+};
 use crate::model_stage::{paths as model_paths, training_columns};
 use crate::profiles_file::ProfilesFile;
 use crate::tables::{ParquetColumns, read_customer_table};
@@ -32,10 +35,6 @@ pub mod paths {
     /// Directory of the PNG copies.
     pub const DIR: &str = "report";
 }
-
-const CLV_MODEL: &str = custseg_clv::model_file::CLV_MODEL_FILE;
-const CLV_PREDICTIONS: &str = "clv/predictions.parquet";
-const CLV_SUMMARY: &str = "clv/summary.parquet";
 
 /// What the report stage wrote.
 #[derive(Debug, Clone)]
@@ -111,8 +110,7 @@ pub fn gather(
     let quality_path = path(data_paths::QUALITY);
     let quality: QualityReport = serde_json::from_slice(&fs_err::read(&quality_path)?)
         .with_context(|| format!("`{}` is not a quality report", quality_path.display()))?;
-    let facts =
-        crate::engine_stage::runtime()?.block_on(insights(&path(data_paths::CLEAN), engine))?;
+    let facts = crate::engine_stage::block_on(insights(&path(data_paths::CLEAN), engine))??;
 
     let model_path = path(model_paths::MODEL);
     let model = if model_path.exists() {
@@ -331,25 +329,17 @@ fn clv_inputs(path: &dyn Fn(&str) -> PathBuf) -> Result<ClvInputs> {
     let chosen = model.chosen_model();
     let unit_days = model.unit.days();
     let predictions_path = path(CLV_PREDICTIONS);
-    let predictions = ParquetColumns::read(&predictions_path)?;
-    let ids = predictions.i64s("CustomerID")?;
-    let (frequency, recency, t) = (
-        predictions.f64s("frequency")?,
-        predictions.f64s("recency")?,
-        predictions.f64s("T")?,
-    );
-    let (p_alive, expected, clv) = (
-        predictions.f64s("p_alive")?,
-        predictions.f64s("expected_purchases")?,
-        predictions.f64s("clv")?,
-    );
+    let predictions = read_predictions(&predictions_path)?;
     let holdout_length = model.holdout.as_ref().map(|h| h.holdout_length);
     let holdout: Option<Vec<f64>> = match holdout_length {
         Some(_) => {
             let summary_path = path(CLV_SUMMARY);
             let summary = ParquetColumns::read(&summary_path)?;
             let summary_ids = summary.i64s("CustomerID")?;
-            if summary_ids != ids {
+            if !summary_ids
+                .iter()
+                .eq(predictions.iter().map(|row| &row.customer))
+            {
                 bail!(
                     "`{}` and `{}` list different customers",
                     summary_path.display(),
@@ -367,15 +357,17 @@ fn clv_inputs(path: &dyn Fn(&str) -> PathBuf) -> Result<ClvInputs> {
         unit_days,
         horizon_months: model.clv.horizon_months,
         holdout_length,
-        customers: (0..ids.len())
-            .map(|i| ClvCustomer {
-                customer_id: ids[i],
-                frequency: frequency[i],
-                recency: recency[i],
-                t: t[i],
-                p_alive: p_alive[i],
-                expected_purchases: expected[i],
-                clv: clv[i],
+        customers: predictions
+            .iter()
+            .enumerate()
+            .map(|(i, row)| ClvCustomer {
+                customer_id: row.customer,
+                frequency: row.frequency,
+                recency: row.recency,
+                t: row.t,
+                p_alive: row.p_alive,
+                expected_purchases: row.expected_purchases,
+                clv: row.clv,
                 holdout_purchases: holdout.as_ref().map(|h| h[i]),
             })
             .collect(),

@@ -67,15 +67,8 @@ impl Stage for Clv {
     fn run(&self, context: &mut StageContext<'_>) -> Result<Vec<String>, BoxError> {
         let meta: FeaturesMeta = pipeline::read_record(&context.dep(paths::FEATURES_META))
             .map_err(|e| boxed(e.into()))?;
-        let runtime = crate::engine_stage::runtime()?;
-        let outcome = clv::stage_clv(
-            context.staged(),
-            &runtime,
-            &self.engine,
-            meta.as_of,
-            &self.request,
-        )
-        .map_err(boxed)?;
+        let outcome = clv::stage_clv(context.staged(), &self.engine, meta.as_of, &self.request)
+            .map_err(boxed)?;
         Ok(clv::summary_lines(&outcome))
     }
 }
