@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 
 use crate::cli::ServeArgs;
 use crate::settings::Settings;
+use custseg_pipeline::clv_stage::read_predictions;
 use custseg_pipeline::registered::RegisteredFile;
-use custseg_pipeline::tables::ParquetColumns;
 use custseg_pipeline::tracking::{Tracking, fetch, registry_reference, resolve};
 
 /// For `--model NAME@ALIAS`: fetches the version the alias names into the data directory,
@@ -282,38 +282,22 @@ fn load_clv(dir: &Path) -> Result<(ClvService, String)> {
         model.unit,
         model.clv,
     );
-    let predictions = dir.join("predictions.parquet");
-    let table = ParquetColumns::read(&predictions)?;
-    let mut customers = HashMap::new();
-    let column = |name: &str| table.f64s(name);
-    let ids = table.i64s("CustomerID")?;
-    let (f, r, t, m) = (
-        column("frequency")?,
-        column("recency")?,
-        column("T")?,
-        column("monetary_value")?,
-    );
-    let (alive, expected, value, clv) = (
-        column("p_alive")?,
-        column("expected_purchases")?,
-        column("expected_value")?,
-        column("clv")?,
-    );
-    for i in 0..ids.len() {
-        customers.insert(
-            ids[i],
-            StoredClv {
-                frequency: f[i],
-                recency: r[i],
-                t: t[i],
-                monetary_value: m[i],
-                p_alive: alive[i],
-                expected_purchases: expected[i],
-                expected_value: value[i],
-                clv: clv[i],
-            },
-        );
-    }
+    let customers: HashMap<i64, StoredClv> = read_predictions(&dir.join("predictions.parquet"))?
+        .into_iter()
+        .map(|row| {
+            let stored = StoredClv {
+                frequency: row.frequency,
+                recency: row.recency,
+                t: row.t,
+                monetary_value: row.monetary_value,
+                p_alive: row.p_alive,
+                expected_purchases: row.expected_purchases,
+                expected_value: row.expected_value,
+                clv: row.clv,
+            };
+            (row.customer, stored)
+        })
+        .collect();
     Ok((
         ClvService {
             purchase,
