@@ -23,6 +23,7 @@ pub mod profiles_file;
 pub mod registered;
 pub mod report_stage;
 pub mod request;
+pub mod retraining;
 pub mod run;
 pub mod settings;
 pub mod stages;

@@ -6,20 +6,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
+use custseg_pipeline::retraining::{self, Decision};
 
 use super::run::{execute, pipeline_request, plan};
 use crate::cli::ScheduleArgs;
 use crate::settings::Settings;
-
-/// What the scheduler remembers between runs, in `<out>/schedule-state.json`.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct ScheduleState {
-    /// SHA-256 of the last drift report a retrain was started for.
-    acted_on_drift_report: Option<String>,
-}
-
-const STATE_FILE: &str = "schedule-state.json";
 
 /// Runs `custseg schedule`.
 pub fn run(args: &ScheduleArgs, settings: Settings, quiet: bool) -> Result<()> {
@@ -76,44 +67,22 @@ fn tick(
         println!("schedule   full run");
         return execute(request, out, &plan, "schedule", quiet);
     };
-    let state_path = out.join(STATE_FILE);
-    let mut state: ScheduleState = std::fs::read(&state_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
-    let drift = if report_path.is_file() {
-        let bytes = fs_err::read(report_path)?;
-        let report: serde_json::Value = serde_json::from_slice(&bytes)
-            .with_context(|| format!("`{}` is not a drift report", report_path.display()))?;
-        let sha = custseg_io::sha256_file(report_path)?;
-        let drifted = report["drift"]
-            .as_bool()
-            .with_context(|| format!("`{}` has no `drift` verdict", report_path.display()))?;
-        Some((
-            drifted,
-            sha,
-            report["reason"].as_str().unwrap_or("").to_owned(),
-        ))
-    } else {
-        tracing::warn!(path = %report_path.display(), "no drift report yet");
-        None
-    };
-    let retrain = match &drift {
-        Some((true, sha, reason)) if state.acted_on_drift_report.as_ref() != Some(sha) => {
+    let (decision, pending) = retraining::decide(report_path, out)?;
+    let retrain = match &decision {
+        Decision::Retrain { reason } => {
             println!("schedule   drift: {reason}; retraining");
             plan.force.insert("train".to_owned());
-            state.acted_on_drift_report = Some(sha.clone());
             true
         }
-        Some((true, _, _)) => {
+        Decision::AlreadyActedOn => {
             println!("schedule   this drift report was acted on already; data stages only");
             false
         }
-        Some((false, _, reason)) => {
+        Decision::NoDrift { reason } => {
             println!("schedule   no drift ({reason}); data stages only");
             false
         }
-        None => {
+        Decision::NoReport => {
             println!(
                 "schedule   no drift report at `{}`; data stages only",
                 report_path.display()
@@ -125,10 +94,5 @@ fn tick(
         plan.until = Some(if request.clv { "clv" } else { "features" }.to_owned());
     }
     execute(request, out, &plan, "schedule", quiet)?;
-    if retrain {
-        let mut bytes = serde_json::to_vec_pretty(&state)?;
-        bytes.push(b'\n');
-        custseg_io::write_atomic(&state_path, &bytes)?;
-    }
-    Ok(())
+    pending.remember()
 }
