@@ -12,8 +12,10 @@
 //!   reads; [`tracking`]: where runs and registered models go, and what a run records.
 //!
 //! It owns the order of the steps and the files between them. It must never depend on the
-//! command line (`clap`), the terminal (`indicatif`, colours) or the HTTP server: the binary
-//! parses, prints and shows progress, and hands progress in through [`custseg_data::Progress`].
+//! command line (`clap`) or the terminal (`indicatif`, colours), and never binds or runs the
+//! HTTP server ([`serving`] loads what it serves, with `custseg-serve`'s types): the binary
+//! parses, prints, shows progress and serves, and hands progress in through
+//! [`custseg_data::Progress`].
 
 pub mod clv_stage;
 pub mod engine_stage;
@@ -25,6 +27,7 @@ pub mod report_stage;
 pub mod request;
 pub mod retraining;
 pub mod run;
+pub mod serving;
 pub mod settings;
 pub mod stages;
 pub mod tables;
