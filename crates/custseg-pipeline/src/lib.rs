@@ -21,6 +21,7 @@ pub mod clv_stage;
 pub mod engine_stage;
 pub mod graph;
 pub mod model_stage;
+pub mod monitoring;
 pub mod profiles_file;
 pub mod registered;
 pub mod report_stage;

@@ -2,7 +2,6 @@
 //! from the reference itself) and how often it sees known changes, by window size.
 
 use anyhow::{Context, Result, bail};
-use custseg_model::ModelFile;
 use custseg_serve::drift::scenario::{Scenario, ScenarioSource};
 use custseg_serve::drift::{Status, Thresholds};
 use rand::SeedableRng;
@@ -10,13 +9,11 @@ use rand::rngs::SmallRng;
 use serde_json::json;
 
 use crate::cli::BenchDriftArgs;
-use crate::commands::monitor::prepared_reference;
+use custseg_pipeline::monitoring::{prepared_reference, read_model};
 
 /// Runs `custseg bench drift`.
 pub fn run(args: &BenchDriftArgs) -> Result<()> {
-    let bytes = fs_err::read(&args.model)?;
-    let model =
-        ModelFile::from_bytes(&bytes).with_context(|| format!("`{}`", args.model.display()))?;
+    let model = read_model(&args.model)?;
     let prepared = prepared_reference(&model, &args.model)?;
     let source = ScenarioSource::new(&prepared, &model)?;
     let thresholds = Thresholds::default();

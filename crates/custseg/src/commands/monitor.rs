@@ -2,11 +2,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
-use custseg_model::ModelFile;
-use custseg_serve::drift::{
-    DriftReport, FeatureDrift, PreparedReference, Status, Thresholds, WindowSpec, report,
-};
+use anyhow::Result;
+use custseg_pipeline::monitoring;
+use custseg_serve::drift::{DriftReport, FeatureDrift, Status, Thresholds, WindowSpec};
 use custseg_serve::prediction_log;
 
 use crate::cli::{DriftArgs, MonitorCommand};
@@ -32,27 +30,6 @@ fn thresholds(args: &DriftArgs) -> Result<Thresholds> {
     Ok(thresholds)
 }
 
-/// The model's prepared drift reference, or the reason there is none.
-pub fn prepared_reference(model: &ModelFile, path: &std::path::Path) -> Result<PreparedReference> {
-    let Some(reference) = model.drift_reference.clone() else {
-        bail!(
-            "`{}` holds no drift reference (it was trained by an older custseg); retrain it",
-            path.display()
-        );
-    };
-    if reference.rows() == 0 || reference.features.len() != model.features.len() {
-        bail!(
-            "`{}`: the drift reference is empty or does not match the model's {} features",
-            path.display(),
-            model.features.len()
-        );
-    }
-    Ok(PreparedReference::new(
-        reference,
-        model.segments.iter().map(|s| (s.id, s.size)).collect(),
-    ))
-}
-
 fn drift(args: &DriftArgs) -> Result<()> {
     let thresholds = thresholds(args)?;
     let spec: WindowSpec = args
@@ -65,47 +42,18 @@ fn drift(args: &DriftArgs) -> Result<()> {
         .map(prediction_log::parse_since)
         .transpose()
         .map_err(|e| anyhow::anyhow!("`--since`: {e}"))?;
-    let bytes = fs_err::read(&args.model)?;
-    let model =
-        ModelFile::from_bytes(&bytes).with_context(|| format!("`{}`", args.model.display()))?;
-    let prepared = prepared_reference(&model, &args.model)?;
-    let clock = std::time::Instant::now();
-    let (logged, broken) = prediction_log::read_inputs(&args.log_dir, since.as_deref())
-        .with_context(|| format!("reading the prediction log `{}`", args.log_dir.display()))?;
-    if broken > 0 {
-        tracing::warn!(
-            broken,
-            "prediction log lines that do not parse (cut by a crash) were skipped"
-        );
-    }
-    let width = model.features.len();
-    let rows = prediction_log::LoggedInput::rows_of_width(&logged, width);
-    if rows.is_empty() {
-        bail!(
-            "no logged predictions with this model's {width} features under `{}`{}",
-            args.log_dir.display(),
-            since.map(|s| format!(" since {s}")).unwrap_or_default()
-        );
-    }
-    tracing::debug!(
-        rows = rows.len(),
-        seconds = clock.elapsed().as_secs_f64(),
-        "read the prediction log"
-    );
-    let clock = std::time::Instant::now();
-    let drift = report(&prepared, &rows, spec, &thresholds);
-    tracing::debug!(
-        windows = drift.windows.len(),
-        seconds = clock.elapsed().as_secs_f64(),
-        "analysed"
-    );
+    let drift = monitoring::drift_of_log(
+        &args.model,
+        &args.log_dir,
+        since.as_deref(),
+        spec,
+        &thresholds,
+    )?;
     let out: PathBuf = args
         .out
         .clone()
         .unwrap_or_else(|| args.log_dir.join("drift.json"));
-    let mut json = serde_json::to_vec_pretty(&drift)?;
-    json.push(b'\n');
-    custseg_io::write_atomic(&out, &json)?;
+    monitoring::write_drift_report(&out, &drift)?;
     print_summary(&drift);
     println!("wrote      {}", out.display());
     Ok(())
