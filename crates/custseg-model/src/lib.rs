@@ -7,7 +7,7 @@
 //! [`model_file::ModelFile`] is the one versioned file `predict` and `serve` load.
 //!
 //! This crate speaks in customers and features but not in files or query plans: tables come in
-//! as [`table::CustomerTable`] (the binary converts Parquet/CSV/JSON) and no DataFusion is
+//! as [`table::CustomerTable`] (`custseg-pipeline` converts Parquet/CSV/JSON) and no DataFusion is
 //! linked.
 
 pub mod config;

@@ -1,6 +1,6 @@
 //! The prediction API: segments (Vertex AI's `{"instances": ...}` shape) and lifetime value over
-//! HTTP with axum. [`router`] builds the routes over an [`AppState`]; the binary loads the
-//! model files into a [`ServedModel`] and binds the socket.
+//! HTTP with axum. [`router`] builds the routes over an [`AppState`]; `custseg-pipeline` loads the
+//! model files into a [`ServedModel`] and the binary binds the socket.
 //!
 //! No DataFusion, no file formats: the state is built from already-loaded models.
 

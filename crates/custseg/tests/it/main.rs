@@ -5,6 +5,7 @@
 )]
 
 mod airflow;
+mod architecture;
 mod cli;
 mod cluster;
 mod directory_input;
