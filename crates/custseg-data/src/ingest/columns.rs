@@ -61,18 +61,34 @@ impl ColumnMapping {
         let mut chosen: [Option<usize>; 8] = [None; 8];
         for (source, target) in overrides {
             let column = canonical_target(target)?;
-            let index = headers
-                .iter()
-                .position(|header| header == source || normalise(header) == normalise(source))
-                .ok_or_else(|| {
-                    Error::in_file(
+            let exact: Vec<usize> = matching(headers, |header| header == source);
+            let found = if exact.is_empty() {
+                matching(headers, |header| normalise(header) == normalise(source))
+            } else {
+                exact
+            };
+            let index = match found.as_slice() {
+                [index] => *index,
+                [] => {
+                    return Err(Error::in_file(
                         file,
                         format!(
                             "`--map {source}={target}`: no column `{source}` in the header; found {}",
                             quoted_list(headers)
                         ),
-                    )
-                })?;
+                    ));
+                }
+                several => {
+                    return Err(Error::in_file(
+                        file,
+                        format!(
+                            "`--map {source}={target}`: the header has {} columns named so ({}); rename all but one",
+                            several.len(),
+                            described(headers, several)
+                        ),
+                    ));
+                }
+            };
             chosen[slot(column)] = Some(index);
         }
         for column in RawColumn::ALL {
@@ -80,9 +96,21 @@ impl ColumnMapping {
                 continue;
             }
             let taken: Vec<usize> = chosen.iter().flatten().copied().collect();
-            chosen[slot(column)] = headers.iter().enumerate().position(|(index, header)| {
-                !taken.contains(&index) && aliases(column).contains(&normalise(header).as_str())
-            });
+            let candidates: Vec<usize> = matching(headers, |header| {
+                aliases(column).contains(&normalise(header).as_str())
+            })
+            .into_iter()
+            .filter(|index| !taken.contains(index))
+            .collect();
+            if candidates.len() > 1 {
+                // Taking one of them silently could read the wrong data (a customer's name for
+                // its id): the user says which.
+                return Err(Error::in_file(
+                    file,
+                    ambiguous(headers, &candidates, column),
+                ));
+            }
+            chosen[slot(column)] = candidates.first().copied();
         }
         let missing: Vec<&str> = RawColumn::ALL
             .iter()
@@ -105,6 +133,39 @@ impl ColumnMapping {
             indices,
             headers: headers.to_vec(),
         })
+    }
+}
+
+/// The positions of the headers `keep` accepts.
+fn matching(headers: &[String], keep: impl Fn(&str) -> bool) -> Vec<usize> {
+    (0..headers.len()).filter(|&i| keep(&headers[i])).collect()
+}
+
+/// `` `Customer` (column 3), `CustomerID` (column 7) ``, columns counted from 1.
+fn described(headers: &[String], indices: &[usize]) -> String {
+    indices
+        .iter()
+        .map(|&i| format!("`{}` (column {})", headers[i], i + 1))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The error for two or more header columns that each name `column`.
+fn ambiguous(headers: &[String], candidates: &[usize], column: RawColumn) -> String {
+    let first = &headers[candidates[0]];
+    if candidates.iter().all(|&i| &headers[i] == first) {
+        format!(
+            "the header names `{first}` {} times ({}): rename all but one",
+            candidates.len(),
+            described(headers, candidates)
+        )
+    } else {
+        format!(
+            "{} all name the column `{}`; choose one with `--map \"{first}={}\"` (the others are then ignored)",
+            described(headers, candidates),
+            column.name(),
+            column.name()
+        )
     }
 }
 
@@ -226,5 +287,61 @@ mod tests {
         let overrides = BTreeMap::from([("a".to_owned(), "Colour".to_owned())]);
         let error = ColumnMapping::resolve("x.csv", &headers(&["a"]), &overrides).unwrap_err();
         assert!(error.to_string().contains("`Colour` is not a column"));
+    }
+
+    #[test]
+    fn two_columns_for_one_field_are_an_error_naming_both_until_one_is_chosen() {
+        let found = headers(&[
+            "InvoiceNo",
+            "StockCode",
+            "Description",
+            "Quantity",
+            "InvoiceDate",
+            "UnitPrice",
+            "Customer",
+            "CustomerID",
+            "Country",
+        ]);
+        let error = ColumnMapping::resolve("x.csv", &found, &BTreeMap::new())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("`x.csv`"), "{error}");
+        assert!(
+            error.contains("`Customer` (column 7), `CustomerID` (column 8) all name the column `CustomerID`; choose one with `--map \"Customer=CustomerID\"`"),
+            "{error}"
+        );
+        let overrides = BTreeMap::from([("CustomerID".to_owned(), "CustomerID".to_owned())]);
+        let mapping = ColumnMapping::resolve("x.csv", &found, &overrides).unwrap();
+        assert_eq!(mapping.input_name(RawColumn::CustomerId), "CustomerID");
+    }
+
+    #[test]
+    fn a_name_twice_in_the_header_is_an_error_naming_both_places() {
+        let found = headers(&[
+            "InvoiceNo",
+            "StockCode",
+            "Description",
+            "Quantity",
+            "InvoiceDate",
+            "UnitPrice",
+            "CustomerID",
+            "Country",
+            "Quantity",
+        ]);
+        let error = ColumnMapping::resolve("x.csv", &found, &BTreeMap::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("the header names `Quantity` 2 times (`Quantity` (column 4), `Quantity` (column 9)): rename all but one"),
+            "{error}"
+        );
+        let overrides = BTreeMap::from([("Quantity".to_owned(), "Quantity".to_owned())]);
+        let error = ColumnMapping::resolve("x.csv", &found, &overrides)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("the header has 2 columns named so"),
+            "{error}"
+        );
     }
 }
