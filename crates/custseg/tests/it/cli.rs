@@ -715,3 +715,39 @@ fn clv_takes_the_engine_options_of_the_other_data_commands() {
     // The spill directory is the run's own and is removed when it ends.
     assert!(!dir.path().join("spill").exists());
 }
+
+/// Two columns for one field: an error naming both, until `--map` chooses one.
+#[test]
+fn an_ambiguous_header_is_refused_until_map_chooses_a_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("two-ids.csv"),
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,Customer,CustomerID,Country\n\
+         536365,85123A,WHITE MUG,6,12/1/2010 8:26,2.55,Ann Smith,17850,United Kingdom\n\
+         536366,71053,WHITE LANTERN,6,12/1/2010 8:28,3.39,Bob Jones,17851,France\n",
+    )
+    .unwrap();
+    let refused = features(dir.path(), "two-ids.csv", "out", &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains(
+            "`Customer` (column 7), `CustomerID` (column 8) all name the column `CustomerID`"
+        ),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists());
+    let chosen = features(
+        dir.path(),
+        "two-ids.csv",
+        "out",
+        &["--map", "CustomerID=CustomerID"],
+    );
+    assert!(chosen.status.success(), "{}", text(&chosen.stderr));
+    let table =
+        std::fs::read_to_string(dir.path().join("out/features/customer_features.csv")).unwrap();
+    assert!(
+        table.contains("\n17850,") && table.contains("\n17851,"),
+        "{table}"
+    );
+}
