@@ -32,6 +32,13 @@ pub mod paths {
     pub const TRANSITIONS: &str = "segments/transitions.csv";
 }
 
+/// Reads the model file at `path`: the one reader of `model/model.json` files, naming the
+/// file in its error.
+pub fn read_model(path: &Path) -> Result<ModelFile> {
+    let bytes = fs_err::read(path)?;
+    ModelFile::from_bytes(&bytes).with_context(|| format!("`{}`", path.display()))
+}
+
 /// Columns to read from a feature table for training: the model's features plus what profiles
 /// and RFM use.
 pub fn training_columns(config: &ModelConfig) -> Vec<String> {
@@ -51,8 +58,7 @@ pub fn load_previous(
     path: &Path,
     table: &CustomerTable,
 ) -> Result<(ModelFile, HashMap<i64, String>)> {
-    let bytes = fs_err::read(path)?;
-    let model = ModelFile::from_bytes(&bytes).with_context(|| format!("`{}`", path.display()))?;
+    let model = read_model(path)?;
     let beside = path
         .parent()
         .and_then(Path::parent)

@@ -8,11 +8,7 @@ use custseg_model::ModelFile;
 use custseg_serve::drift::{DriftReport, PreparedReference, Thresholds, WindowSpec, report};
 use custseg_serve::prediction_log;
 
-/// The model file at `path`, read.
-pub fn read_model(path: &Path) -> Result<ModelFile> {
-    let bytes = fs_err::read(path)?;
-    ModelFile::from_bytes(&bytes).with_context(|| format!("`{}`", path.display()))
-}
+use crate::model_stage::read_model;
 
 /// The model's prepared drift reference, or the reason there is none.
 pub fn prepared_reference(model: &ModelFile, path: &Path) -> Result<PreparedReference> {

@@ -114,8 +114,7 @@ pub fn gather(
 
     let model_path = path(model_paths::MODEL);
     let model = if model_path.exists() {
-        let bytes = fs_err::read(&model_path)?;
-        Some(ModelFile::from_bytes(&bytes).with_context(|| format!("`{}`", model_path.display()))?)
+        Some(crate::model_stage::read_model(&model_path)?)
     } else {
         None
     };

@@ -96,11 +96,7 @@ pub(crate) fn boxed(error: anyhow::Error) -> BoxError {
     format!("{error:#}").into()
 }
 
-/// Reads the model file a train stage committed.
+/// Reads the model file a train stage committed, as a stage's error.
 pub(crate) fn read_model(path: &std::path::Path) -> Result<custseg_model::ModelFile, BoxError> {
-    use anyhow::Context;
-    let bytes = fs_err::read(path).map_err(|e| boxed(e.into()))?;
-    custseg_model::ModelFile::from_bytes(&bytes)
-        .with_context(|| format!("`{}`", path.display()))
-        .map_err(boxed)
+    crate::model_stage::read_model(path).map_err(boxed)
 }

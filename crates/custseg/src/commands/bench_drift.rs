@@ -9,7 +9,8 @@ use rand::rngs::SmallRng;
 use serde_json::json;
 
 use crate::cli::BenchDriftArgs;
-use custseg_pipeline::monitoring::{prepared_reference, read_model};
+use custseg_pipeline::model_stage::read_model;
+use custseg_pipeline::monitoring::prepared_reference;
 
 /// Runs `custseg bench drift`.
 pub fn run(args: &BenchDriftArgs) -> Result<()> {

@@ -13,6 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow, bail};
 use custseg_model::ModelFile;
 use custseg_model::predict::DESCRIPTIVE_COLUMNS;
+use custseg_pipeline::model_stage::read_model;
 use custseg_serve::instances::parse;
 use ndarray::Array2;
 
@@ -20,9 +21,7 @@ use crate::cli::BenchPredictArgs;
 
 /// Runs `custseg bench predict` and prints one JSON object.
 pub fn run(args: &BenchPredictArgs) -> Result<()> {
-    let bytes = fs_err::read(&args.model)?;
-    let model =
-        ModelFile::from_bytes(&bytes).with_context(|| format!("`{}`", args.model.display()))?;
+    let model = read_model(&args.model)?;
     let body = fs_err::read(&args.body)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.max(1))

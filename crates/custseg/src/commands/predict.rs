@@ -1,16 +1,14 @@
 //! `custseg predict`: score customers with a model file.
 
 use anyhow::{Context, Result, bail};
-use custseg_model::ModelFile;
+use custseg_pipeline::model_stage::read_model;
 
 use crate::cli::PredictArgs;
 use custseg_pipeline::tables::{read_customer_table, write_predictions};
 
 /// Runs `custseg predict`.
 pub fn run(args: &PredictArgs) -> Result<()> {
-    let bytes = fs_err::read(&args.model)?;
-    let model =
-        ModelFile::from_bytes(&bytes).with_context(|| format!("`{}`", args.model.display()))?;
+    let model = read_model(&args.model)?;
     let shown = args.input.display();
     let (table, columns) = read_customer_table(&args.input, &model.features)?;
     model
