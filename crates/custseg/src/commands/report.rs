@@ -2,17 +2,15 @@
 //! earlier run left in the output directory.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use custseg_dag::RunPlan;
 use custseg_data::ingest::InputSource;
 use custseg_data::pipeline::paths as data_paths;
-use custseg_pipeline::request::{PipelineRequest, Scope};
+use custseg_pipeline::request::Scope;
 
-use super::run::execute;
+use super::run::{execute, request};
 use crate::cli::{ReportArgs, ReportFormat};
-use crate::progress::TerminalProgress;
 use crate::settings::Settings;
 
 /// Runs `custseg report`.
@@ -27,12 +25,7 @@ pub fn run(args: &ReportArgs, settings: Settings, quiet: bool) -> Result<()> {
             args.out.display()
         );
     }
-    let mut request = PipelineRequest::new(
-        InputSource::Local(args.out.clone()),
-        settings,
-        None,
-        Arc::new(TerminalProgress::new(quiet)),
-    );
+    let mut request = request(InputSource::Local(args.out.clone()), settings, None, quiet);
     request.scope = Scope::Report;
     request.png = args.format == ReportFormat::Png;
     request.tracking.enabled = false;

@@ -36,17 +36,28 @@ pub fn pipeline_request(
         None if generate_demo => input_or_demo(None, &settings, quiet)?,
         None => InputSource::classify("(demo dataset)"),
     };
-    let mut request = PipelineRequest::new(
-        input,
-        settings,
-        args.as_of,
-        Arc::new(TerminalProgress::new(quiet)),
-    );
+    let mut request = request(input, settings, args.as_of, quiet);
     request.previous = args.previous.clone();
     request.clv &= !args.skip_clv;
     request.report = !args.skip_report;
     request.png = args.report_format == ReportFormat::Png;
     Ok(request)
+}
+
+/// The whole pipeline's request on `input`, with progress bars on a terminal unless `quiet`;
+/// each command narrows it.
+pub fn request(
+    input: InputSource,
+    settings: Settings,
+    as_of: Option<chrono::NaiveDate>,
+    quiet: bool,
+) -> PipelineRequest {
+    PipelineRequest::new(
+        input,
+        settings,
+        as_of,
+        Arc::new(TerminalProgress::new(quiet)),
+    )
 }
 
 /// The run's plan from `--force`, `--only` and `--until`.

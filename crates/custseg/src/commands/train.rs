@@ -2,26 +2,24 @@
 //! recorded as a tracked run.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use custseg_dag::RunPlan;
 use custseg_data::ingest::InputSource;
-use custseg_pipeline::request::{PipelineRequest, Scope};
+use custseg_pipeline::request::Scope;
 
-use super::run::execute;
+use super::run::{execute, request};
 use crate::cli::TrainArgs;
-use crate::progress::TerminalProgress;
 use crate::settings::{ApplyArgs, Settings};
 
 /// Runs `custseg train`.
 pub fn run(args: &TrainArgs, mut settings: Settings, quiet: bool) -> Result<()> {
     settings.apply_model_args(&args.model)?;
-    let mut request = PipelineRequest::new(
+    let mut request = request(
         InputSource::Local(args.features.clone()),
         settings,
         None,
-        Arc::new(TerminalProgress::new(quiet)),
+        quiet,
     );
     request.scope = Scope::TrainOn(args.features.clone());
     request.previous = args.previous.clone();
