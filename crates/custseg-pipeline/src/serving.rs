@@ -116,10 +116,10 @@ impl ServedFiles {
         let bytes = fs_err::read(&self.model)?;
         let model =
             ModelFile::from_bytes(&bytes).with_context(|| format!("`{}`", self.model.display()))?;
-        let version = sha256(&bytes)[..12].to_owned();
+        let model_sha = sha256(&bytes);
+        let version = model_sha[..12].to_owned();
         let clv = self.clv.as_deref().map(load_clv).transpose()?;
-        let fingerprint =
-            sha256(&bytes) + &clv.as_ref().map_or(String::new(), |(_, f)| format!("-{f}"));
+        let fingerprint = model_sha + &clv.as_ref().map_or(String::new(), |(_, f)| format!("-{f}"));
         Ok((
             ServedModel {
                 name: self.name.clone(),
