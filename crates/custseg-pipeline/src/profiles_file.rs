@@ -68,11 +68,7 @@ pub struct StepSeconds {
 impl ProfilesFile {
     /// The file's bytes: pretty JSON with every object's keys in name order.
     pub fn to_json_bytes(&self) -> serde_json::Result<Vec<u8>> {
-        // Through a `Value`, whose objects keep their keys sorted, so that the nested model
-        // records are in name order too.
-        let mut bytes = serde_json::to_vec_pretty(&serde_json::to_value(self)?)?;
-        bytes.push(b'\n');
-        Ok(bytes)
+        crate::tables::sorted_json_bytes(self)
     }
 
     /// Reads the file at `path`.

@@ -55,10 +55,7 @@ pub struct PromotionRecord {
 impl RegisteredFile {
     /// The file's bytes: pretty JSON with the keys of every object in name order.
     pub fn to_json_bytes(&self) -> serde_json::Result<Vec<u8>> {
-        // Through a `Value`, whose objects keep their keys sorted, so that nested records
-        // (the gate's verdict, the alias event) are in name order too.
-        let value = serde_json::to_value(self)?;
-        Ok(format!("{value:#}\n").into_bytes())
+        crate::tables::sorted_json_bytes(self)
     }
 
     /// The registered model's name, when the model was registered.

@@ -13,6 +13,15 @@ pub use write::{
     write_transitions_csv,
 };
 
+/// A JSON file's bytes with the keys of every object in name order, pretty, ending in a
+/// newline: through a `Value`, whose objects keep their keys sorted, so that nested records
+/// are in name order too (the order custseg's JSON outputs have always had).
+pub fn sorted_json_bytes(record: &impl serde::Serialize) -> serde_json::Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(&serde_json::to_value(record)?)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
 /// Output format chosen from a file name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableFormat {
