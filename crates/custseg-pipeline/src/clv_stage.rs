@@ -17,6 +17,7 @@ use custseg_data::purchases::daily_purchases;
 use custseg_io::StagedOutput;
 use custseg_model::profile::{CLV_COLUMN, P_ALIVE_COLUMN};
 use custseg_model::table::CustomerTable;
+use custseg_serve::StoredClv;
 use parquet::arrow::ArrowWriter;
 
 use crate::settings::ClvSettings;
@@ -225,32 +226,10 @@ pub fn stage_clv(
     })
 }
 
-/// One row of [`PREDICTIONS`], as the stage writes it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PredictionRow {
-    /// The customer.
-    pub customer: i64,
-    /// Repeat purchases in the calibration period.
-    pub frequency: f64,
-    /// Time of the last purchase, from the first.
-    pub recency: f64,
-    /// Time from the first purchase to the end of the calibration period.
-    pub t: f64,
-    /// Mean spend of the repeat purchases.
-    pub monetary_value: f64,
-    /// P(alive).
-    pub p_alive: f64,
-    /// Expected purchases over the horizon.
-    pub expected_purchases: f64,
-    /// Expected spend per purchase.
-    pub expected_value: f64,
-    /// Discounted lifetime value over the horizon.
-    pub clv: f64,
-}
-
-/// Reads [`PREDICTIONS`]: the one reader of the file (the train stage's join, the report and
-/// the server all use it). A missing column or a null is an error naming the file.
-pub fn read_predictions(path: &std::path::Path) -> Result<Vec<PredictionRow>> {
+/// Reads [`PREDICTIONS`] as (customer, its stored row): the one reader of the file (the train
+/// stage's join, the report and the server all use it; the row is the server's
+/// [`StoredClv`]). A missing column or a null is an error naming the file.
+pub fn read_predictions(path: &std::path::Path) -> Result<Vec<(i64, StoredClv)>> {
     let table = ParquetColumns::read(path)?;
     let ids = table.i64s("CustomerID")?;
     let column = |name: &str| table.f64s(name);
@@ -267,16 +246,18 @@ pub fn read_predictions(path: &std::path::Path) -> Result<Vec<PredictionRow>> {
         column("clv")?,
     );
     Ok((0..ids.len())
-        .map(|i| PredictionRow {
-            customer: ids[i],
-            frequency: frequency[i],
-            recency: recency[i],
-            t: t[i],
-            monetary_value: monetary_value[i],
-            p_alive: p_alive[i],
-            expected_purchases: expected_purchases[i],
-            expected_value: expected_value[i],
-            clv: clv[i],
+        .map(|i| {
+            let row = StoredClv {
+                frequency: frequency[i],
+                recency: recency[i],
+                t: t[i],
+                monetary_value: monetary_value[i],
+                p_alive: p_alive[i],
+                expected_purchases: expected_purchases[i],
+                expected_value: expected_value[i],
+                clv: clv[i],
+            };
+            (ids[i], row)
         })
         .collect())
 }
@@ -286,7 +267,7 @@ pub fn read_predictions(path: &std::path::Path) -> Result<Vec<PredictionRow>> {
 pub fn join_predictions_file(table: &mut CustomerTable, path: &std::path::Path) -> Result<()> {
     let by_customer: HashMap<i64, [f64; 3]> = read_predictions(path)?
         .into_iter()
-        .map(|row| (row.customer, [row.p_alive, row.expected_purchases, row.clv]))
+        .map(|(customer, row)| (customer, [row.p_alive, row.expected_purchases, row.clv]))
         .collect();
     for (slot, name) in [P_ALIVE_COLUMN, "Expected_Purchases", CLV_COLUMN]
         .into_iter()

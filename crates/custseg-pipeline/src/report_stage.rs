@@ -337,7 +337,7 @@ fn clv_inputs(path: &dyn Fn(&str) -> PathBuf) -> Result<ClvInputs> {
             let summary_ids = summary.i64s("CustomerID")?;
             if !summary_ids
                 .iter()
-                .eq(predictions.iter().map(|row| &row.customer))
+                .eq(predictions.iter().map(|(customer, _)| customer))
             {
                 bail!(
                     "`{}` and `{}` list different customers",
@@ -359,8 +359,8 @@ fn clv_inputs(path: &dyn Fn(&str) -> PathBuf) -> Result<ClvInputs> {
         customers: predictions
             .iter()
             .enumerate()
-            .map(|(i, row)| ClvCustomer {
-                customer_id: row.customer,
+            .map(|(i, (customer, row))| ClvCustomer {
+                customer_id: *customer,
                 frequency: row.frequency,
                 recency: row.recency,
                 t: row.t,

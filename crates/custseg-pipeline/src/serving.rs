@@ -195,19 +195,6 @@ fn load_clv(dir: &Path) -> Result<(ClvService, String)> {
     );
     let customers: HashMap<i64, StoredClv> = read_predictions(&dir.join("predictions.parquet"))?
         .into_iter()
-        .map(|row| {
-            let stored = StoredClv {
-                frequency: row.frequency,
-                recency: row.recency,
-                t: row.t,
-                monetary_value: row.monetary_value,
-                p_alive: row.p_alive,
-                expected_purchases: row.expected_purchases,
-                expected_value: row.expected_value,
-                clv: row.clv,
-            };
-            (row.customer, stored)
-        })
         .collect();
     Ok((
         ClvService {
