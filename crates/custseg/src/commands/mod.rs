@@ -1,8 +1,5 @@
 //! One file per subcommand.
 
-mod bench;
-mod bench_drift;
-mod bench_predict;
 mod cluster;
 mod clv;
 mod config;
@@ -43,7 +40,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(&args, &settings),
         Command::Monitor(command) => monitor::run(&command),
         Command::Config(command) => config::run(&command, &settings),
-        Command::Bench(command) => bench::run(&command, &settings),
+        Command::Bench(command) => custseg_bench::run(&command, &settings.model),
     }
 }
 

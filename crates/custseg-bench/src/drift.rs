@@ -1,19 +1,64 @@
 //! `custseg bench drift`: how often drift detection fires when nothing changed (windows drawn
 //! from the reference itself) and how often it sees known changes, by window size.
 
+use std::path::PathBuf;
+
 use anyhow::{Context, Result, bail};
+use clap::Args;
 use custseg_serve::drift::scenario::{Scenario, ScenarioSource};
 use custseg_serve::drift::{Status, Thresholds};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use serde_json::json;
 
-use crate::cli::BenchDriftArgs;
 use custseg_pipeline::model_stage::read_model;
 use custseg_pipeline::monitoring::prepared_reference;
 
+/// `custseg bench drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// The model file whose drift reference is the reference (e.g. trained on the UCI data).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Trials per window size and scenario for the false alarms.
+    #[arg(long, default_value_t = 200)]
+    pub trials: usize,
+    /// Trials per window size and scenario for the power table.
+    #[arg(long, default_value_t = 100)]
+    pub power_trials: usize,
+    /// Window sizes of the false-alarm table.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "300,1000,10000,100000,1000000"
+    )]
+    pub sizes: Vec<usize>,
+    /// Window sizes of the power table.
+    #[arg(long, value_delimiter = ',', default_value = "300,1000,5000,10000")]
+    pub power_sizes: Vec<usize>,
+    /// Money features whose rises are tried.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "Total_Spend,Average_Transaction_Value,Monthly_Spending_Mean"
+    )]
+    pub features: Vec<String>,
+    /// Multipliers of the rises.
+    #[arg(long, value_delimiter = ',', default_value = "1.1,1.2,1.3,1.5")]
+    pub factors: Vec<f64>,
+    /// Shares of the customers the rises apply to.
+    #[arg(long, value_delimiter = ',', default_value = "0.25,0.5,1.0")]
+    pub shares: Vec<f64>,
+    /// Seed of the draws.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Writes every rate as JSON here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
 /// Runs `custseg bench drift`.
-pub fn run(args: &BenchDriftArgs) -> Result<()> {
+pub fn run(args: &DriftArgs) -> Result<()> {
     let model = read_model(&args.model)?;
     let prepared = prepared_reference(&model, &args.model)?;
     let source = ScenarioSource::new(&prepared, &model)?;

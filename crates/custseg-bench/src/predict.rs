@@ -8,19 +8,37 @@
 //! machine's cores by it gives the ceiling of requests per second, load generator not counted.
 //! `bench/serve_bench.py` prints that ceiling beside what `custseg serve` reaches under wrk.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
+use clap::Args;
 use custseg_model::ModelFile;
 use custseg_model::predict::DESCRIPTIVE_COLUMNS;
 use custseg_pipeline::model_stage::read_model;
 use custseg_serve::instances::parse;
 use ndarray::Array2;
 
-use crate::cli::BenchPredictArgs;
+/// `custseg bench predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Model file (`out/model/model.json`).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// A request body as a client POSTs it: `{"instances": [...]}`.
+    #[arg(long)]
+    pub body: PathBuf,
+    /// Timed repetitions (the fastest and the median are reported). Many, because a request
+    /// takes milliseconds and the first few hundred run on a cold cache and a slow clock.
+    #[arg(long, default_value_t = 300)]
+    pub repeat: usize,
+    /// Threads the scoring may use (1: the CPU time of one request).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+}
 
 /// Runs `custseg bench predict` and prints one JSON object.
-pub fn run(args: &BenchPredictArgs) -> Result<()> {
+pub fn run(args: &PredictArgs) -> Result<()> {
     let model = read_model(&args.model)?;
     let body = fs_err::read(&args.body)?;
     let pool = rayon::ThreadPoolBuilder::new()

@@ -1,122 +1,52 @@
-//! `custseg bench`: times algorithms in-process, for the benchmark scripts under `bench/`,
-//! which run the Python baselines side by side. Prints one JSON object per benchmark.
+//! `custseg bench clv` and `custseg bench clv-simulated`: lifetime-value fits and scoring,
+//! on a real summary or on customers simulated from the BG/NBD process.
 
-use std::io::Write as _;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
+use clap::Args;
 use custseg_clv::summary::CustomerSummary;
-use custseg_ml::kmeans::KMeansParams;
-use custseg_ml::pca::Pca;
-use custseg_ml::scaling::Scaler;
-use custseg_ml::search::search;
-use ndarray::{ArrayView2, Axis};
-
-use crate::cli::{
-    BenchClvArgs, BenchClvSimulatedArgs, BenchCommand, BenchKmeansArgs, BenchSearchArgs,
-};
-use crate::settings::Settings;
-use custseg_pipeline::model_stage::training_columns;
 use custseg_pipeline::tables::read_customer_table;
 
-/// Runs a benchmark.
-pub fn run(command: &BenchCommand, settings: &Settings) -> Result<()> {
-    match command {
-        BenchCommand::Kmeans(args) => kmeans(args),
-        BenchCommand::Search(args) => search_bench(args, settings),
-        BenchCommand::Clv(args) => clv_bench(args),
-        BenchCommand::ClvSimulated(args) => clv_simulated_bench(args),
-        BenchCommand::Predict(args) => super::bench_predict::run(args),
-        BenchCommand::Drift(args) => super::bench_drift::run(args),
-    }
+use crate::timing::{best_and_median, peak_rss_mib};
+
+/// `custseg bench clv`.
+#[derive(Debug, Args)]
+pub struct ClvArgs {
+    /// Summary written by `custseg clv` (`out/clv/summary.parquet`).
+    #[arg(long)]
+    pub summary: PathBuf,
+    /// Timed repetitions.
+    #[arg(long, default_value_t = 5)]
+    pub repeat: usize,
 }
 
-fn summary(mut seconds: Vec<f64>) -> (f64, f64) {
-    seconds.sort_by(f64::total_cmp);
-    (seconds[0], seconds[seconds.len() / 2])
+/// `custseg bench clv-simulated`.
+#[derive(Debug, Args)]
+pub struct ClvSimulatedArgs {
+    /// Customers to simulate.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub customers: usize,
+    /// The parameters simulated: r, alpha, a, b (default: the CDNOW fit, in weeks).
+    #[arg(long, value_delimiter = ',', default_value = "0.243,4.414,0.793,2.426")]
+    pub truth: Vec<f64>,
+    /// Longest observation, in the parameters' time unit (customers' T are uniform up to it).
+    #[arg(long, default_value_t = 78.0)]
+    pub max_t: f64,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Timed repetitions.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
+    /// Also write the simulated summary here (Parquet), for a peer to fit the same customers.
+    #[arg(long)]
+    pub dump: Option<PathBuf>,
 }
 
-fn kmeans(args: &BenchKmeansArgs) -> Result<()> {
-    let data = custseg_datagen::gaussian_blobs(args.rows, args.columns, args.blobs, args.seed);
-    if let Some(path) = &args.dump {
-        let mut file = std::io::BufWriter::new(fs_err::File::create(path)?);
-        for value in &data {
-            file.write_all(&value.to_le_bytes())?;
-        }
-        file.flush()?;
-    }
-    let x = ArrayView2::from_shape((args.rows, args.columns), &data)?;
-    let params = KMeansParams {
-        k: args.k,
-        init: args.init.parse()?,
-        n_init: args.n_init,
-        max_iter: args.max_iter,
-        tol: 1e-4,
-        seed: args.seed,
-    };
-    let mut seconds = Vec::new();
-    let mut last = None;
-    for _ in 0..args.repeat.max(1) {
-        let clock = Instant::now();
-        last = Some(params.fit(x)?);
-        seconds.push(clock.elapsed().as_secs_f64());
-    }
-    let model = last.expect("at least one repetition");
-    let (best, median) = summary(seconds);
-    println!(
-        "{}",
-        serde_json::json!({
-            "benchmark": "kmeans", "rows": args.rows, "columns": args.columns, "k": args.k,
-            "init": args.init, "n_init": args.n_init, "max_iter": args.max_iter,
-            "threads": rayon::current_num_threads(),
-            "best_seconds": best, "median_seconds": median,
-            "inertia": model.inertia, "n_iter": model.n_iter,
-        })
-    );
-    Ok(())
-}
-
-fn search_bench(args: &BenchSearchArgs, settings: &Settings) -> Result<()> {
-    let config = &settings.model;
-    let (table, _) = read_customer_table(&args.features, &training_columns(config))?;
-    let x = table.matrix(&config.features)?;
-    // The same preparation as training: outliers out, scaled, reduced.
-    let forest = config.outliers.params().fit(x.view())?;
-    let flags = forest.predict(x.view())?;
-    let rows: Vec<usize> = (0..x.nrows()).filter(|&i| !flags[i]).collect();
-    let inliers = x.select(Axis(0), &rows);
-    let scaled = Scaler::fit(config.scaling, inliers.view())?.transform(inliers.view())?;
-    let reduced = Pca::fit(scaled.view(), config.pca.components())?.transform(scaled.view())?;
-    if let Some(path) = &args.dump {
-        let mut file = std::io::BufWriter::new(fs_err::File::create(path)?);
-        for value in reduced.iter() {
-            file.write_all(&value.to_le_bytes())?;
-        }
-        file.flush()?;
-    }
-    let mut seconds = Vec::new();
-    let mut chosen = 0;
-    for _ in 0..args.repeat.max(1) {
-        let clock = Instant::now();
-        let outcome = search(reduced.view(), &config.search)?;
-        seconds.push(clock.elapsed().as_secs_f64());
-        chosen = outcome.candidates[outcome.chosen].k;
-    }
-    let (best, median) = summary(seconds);
-    println!(
-        "{}",
-        serde_json::json!({
-            "benchmark": "search", "rows": reduced.nrows(), "columns": reduced.ncols(),
-            "candidates": (config.search.k_min..=config.search.k_max).count() * config.search.inits.len(),
-            "n_init": config.search.n_init, "stability_bootstraps": config.search.stability_bootstraps,
-            "threads": rayon::current_num_threads(),
-            "best_seconds": best, "median_seconds": median, "chosen_k": chosen,
-        })
-    );
-    Ok(())
-}
-
-fn clv_bench(args: &BenchClvArgs) -> Result<()> {
+/// Runs `custseg bench clv` and prints one JSON object.
+pub fn run(args: &ClvArgs) -> Result<()> {
     use custseg_clv::summary::TimeUnit;
     let columns: Vec<String> = ["frequency", "recency", "T", "monetary_value"]
         .iter()
@@ -167,8 +97,8 @@ fn clv_bench(args: &BenchClvArgs) -> Result<()> {
         last = Some((purchases, spend, total));
     }
     let (purchases, spend, total) = last.expect("at least one repetition");
-    let (fit_best, fit_median) = summary(fits);
-    let (best, median) = summary(totals);
+    let (fit_best, fit_median) = best_and_median(fits);
+    let (best, median) = best_and_median(totals);
     println!(
         "{}",
         serde_json::json!({
@@ -181,15 +111,8 @@ fn clv_bench(args: &BenchClvArgs) -> Result<()> {
     Ok(())
 }
 
-/// Peak resident memory of this process so far (`VmHWM`), in MiB; `None` off Linux.
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
-fn clv_simulated_bench(args: &BenchClvSimulatedArgs) -> Result<()> {
+/// Runs `custseg bench clv-simulated` and prints one JSON object.
+pub fn run_simulated(args: &ClvSimulatedArgs) -> Result<()> {
     let [r, alpha, a, b] = args.truth[..] else {
         anyhow::bail!("`--truth` takes four numbers: r,alpha,a,b");
     };
@@ -247,8 +170,8 @@ fn clv_simulated_bench(args: &BenchClvSimulatedArgs) -> Result<()> {
         .zip([r, alpha, a, b])
         .map(|(f, t)| (f - t).abs() / t)
         .collect();
-    let (fit_best, fit_median) = summary(fits);
-    let (score_best, score_median) = summary(scores);
+    let (fit_best, fit_median) = best_and_median(fits);
+    let (score_best, score_median) = best_and_median(scores);
     println!(
         "{}",
         serde_json::json!({
