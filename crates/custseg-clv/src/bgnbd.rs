@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::fit::{PurchaseFit, fit_warnings, four_standard_errors, minimize};
+use crate::fit::{PurchaseFit, fit_warnings, four_parameter_covariance, minimize};
 use crate::special::{digamma, hyp2f1, ln_gamma};
 use crate::summary::{CustomerSummary, check};
 
@@ -345,10 +345,12 @@ pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<BgNbdF
         let (_, g) = p.log_likelihood(summaries);
         g.iter().map(|v| -v).collect()
     };
-    let standard_errors = four_standard_errors("BG/NBD", &theta, &gradient_at, &mut warnings);
+    let (standard_errors, covariance) =
+        four_parameter_covariance("BG/NBD", &theta, &gradient_at, &mut warnings);
     Ok(BgNbdFit {
         params,
         standard_errors,
+        covariance,
         log_likelihood,
         iterations: minimum.iterations,
         converged: minimum.converged,

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::matrix::{cholesky, invert};
 
 /// A function of log-parameters returning the value to minimise and its gradient.
 pub type Objective<'a> = &'a (dyn Fn(&[f64]) -> (f64, Vec<f64>) + Sync);
@@ -65,6 +66,11 @@ pub struct PurchaseFit<P> {
     /// Standard errors of the four parameters (inverse observed information), when available.
     #[serde(deserialize_with = "crate::nan_as_null::numbers")]
     pub standard_errors: Option<[f64; 4]>,
+    /// The four parameters' covariance (the inverse observed information), row by row, when
+    /// available; what parameter draws and intervals come from. Absent in files written before
+    /// it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covariance: Option<Vec<Vec<f64>>>,
     /// Total log-likelihood (without the penalty).
     #[serde(deserialize_with = "crate::nan_as_null::number")]
     pub log_likelihood: f64,
@@ -184,29 +190,49 @@ pub fn fit_warnings(model: &str, names: &[&str], theta: &[f64], minimum: &Minimu
     warnings
 }
 
-/// Four standard errors, or `None` with the reason added to `warnings`.
-pub fn four_standard_errors(
+/// The covariance of the four parameters and their standard errors, or `None` with the
+/// reason added to `warnings`.
+pub fn four_parameter_covariance(
     model: &str,
     theta: &[f64],
     gradient_at: &dyn Fn(&[f64]) -> Vec<f64>,
     warnings: &mut Vec<String>,
-) -> Option<[f64; 4]> {
-    match standard_errors(theta, gradient_at) {
-        Ok(e) => Some([e[0], e[1], e[2], e[3]]),
+) -> (Option<[f64; 4]>, Option<Vec<Vec<f64>>>) {
+    match covariance(theta, gradient_at) {
+        Ok(matrix) => {
+            let e = standard_errors_of(&matrix);
+            (Some([e[0], e[1], e[2], e[3]]), Some(matrix))
+        }
         Err(reason) => {
             warnings.push(format!("{model} standard errors unavailable: {reason}"));
-            None
+            (None, None)
         }
     }
 }
 
-/// Standard errors of natural parameters `theta` from the Hessian of the total negative
-/// log-likelihood `gradient_at` (its gradient in natural parameters), by central differences.
-/// `None` with a reason when the Hessian is not finite or not positive definite.
+/// Square roots of a covariance matrix's diagonal.
+pub fn standard_errors_of(covariance: &[Vec<f64>]) -> Vec<f64> {
+    (0..covariance.len())
+        .map(|i| covariance[i][i].sqrt())
+        .collect()
+}
+
+/// Standard errors of natural parameters `theta`: see [`covariance`].
 pub fn standard_errors(
     theta: &[f64],
     gradient_at: &dyn Fn(&[f64]) -> Vec<f64>,
 ) -> std::result::Result<Vec<f64>, String> {
+    covariance(theta, gradient_at).map(|matrix| standard_errors_of(&matrix))
+}
+
+/// Covariance of natural parameters `theta` at the maximum: the inverse of the Hessian of the
+/// total negative log-likelihood, whose gradient in natural parameters is `gradient_at`, taken
+/// by central differences. An error with a reason when the Hessian is not finite or not
+/// positive definite.
+pub fn covariance(
+    theta: &[f64],
+    gradient_at: &dyn Fn(&[f64]) -> Vec<f64>,
+) -> std::result::Result<Vec<Vec<f64>>, String> {
     let n = theta.len();
     let mut hessian = vec![vec![0.0; n]; n];
     for j in 0..n {
@@ -232,53 +258,10 @@ pub fn standard_errors(
         return Err("the Hessian is not finite".into());
     }
     let inverse = invert(&hessian).ok_or("the Hessian is singular")?;
-    let mut errors = Vec::with_capacity(n);
-    for (i, row) in inverse.iter().enumerate() {
-        if row[i] <= 0.0 {
-            return Err(
-                "the Hessian is not positive definite (not a maximum, or a flat ridge)".into(),
-            );
-        }
-        errors.push(row[i].sqrt());
+    if cholesky(&inverse).is_none() {
+        return Err("the Hessian is not positive definite (not a maximum, or a flat ridge)".into());
     }
-    Ok(errors)
-}
-
-/// Inverse of a small square matrix by Gauss-Jordan elimination with partial pivoting.
-fn invert(matrix: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
-    let n = matrix.len();
-    let mut a: Vec<Vec<f64>> = matrix
-        .iter()
-        .enumerate()
-        .map(|(i, row)| {
-            let mut extended = row.clone();
-            extended.extend((0..n).map(|j| if i == j { 1.0 } else { 0.0 }));
-            extended
-        })
-        .collect();
-    for column in 0..n {
-        let pivot =
-            (column..n).max_by(|&x, &y| a[x][column].abs().total_cmp(&a[y][column].abs()))?;
-        if a[pivot][column].abs() < 1e-300 {
-            return None;
-        }
-        a.swap(column, pivot);
-        let p = a[column][column];
-        a[column].iter_mut().for_each(|v| *v /= p);
-        for row in 0..n {
-            if row != column {
-                let factor = a[row][column];
-                if factor != 0.0 {
-                    let source = a[column].clone();
-                    a[row]
-                        .iter_mut()
-                        .zip(&source)
-                        .for_each(|(v, s)| *v -= factor * s);
-                }
-            }
-        }
-    }
-    Some(a.into_iter().map(|row| row[n..].to_vec()).collect())
+    Ok(inverse)
 }
 
 #[cfg(test)]

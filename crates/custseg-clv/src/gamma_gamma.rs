@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bgnbd::FitOptions;
 use crate::error::{Error, Result};
-use crate::fit::{minimize, standard_errors};
+use crate::fit::{covariance, minimize, standard_errors_of};
 use crate::special::{digamma, ln_gamma};
 use crate::summary::CustomerSummary;
 
@@ -30,6 +30,10 @@ pub struct GammaGammaFit {
     /// Standard errors of p, q, gamma, when available.
     #[serde(deserialize_with = "crate::nan_as_null::numbers")]
     pub standard_errors: Option<[f64; 3]>,
+    /// The covariance of p, q, gamma (inverse observed information), row by row, when
+    /// available. Absent in files written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covariance: Option<Vec<Vec<f64>>>,
     /// Log-likelihood.
     #[serde(deserialize_with = "crate::nan_as_null::number")]
     pub log_likelihood: f64,
@@ -244,16 +248,20 @@ pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<GammaG
         let (_, g) = p.log_likelihood(&eligible);
         g.iter().map(|v| -v).collect()
     };
-    let standard_errors = match standard_errors(&theta, &gradient_at) {
-        Ok(e) => Some([e[0], e[1], e[2]]),
+    let (standard_errors, covariance) = match covariance(&theta, &gradient_at) {
+        Ok(matrix) => {
+            let e = standard_errors_of(&matrix);
+            (Some([e[0], e[1], e[2]]), Some(matrix))
+        }
         Err(reason) => {
             warnings.push(format!("Gamma-Gamma standard errors unavailable: {reason}"));
-            None
+            (None, None)
         }
     };
     Ok(GammaGammaFit {
         params,
         standard_errors,
+        covariance,
         log_likelihood,
         iterations: minimum.iterations,
         converged: minimum.converged,

@@ -19,11 +19,13 @@ pub mod clv;
 pub mod error;
 pub mod fit;
 pub mod gamma_gamma;
+pub mod matrix;
 pub mod model_file;
 pub mod nan_as_null;
 pub mod pareto_nbd;
 pub mod purchase_model;
 pub mod special;
 pub mod summary;
+pub mod uncertainty;
 
 pub use error::{Error, Result};

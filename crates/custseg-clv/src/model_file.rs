@@ -17,6 +17,7 @@ use crate::gamma_gamma::GammaGammaFit;
 use crate::pareto_nbd::ParetoNbdFit;
 use crate::purchase_model::{HoldoutErrors, ModelChoice, PurchaseModel};
 use crate::summary::TimeUnit;
+use crate::uncertainty::{DrawSet, TotalIntervals};
 
 /// Where the file sits in a run's output directory.
 pub const CLV_MODEL_FILE: &str = "clv/model.json";
@@ -47,6 +48,14 @@ pub struct ClvModelFile {
     pub purchase_model: Option<PurchaseModel>,
     /// Customers with at least one repeat purchase.
     pub repeat_customers: usize,
+    /// The parameter draws the predictions' intervals come from, when intervals were made
+    /// (absent in files written before they were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<DrawSet>,
+    /// The intervals of the totals over every customer (expected purchases, CLV), from the
+    /// same draws, when intervals were made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_intervals: Option<TotalIntervals>,
     /// The time unit of the summaries and parameters.
     pub unit: TimeUnit,
     /// What the user should know about the fits.
@@ -78,6 +87,37 @@ impl ClvModelFile {
     pub fn chosen_model(&self) -> PurchaseModel {
         self.purchase_model
             .unwrap_or(PurchaseModel::BgNbd(self.bg_nbd.params))
+    }
+
+    /// Standard errors of the chosen purchase model's and the spend model's parameters by name
+    /// (`r`, `alpha`, `a`, `b` or `r`, `alpha`, `s`, `beta`; `p`, `q`, `gamma`): those the
+    /// fits could give.
+    pub fn standard_errors_by_name(&self) -> BTreeMap<String, f64> {
+        let purchase = match self.chosen_model() {
+            PurchaseModel::BgNbd(_) => self
+                .bg_nbd
+                .standard_errors
+                .map(|e| (["r", "alpha", "a", "b"], e)),
+            PurchaseModel::ParetoNbd(_) => self
+                .pareto_nbd
+                .as_ref()
+                .and_then(|f| f.standard_errors)
+                .map(|e| (["r", "alpha", "s", "beta"], e)),
+        };
+        let mut errors = BTreeMap::new();
+        if let Some((names, values)) = purchase {
+            errors.extend(names.iter().map(|n| (*n).to_owned()).zip(values));
+        }
+        if let Some(values) = self.gamma_gamma.standard_errors {
+            errors.extend(
+                ["p", "q", "gamma"]
+                    .iter()
+                    .map(|n| (*n).to_owned())
+                    .zip(values),
+            );
+        }
+        errors.retain(|_, v| v.is_finite());
+        errors
     }
 
     /// The purchase models fitted: BG/NBD, then Pareto/NBD when it was fitted.
@@ -125,6 +165,7 @@ mod tests {
             bg_nbd: PurchaseFit {
                 params,
                 standard_errors: Some([0.01, 0.2, f64::NAN, 0.3]),
+                covariance: None,
                 log_likelihood,
                 iterations: 40,
                 converged: true,
@@ -142,6 +183,7 @@ mod tests {
                     gamma: 15.44,
                 },
                 standard_errors: None,
+                covariance: None,
                 log_likelihood: -4000.5,
                 iterations: 20,
                 converged: true,
@@ -172,6 +214,8 @@ mod tests {
             pareto_nbd: None,
             purchase_model: Some(PurchaseModel::BgNbd(params)),
             repeat_customers: 946,
+            uncertainty: None,
+            total_intervals: None,
             unit: TimeUnit::Weeks,
             warnings: vec!["few customers".into()],
         }

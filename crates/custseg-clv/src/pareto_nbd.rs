@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bgnbd::FitOptions;
 use crate::error::{Error, Result};
-use crate::fit::{PurchaseFit, fit_warnings, four_standard_errors, minimize};
+use crate::fit::{PurchaseFit, fit_warnings, four_parameter_covariance, minimize};
 use crate::summary::{CustomerSummary, check};
 
 /// Pareto/NBD parameters.
@@ -204,7 +204,7 @@ fn distinct_histories(summaries: &[CustomerSummary]) -> Vec<(CustomerSummary, f6
             Some(&i) => out[i].1 += 1.0,
             None => {
                 index.insert(key, out.len());
-                out.push((s.clone(), 1.0));
+                out.push((*s, 1.0));
             }
         }
     }
@@ -282,10 +282,12 @@ pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<Pareto
             })
             .collect()
     };
-    let standard_errors = four_standard_errors("Pareto/NBD", &theta, &gradient_at, &mut warnings);
+    let (standard_errors, covariance) =
+        four_parameter_covariance("Pareto/NBD", &theta, &gradient_at, &mut warnings);
     Ok(ParetoNbdFit {
         params,
         standard_errors,
+        covariance,
         log_likelihood,
         iterations: minimum.iterations,
         converged: minimum.converged,

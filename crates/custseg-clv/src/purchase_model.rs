@@ -35,6 +35,33 @@ impl PurchaseModel {
         }
     }
 
+    /// The four parameters in their order of the model file: (r, alpha, a, b) or
+    /// (r, alpha, s, beta).
+    pub fn params(&self) -> Vec<f64> {
+        match self {
+            Self::BgNbd(m) => vec![m.r, m.alpha, m.a, m.b],
+            Self::ParetoNbd(m) => vec![m.r, m.alpha, m.s, m.beta],
+        }
+    }
+
+    /// The same model with the parameters `theta`, in the order of [`PurchaseModel::params`].
+    pub fn with_params(&self, theta: &[f64]) -> Self {
+        match self {
+            Self::BgNbd(_) => Self::BgNbd(BgNbd {
+                r: theta[0],
+                alpha: theta[1],
+                a: theta[2],
+                b: theta[3],
+            }),
+            Self::ParetoNbd(_) => Self::ParetoNbd(ParetoNbd {
+                r: theta[0],
+                alpha: theta[1],
+                s: theta[2],
+                beta: theta[3],
+            }),
+        }
+    }
+
     /// Probability that a customer with this history is still alive at T.
     pub fn p_alive(&self, s: &CustomerSummary) -> Result<f64> {
         match self {

@@ -44,7 +44,7 @@ impl TimeUnit {
 }
 
 /// One customer's summary.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CustomerSummary {
     /// Customer key.
     pub customer: i64,
@@ -215,7 +215,7 @@ mod tests {
         );
         let negative = CustomerSummary {
             recency: -1.0,
-            ..base.clone()
+            ..base
         };
         assert!(check(&[negative]).is_err());
         let one_off = CustomerSummary {

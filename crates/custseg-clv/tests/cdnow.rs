@@ -118,3 +118,86 @@ fn pareto_nbd_reproduces_the_published_fit() {
     let bgnbd = bgnbd::fit(&summaries, &FitOptions::default()).unwrap();
     assert!(bgnbd.log_likelihood > fit.log_likelihood);
 }
+
+/// `value` within `tolerance` (relative) of `reference`.
+fn near(value: f64, reference: f64, tolerance: f64) -> bool {
+    ((value - reference) / reference).abs() <= tolerance
+}
+
+#[test]
+fn pareto_nbd_standard_errors_match_clvtools() {
+    // CLVTools' correctness tests on this sample: r 0.0476, alpha 0.843, s 0.187, beta 6.21.
+    let fit = pareto_nbd::fit(&cdnow(), &FitOptions::default()).unwrap();
+    let errors = fit.standard_errors.unwrap();
+    for (name, (value, reference)) in ["r", "alpha", "s", "beta"]
+        .iter()
+        .zip(errors.iter().zip([0.0476, 0.843, 0.187, 6.21]))
+    {
+        assert!(
+            near(*value, reference, 0.02),
+            "{name}: {value} vs CLVTools' {reference}"
+        );
+    }
+    assert!(near(fit.params.r, 0.553, 0.02) && near(fit.params.beta, 11.669, 0.02));
+}
+
+#[test]
+fn bgnbd_covariance_matches_an_independent_numerical_hessian() {
+    // tests/reference/bgnbd_hessian_reference.py: lifetimes' log-likelihood, maximised by
+    // Nelder-Mead, and the inverse of its second differences.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/bgnbd_cdnow_standard_errors.json");
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let fit = bgnbd::fit(&cdnow(), &FitOptions::default()).unwrap();
+    let errors = fit.standard_errors.unwrap();
+    for (i, name) in ["r", "alpha", "a", "b"].iter().enumerate() {
+        let expected = reference["standard_errors"][name].as_f64().unwrap();
+        assert!(
+            near(errors[i], expected, 0.01),
+            "{name}: {} vs {expected}",
+            errors[i]
+        );
+    }
+    let covariance = fit.covariance.unwrap();
+    for i in 0..4 {
+        for j in 0..4 {
+            let expected = reference["covariance"][i][j].as_f64().unwrap();
+            let scale = (covariance[i][i] * covariance[j][j]).sqrt();
+            assert!(
+                (covariance[i][j] - expected).abs() <= 0.01 * scale,
+                "covariance[{i}][{j}]: {} vs {expected}",
+                covariance[i][j]
+            );
+        }
+    }
+}
+
+#[test]
+fn pareto_nbd_p_alive_stays_finite_where_an_earlier_clvtools_gave_nan() {
+    // Heavy buyers observed almost to T under CLVTools' regression case.
+    let model = pareto_nbd::ParetoNbd {
+        r: 0.5143,
+        alpha: 2.8845,
+        s: 0.2856,
+        beta: 14.1087,
+    };
+    for (x, t_x, t) in [
+        (221.0, 103.43, 103.57),
+        (254.0, 97.14, 97.29),
+        (161.0, 94.71, 98.00),
+        (204.0, 98.57, 99.43),
+    ] {
+        let alive = model
+            .p_alive(&CustomerSummary::history(1, x, t_x, t))
+            .unwrap();
+        assert!(
+            alive.is_finite() && (0.0..=1.0).contains(&alive),
+            "({x}, {t_x}, {t}): {alive}"
+        );
+        let expected = model
+            .expected_purchases(&CustomerSummary::history(1, x, t_x, t), 52.0)
+            .unwrap();
+        assert!(expected.is_finite() && expected > 0.0, "{expected}");
+    }
+}

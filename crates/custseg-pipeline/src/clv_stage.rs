@@ -11,6 +11,10 @@ use custseg_clv::clv::{ClvOptions, ClvPrediction, predict};
 use custseg_clv::model_file::{ClvModelFile, Holdout, ModelChoiceRecord};
 use custseg_clv::purchase_model::{ModelChoice, PurchaseModel, choose, holdout_errors};
 use custseg_clv::summary::{CustomerSummary, Purchase, TimeUnit, check, summarize};
+use custseg_clv::uncertainty::{
+    ClvIntervals, DrawSet, Interval, UncertaintyMethod, UncertaintyOptions, bootstrap_draws,
+    parameter_draws,
+};
 use custseg_clv::{gamma_gamma, pareto_nbd};
 use custseg_data::pipeline::paths;
 use custseg_data::purchases::daily_purchases;
@@ -49,6 +53,8 @@ pub struct ClvRequest {
     pub calibration_end: Option<chrono::NaiveDate>,
     /// Which purchase model CLV uses.
     pub purchase_model: ModelChoice,
+    /// How every customer's intervals are made.
+    pub uncertainty: UncertaintyOptions,
 }
 
 impl Default for ClvRequest {
@@ -59,6 +65,7 @@ impl Default for ClvRequest {
             fit: FitOptions::default(),
             calibration_end: None,
             purchase_model: ModelChoice::Auto,
+            uncertainty: UncertaintyOptions::default(),
         }
     }
 }
@@ -78,6 +85,7 @@ impl ClvRequest {
             },
             calibration_end,
             purchase_model: settings.purchase_model,
+            uncertainty: settings.uncertainty()?,
         })
     }
 }
@@ -89,6 +97,8 @@ pub struct ClvOutcome {
     pub summaries: Vec<CustomerSummary>,
     /// One per summary.
     pub predictions: Vec<ClvPrediction>,
+    /// One per summary, when intervals were made.
+    pub intervals: Option<Vec<ClvIntervals>>,
     /// `clv/model.json` as written.
     pub model: ClvModelFile,
     /// The request it ran.
@@ -173,6 +183,34 @@ pub fn stage_clv(
         .iter()
         .map(|s| predict(&purchase_model, &spend_fit.params, s, unit, &options))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut warnings: Vec<String> = purchase_fit
+        .warnings
+        .iter()
+        .chain(pareto_fit.iter().flat_map(|f| &f.warnings))
+        .chain(&spend_fit.warnings)
+        .cloned()
+        .collect();
+    let purchase_covariance = match purchase_model {
+        PurchaseModel::BgNbd(_) => purchase_fit.covariance.as_deref(),
+        PurchaseModel::ParetoNbd(_) => pareto_fit.as_ref().and_then(|f| f.covariance.as_deref()),
+    };
+    let draws = draw_set(
+        &request.uncertainty,
+        &summaries,
+        &purchase_model,
+        purchase_covariance,
+        &spend_fit,
+        &fit_options,
+        &mut warnings,
+    )?;
+    let (intervals, total_intervals) = match &draws {
+        Some(set) => {
+            let _span = tracing::info_span!("intervals", draws = set.purchase.len()).entered();
+            let (each, totals) = set.intervals_of_all(&summaries, unit, &options)?;
+            (Some(each), Some(totals))
+        }
+        None => (None, None),
+    };
     let holdout = holdout_length.map(|length| Holdout {
         holdout_length: length,
         customers: summaries.len(),
@@ -187,14 +225,12 @@ pub fn stage_clv(
         &summaries,
         calibration_end.is_some(),
     )?;
-    write_predictions(&staged.path(PREDICTIONS)?, &summaries, &predictions)?;
-    let warnings: Vec<String> = purchase_fit
-        .warnings
-        .iter()
-        .chain(pareto_fit.iter().flat_map(|f| &f.warnings))
-        .chain(&spend_fit.warnings)
-        .cloned()
-        .collect();
+    write_predictions(
+        &staged.path(PREDICTIONS)?,
+        &summaries,
+        &predictions,
+        intervals.as_deref(),
+    )?;
     let model = ClvModelFile {
         bg_nbd: purchase_fit,
         calibration_end,
@@ -211,6 +247,8 @@ pub fn stage_clv(
         pareto_nbd: pareto_fit,
         purchase_model: Some(purchase_model),
         repeat_customers: summaries.iter().filter(|s| s.frequency > 0.0).count(),
+        uncertainty: draws,
+        total_intervals,
         unit,
         warnings,
     };
@@ -221,9 +259,53 @@ pub fn stage_clv(
     Ok(ClvOutcome {
         summaries,
         predictions,
+        intervals,
         model,
         request: *request,
     })
+}
+
+/// The parameter draws behind the intervals, as `options` asks: from the chosen purchase
+/// model's and the spend model's covariance, or from bootstrap refits. `None` when no intervals
+/// are asked for, or (with a warning) when a covariance is missing.
+fn draw_set(
+    options: &UncertaintyOptions,
+    summaries: &[CustomerSummary],
+    purchase: &PurchaseModel,
+    purchase_covariance: Option<&[Vec<f64>]>,
+    spend: &gamma_gamma::GammaGammaFit,
+    fit_options: &FitOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Option<DrawSet>> {
+    match options.method {
+        UncertaintyMethod::None => Ok(None),
+        UncertaintyMethod::Bootstrap => {
+            let _span = tracing::info_span!("bootstrap", resamples = options.draws).entered();
+            let set = bootstrap_draws(summaries, purchase, fit_options, options)?;
+            if set.failed > 0 {
+                warnings.push(format!(
+                    "the bootstrap's fit failed on {} of {} resamples; the intervals use the rest",
+                    set.failed, options.draws
+                ));
+            }
+            Ok(Some(set))
+        }
+        UncertaintyMethod::Parameters => match (purchase_covariance, spend.covariance.as_deref()) {
+            (Some(purchase_covariance), Some(spend_covariance)) => Ok(Some(parameter_draws(
+                purchase,
+                purchase_covariance,
+                &spend.params,
+                spend_covariance,
+                options,
+            )?)),
+            _ => {
+                warnings.push(
+                        "no intervals: a fit has no standard errors (see the warnings above); try `--intervals bootstrap`".into(),
+                    );
+                Ok(None)
+            }
+        },
+    }
 }
 
 /// Reads [`PREDICTIONS`] as (customer, its stored row): the one reader of the file (the train
@@ -245,8 +327,32 @@ pub fn read_predictions(path: &std::path::Path) -> Result<Vec<(i64, StoredClv)>>
         column("expected_value")?,
         column("clv")?,
     );
+    let intervals = if table.has_column(INTERVAL_COLUMNS[0]) {
+        Some(
+            INTERVAL_COLUMNS
+                .iter()
+                .map(|name| column(name))
+                .collect::<Result<Vec<_>>>()?,
+        )
+    } else {
+        None
+    };
     Ok((0..ids.len())
         .map(|i| {
+            let interval = |low: usize| {
+                intervals.as_ref().map(|columns| Interval {
+                    low: columns[low][i],
+                    high: columns[low + 1][i],
+                })
+            };
+            let intervals = interval(0).and_then(|p_alive| {
+                Some(ClvIntervals {
+                    p_alive,
+                    expected_purchases: interval(2)?,
+                    expected_value: interval(4)?,
+                    clv: interval(6)?,
+                })
+            });
             let row = StoredClv {
                 frequency: frequency[i],
                 recency: recency[i],
@@ -256,6 +362,7 @@ pub fn read_predictions(path: &std::path::Path) -> Result<Vec<(i64, StoredClv)>>
                 expected_purchases: expected_purchases[i],
                 expected_value: expected_value[i],
                 clv: clv[i],
+                intervals,
             };
             (ids[i], row)
         })
@@ -297,19 +404,22 @@ pub fn summary_lines(outcome: &ClvOutcome) -> Vec<String> {
         model.repeat_customers
     ));
     lines.push(format!(
-        "BG/NBD     r {:.4}, alpha {:.4}, a {:.4}, b {:.4}; log-likelihood {:.2}; {}",
-        p.r,
-        p.alpha,
-        p.a,
-        p.b,
+        "BG/NBD     {}; log-likelihood {:.2}; {}",
+        with_errors(
+            &["r", "alpha", "a", "b"],
+            &[p.r, p.alpha, p.a, p.b],
+            model.bg_nbd.standard_errors.as_ref().map(|e| &e[..])
+        ),
         model.bg_nbd.log_likelihood,
         converged(model.bg_nbd.converged)
     ));
     lines.push(format!(
-        "Gamma-Gamma p {:.4}, q {:.4}, gamma {:.4} on {} customers ({} excluded: no repeat purchase or no spend); corr(frequency, monetary) {:.3}",
-        g.params.p,
-        g.params.q,
-        g.params.gamma,
+        "Gamma-Gamma {} on {} customers ({} excluded: no repeat purchase or no spend); corr(frequency, monetary) {:.3}",
+        with_errors(
+            &["p", "q", "gamma"],
+            &[g.params.p, g.params.q, g.params.gamma],
+            g.standard_errors.as_ref().map(|e| &e[..])
+        ),
         g.customers,
         g.excluded,
         g.frequency_monetary_correlation
@@ -323,14 +433,30 @@ pub fn summary_lines(outcome: &ClvOutcome) -> Vec<String> {
         total,
         total / outcome.predictions.len().max(1) as f64
     ));
+    if let (Some(draws), Some(totals)) = (&model.uncertainty, &model.total_intervals) {
+        let source = match draws.method {
+            UncertaintyMethod::Bootstrap => "bootstrap resamples",
+            _ => "parameter draws",
+        };
+        lines.push(format!(
+            "intervals  {:.0} % from {} {source}: total CLV {:.0} to {:.0}; total expected purchases {:.0} to {:.0}",
+            100.0 * draws.level,
+            draws.purchase.len(),
+            totals.clv.low,
+            totals.clv.high,
+            totals.expected_purchases.low,
+            totals.expected_purchases.high
+        ));
+    }
     if let Some(pareto) = &model.pareto_nbd {
         let q = pareto.params;
         lines.push(format!(
-            "Pareto/NBD r {:.4}, alpha {:.4}, s {:.4}, beta {:.4}; log-likelihood {:.2}; {}",
-            q.r,
-            q.alpha,
-            q.s,
-            q.beta,
+            "Pareto/NBD {}; log-likelihood {:.2}; {}",
+            with_errors(
+                &["r", "alpha", "s", "beta"],
+                &[q.r, q.alpha, q.s, q.beta],
+                pareto.standard_errors.as_ref().map(|e| &e[..])
+            ),
             pareto.log_likelihood,
             converged(pareto.converged)
         ));
@@ -348,6 +474,20 @@ pub fn summary_lines(outcome: &ClvOutcome) -> Vec<String> {
     }
     lines.push(format!("purchases  {}", model.model_choice.reason));
     lines
+}
+
+/// `name value (se error)` for each parameter, comma-separated; without the errors when the
+/// fit has none.
+fn with_errors(names: &[&str], values: &[f64], errors: Option<&[f64]>) -> String {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| match errors {
+            Some(errors) => format!("{name} {:.4} (se {:.4})", values[i], errors[i]),
+            None => format!("{name} {:.4}", values[i]),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn write_batch(path: &std::path::Path, columns: Vec<(&str, ArrayRef)>) -> Result<()> {
@@ -389,43 +529,77 @@ fn write_predictions(
     path: &std::path::Path,
     summaries: &[CustomerSummary],
     predictions: &[custseg_clv::clv::ClvPrediction],
+    intervals: Option<&[ClvIntervals]>,
 ) -> Result<()> {
     let floats = |values: Vec<f64>| -> ArrayRef { Arc::new(Float64Array::from(values)) };
-    write_batch(
-        path,
-        vec![
-            (
-                "CustomerID",
-                Arc::new(Int64Array::from_iter_values(
-                    summaries.iter().map(|s| s.customer),
-                )),
-            ),
-            (
-                "frequency",
-                floats(summaries.iter().map(|s| s.frequency).collect()),
-            ),
-            (
-                "recency",
-                floats(summaries.iter().map(|s| s.recency).collect()),
-            ),
-            ("T", floats(summaries.iter().map(|s| s.t).collect())),
-            (
-                "monetary_value",
-                floats(summaries.iter().map(|s| s.monetary_value).collect()),
-            ),
-            (
-                "p_alive",
-                floats(predictions.iter().map(|p| p.p_alive).collect()),
-            ),
-            (
-                "expected_purchases",
-                floats(predictions.iter().map(|p| p.expected_purchases).collect()),
-            ),
-            (
-                "expected_value",
-                floats(predictions.iter().map(|p| p.expected_value).collect()),
-            ),
-            ("clv", floats(predictions.iter().map(|p| p.clv).collect())),
-        ],
-    )
+    let mut columns: Vec<(&str, ArrayRef)> = vec![
+        (
+            "CustomerID",
+            Arc::new(Int64Array::from_iter_values(
+                summaries.iter().map(|s| s.customer),
+            )),
+        ),
+        (
+            "frequency",
+            floats(summaries.iter().map(|s| s.frequency).collect()),
+        ),
+        (
+            "recency",
+            floats(summaries.iter().map(|s| s.recency).collect()),
+        ),
+        ("T", floats(summaries.iter().map(|s| s.t).collect())),
+        (
+            "monetary_value",
+            floats(summaries.iter().map(|s| s.monetary_value).collect()),
+        ),
+        (
+            "p_alive",
+            floats(predictions.iter().map(|p| p.p_alive).collect()),
+        ),
+        (
+            "expected_purchases",
+            floats(predictions.iter().map(|p| p.expected_purchases).collect()),
+        ),
+        (
+            "expected_value",
+            floats(predictions.iter().map(|p| p.expected_value).collect()),
+        ),
+        ("clv", floats(predictions.iter().map(|p| p.clv).collect())),
+    ];
+    if let Some(intervals) = intervals {
+        for (index, name) in INTERVAL_COLUMNS.iter().enumerate() {
+            let values = intervals
+                .iter()
+                .map(|i| interval_values(i)[index])
+                .collect();
+            columns.push((name, floats(values)));
+        }
+    }
+    write_batch(path, columns)
+}
+
+/// The interval columns of [`PREDICTIONS`], in the order of [`interval_values`].
+pub const INTERVAL_COLUMNS: [&str; 8] = [
+    "p_alive_low",
+    "p_alive_high",
+    "expected_purchases_low",
+    "expected_purchases_high",
+    "expected_value_low",
+    "expected_value_high",
+    "clv_low",
+    "clv_high",
+];
+
+/// One customer's intervals as the eight values of [`INTERVAL_COLUMNS`].
+fn interval_values(i: &ClvIntervals) -> [f64; 8] {
+    [
+        i.p_alive.low,
+        i.p_alive.high,
+        i.expected_purchases.low,
+        i.expected_purchases.high,
+        i.expected_value.low,
+        i.expected_value.high,
+        i.clv.low,
+        i.clv.high,
+    ]
 }

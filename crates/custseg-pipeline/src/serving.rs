@@ -203,6 +203,8 @@ fn load_clv(dir: &Path) -> Result<(ClvService, String)> {
             unit,
             options,
             customers,
+            standard_errors: model.standard_errors_by_name(),
+            draws: model.uncertainty,
         },
         fingerprint,
     ))

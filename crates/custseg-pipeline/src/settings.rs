@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use custseg_clv::clv::ClvOptions;
 use custseg_clv::purchase_model::ModelChoice;
 use custseg_clv::summary::TimeUnit;
+use custseg_clv::uncertainty::{UncertaintyMethod, UncertaintyOptions};
 use custseg_model::ModelConfig;
 
 /// Everything configurable, as in `custseg.toml`.
@@ -125,11 +126,22 @@ pub struct ClvSettings {
     /// The purchase model CLV uses: `auto` (with a calibration end the smaller holdout MAE,
     /// else the larger log-likelihood), `bg_nbd` or `pareto_nbd`. Default: auto.
     pub purchase_model: ModelChoice,
+    /// Where every customer's intervals come from: `parameters` (draws from the fits'
+    /// estimated distribution), `bootstrap` (refits on resampled customers) or `none`.
+    /// Default: parameters.
+    pub intervals: UncertaintyMethod,
+    /// Coverage of the intervals, in (0, 1). Default: 0.9.
+    pub interval_level: f64,
+    /// Parameter draws, or bootstrap resamples, behind the intervals. Default: 200.
+    pub interval_draws: usize,
+    /// Seed of the draws. Default: 42.
+    pub interval_seed: u64,
 }
 
 impl Default for ClvSettings {
     fn default() -> Self {
         let options = ClvOptions::default();
+        let uncertainty = UncertaintyOptions::default();
         Self {
             in_run: true,
             unit: TimeUnit::Days,
@@ -138,6 +150,10 @@ impl Default for ClvSettings {
             margin: options.margin,
             penalizer: 0.0,
             purchase_model: ModelChoice::Auto,
+            intervals: uncertainty.method,
+            interval_level: uncertainty.level,
+            interval_draws: uncertainty.draws,
+            interval_seed: uncertainty.seed,
         }
     }
 }
@@ -149,6 +165,18 @@ impl ClvSettings {
             horizon_months: self.horizon_months,
             discount_rate: self.discount_rate,
             margin: self.margin,
+        };
+        options.check()?;
+        Ok(options)
+    }
+
+    /// How the intervals are made, checked.
+    pub fn uncertainty(&self) -> Result<UncertaintyOptions> {
+        let options = UncertaintyOptions {
+            method: self.intervals,
+            level: self.interval_level,
+            draws: self.interval_draws,
+            seed: self.interval_seed,
         };
         options.check()?;
         Ok(options)

@@ -21,7 +21,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::explain::{Explanation, explain};
 use crate::instances::parse;
 use crate::prediction_log::LoggedRequest;
-use crate::state::AppState;
+use crate::state::{AppState, ClvService, ServedModel};
 
 /// Fields of a lifetime-value instance, in order.
 pub const CLV_FIELDS: [&str; 4] = ["frequency", "recency", "T", "monetary_value"];
@@ -266,16 +266,26 @@ pub async fn clv(
                 )
             });
         }
-        out.push(json!({
+        let mut prediction = json!({
             "p_alive": p.p_alive,
             "expected_purchases": p.expected_purchases,
             "expected_value": p.expected_value,
             "clv": p.clv,
-        }));
+        });
+        if let Some(draws) = &service.draws {
+            let intervals = draws
+                .intervals(&summary, service.unit, &service.options)
+                .map_err(|e| ApiError {
+                    instance: Some(index),
+                    ..ApiError::with_status(422, ErrorCode::InvalidValue, e.to_string())
+                })?;
+            prediction["intervals"] = json!(intervals);
+        }
+        out.push(prediction);
     }
     Ok(Json(json!({
         "predictions": out,
-        "model": { "name": served.name, "version": served.version, "purchase_model": service.purchase.name(), "horizon_months": service.options.horizon_months },
+        "model": clv_model_json(&served, service),
     })))
 }
 
@@ -307,8 +317,22 @@ pub async fn clv_customer(
         )
     })?;
     Ok(Json(
-        json!({ "CustomerID": id, "prediction": stored, "model": { "name": served.name, "version": served.version } }),
+        json!({ "CustomerID": id, "prediction": stored, "model": clv_model_json(&served, service) }),
     ))
+}
+
+/// What an answer of the lifetime-value routes says of the model: its name and version, the
+/// purchase model and horizon, the standard errors of the parameters, and the level and method
+/// of the intervals (absent when the stage made none).
+fn clv_model_json(served: &ServedModel, service: &ClvService) -> Value {
+    json!({
+        "name": served.name,
+        "version": served.version,
+        "purchase_model": service.purchase.name(),
+        "horizon_months": service.options.horizon_months,
+        "standard_errors": service.standard_errors,
+        "intervals": service.draws.as_ref().map(|d| json!({"level": d.level, "method": d.method, "draws": d.purchase.len()})),
+    })
 }
 
 /// `GET /v1/model`.

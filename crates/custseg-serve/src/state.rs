@@ -2,13 +2,14 @@
 //! and its stored per-customer predictions. Swapped whole on reload, so a request in flight
 //! keeps the model it started with.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use custseg_clv::clv::ClvOptions;
 use custseg_clv::gamma_gamma::GammaGamma;
 use custseg_clv::purchase_model::PurchaseModel;
 use custseg_clv::summary::TimeUnit;
+use custseg_clv::uncertainty::{ClvIntervals, DrawSet};
 use custseg_model::ModelFile;
 use serde::Serialize;
 
@@ -35,6 +36,10 @@ pub struct StoredClv {
     pub expected_value: f64,
     /// Discounted CLV over the horizon.
     pub clv: f64,
+    /// The intervals of the four predictions, when the stage made them (at the level of
+    /// [`ClvService::draws`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<ClvIntervals>,
 }
 
 /// The lifetime-value model.
@@ -50,6 +55,12 @@ pub struct ClvService {
     pub options: ClvOptions,
     /// Stored predictions by customer.
     pub customers: HashMap<i64, StoredClv>,
+    /// Standard errors of the served models' parameters by name (`r`, `alpha`, `a`, `b` or
+    /// `s`, `beta`; `p`, `q`, `gamma`), those the fits could give.
+    pub standard_errors: BTreeMap<String, f64>,
+    /// The parameter draws the stored intervals came from, so that a history sent to
+    /// `POST /v1/clv` gets its intervals the same way; `None` when the stage made none.
+    pub draws: Option<DrawSet>,
 }
 
 /// A model being served.

@@ -614,6 +614,18 @@ pub struct ClvArgs {
     /// (auto: the smaller holdout error with `--calibration-end`, else the larger likelihood).
     #[arg(long)]
     pub purchase_model: Option<String>,
+    /// Where every customer's intervals come from: parameters (draws from the fits' estimated
+    /// distribution), bootstrap (refits on customers resampled with replacement; slower) or
+    /// none. Default: `[clv] intervals` (parameters).
+    #[arg(long)]
+    pub intervals: Option<String>,
+    /// Coverage of the intervals, in (0, 1). Default: `[clv] interval_level` (0.9).
+    #[arg(long)]
+    pub interval_level: Option<f64>,
+    /// Parameter draws, or bootstrap resamples, behind the intervals. Default:
+    /// `[clv] interval_draws` (200).
+    #[arg(long)]
+    pub interval_draws: Option<usize>,
     /// Input-reading options.
     #[command(flatten)]
     pub ingest: IngestArgs,

@@ -132,6 +132,18 @@ impl ApplyArgs for Settings {
                 .parse()
                 .map_err(|e: String| anyhow::anyhow!("`--purchase-model {model}`: {e}"))?;
         }
+        if let Some(method) = &args.intervals {
+            clv.intervals = method
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("`--intervals {method}`: {e}"))?;
+        }
+        if let Some(v) = args.interval_level {
+            clv.interval_level = v;
+        }
+        if let Some(v) = args.interval_draws {
+            clv.interval_draws = v;
+        }
+        clv.uncertainty()?;
         Ok(())
     }
 

@@ -38,6 +38,13 @@ impl ParquetColumns {
         &self.batches
     }
 
+    /// Whether the file has a column `name` (false for a file without batches).
+    pub fn has_column(&self, name: &str) -> bool {
+        self.batches
+            .first()
+            .is_some_and(|batch| batch.column_by_name(name).is_some())
+    }
+
     /// Rows in the file.
     pub fn rows(&self) -> usize {
         self.batches.iter().map(RecordBatch::num_rows).sum()

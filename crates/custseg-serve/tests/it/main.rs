@@ -15,6 +15,7 @@ use custseg_clv::clv::ClvOptions;
 use custseg_clv::gamma_gamma::GammaGamma;
 use custseg_clv::purchase_model::PurchaseModel;
 use custseg_clv::summary::TimeUnit;
+use custseg_clv::uncertainty::{UncertaintyOptions, parameter_draws};
 use custseg_model::ModelFile;
 use custseg_model::config::{DEFAULT_FEATURES, ModelConfig};
 use custseg_model::table::CustomerTable;
@@ -63,27 +64,56 @@ pub fn state(options: ServeOptions) -> Arc<AppState> {
         expected_purchases: 1.2,
         expected_value: 38.0,
         clv: 45.0,
+        intervals: None,
     };
+    let purchase = PurchaseModel::BgNbd(BgNbd {
+        r: 0.243,
+        alpha: 4.414,
+        a: 0.793,
+        b: 2.426,
+    });
+    let spend = GammaGamma {
+        p: 6.25,
+        q: 3.74,
+        gamma: 15.44,
+    };
+    // Standard errors of 5 % of each parameter, uncorrelated.
+    let diagonal = |theta: &[f64]| -> Vec<Vec<f64>> {
+        (0..theta.len())
+            .map(|i| {
+                (0..theta.len())
+                    .map(|j| {
+                        if i == j {
+                            (0.05 * theta[i]).powi(2)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let draws = parameter_draws(
+        &purchase,
+        &diagonal(&purchase.params()),
+        &spend,
+        &diagonal(&[spend.p, spend.q, spend.gamma]),
+        &UncertaintyOptions::default(),
+    )
+    .unwrap();
     Arc::new(AppState::new(
         ServedModel {
             name: "segments".into(),
             version: "abc123".into(),
             model: model(),
             clv: Some(ClvService {
-                purchase: PurchaseModel::BgNbd(BgNbd {
-                    r: 0.243,
-                    alpha: 4.414,
-                    a: 0.793,
-                    b: 2.426,
-                }),
-                spend: GammaGamma {
-                    p: 6.25,
-                    q: 3.74,
-                    gamma: 15.44,
-                },
+                purchase,
+                spend,
                 unit: TimeUnit::Weeks,
                 options: ClvOptions::default(),
                 customers: [(1, stored)].into_iter().collect(),
+                standard_errors: [("r".to_owned(), 0.0122)].into_iter().collect(),
+                draws: Some(draws),
             }),
         },
         options,

@@ -359,6 +359,18 @@ async fn clv_scores_histories_and_returns_stored_customers() {
         "{p}"
     );
     assert!(p["clv"].as_f64().unwrap() > 0.0);
+    // Each prediction comes with its interval from the served draws, around the point value.
+    for name in ["p_alive", "expected_purchases", "expected_value", "clv"] {
+        let (value, low, high) = (
+            p[name].as_f64().unwrap(),
+            p["intervals"][name]["low"].as_f64().unwrap(),
+            p["intervals"][name]["high"].as_f64().unwrap(),
+        );
+        assert!(low < value && value < high, "{name}: {low} {value} {high}");
+    }
+    assert_eq!(answer["model"]["intervals"]["level"], 0.9);
+    assert_eq!(answer["model"]["intervals"]["draws"], 200);
+    assert_eq!(answer["model"]["standard_errors"]["r"], 0.0122);
     for (instance, field) in [
         (
             json!({"frequency": 2, "recency": 40, "T": 38.86, "monetary_value": 1}),
