@@ -8,6 +8,7 @@
 
 pub mod clv;
 pub mod drift;
+pub mod intervals;
 pub mod kmeans;
 pub mod predict;
 pub mod search;
@@ -32,6 +33,9 @@ pub enum BenchCommand {
     /// BG/NBD on customers simulated from the BG/NBD process: fit time, scoring time, peak
     /// memory, and how close the fit comes to the parameters simulated.
     ClvSimulated(clv::ClvSimulatedArgs),
+    /// Lifetime value's whole uncertainty path on simulated customers: both fits with their
+    /// standard errors, then every customer's intervals from parameter draws.
+    ClvIntervals(intervals::IntervalsArgs),
     /// The unavoidable work of one `POST /predict` request, without HTTP: parsing its body and
     /// scoring its instances, on a fixed number of threads. Gives the ceiling of requests per
     /// second any server of this model could reach on this machine.
@@ -45,6 +49,7 @@ pub fn run(command: &BenchCommand, model: &ModelConfig) -> Result<()> {
         BenchCommand::Search(args) => search::run(args, model),
         BenchCommand::Clv(args) => clv::run(args),
         BenchCommand::ClvSimulated(args) => clv::run_simulated(args),
+        BenchCommand::ClvIntervals(args) => intervals::run(args),
         BenchCommand::Predict(args) => predict::run(args),
         BenchCommand::Drift(args) => drift::run(args),
     }

@@ -192,6 +192,12 @@ impl BgNbd {
 
     /// Probability that a customer with this history is still alive at T.
     pub fn p_alive(&self, s: &CustomerSummary) -> f64 {
+        1.0 / self.inverse_p_alive(s)
+    }
+
+    /// 1 / P(alive): 1 for a customer without repeat purchases, else
+    /// 1 + a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x).
+    pub fn inverse_p_alive(&self, s: &CustomerSummary) -> f64 {
         if s.frequency == 0.0 {
             return 1.0;
         }
@@ -199,31 +205,30 @@ impl BgNbd {
         let x = s.frequency;
         let log_ratio =
             a.ln() - (b + x - 1.0).ln() + (r + x) * ((alpha + s.t).ln() - (alpha + s.recency).ln());
-        1.0 / (1.0 + log_ratio.exp())
+        1.0 + log_ratio.exp()
     }
 
     /// Expected purchases in (T, T + horizon] for a customer with this history.
     pub fn expected_purchases(&self, s: &CustomerSummary, horizon: f64) -> Result<f64> {
+        Ok(self.purchases_if_alive(s.frequency, s.t, horizon)? / self.inverse_p_alive(s))
+    }
+
+    /// The part of the expected purchases in (T, T + horizon] that depends on the history only
+    /// through x and T: (a + b + x - 1) / (a - 1) (1 - ((alpha + T) / (alpha + T + horizon))^(r+x)
+    /// 2F1(r + x, b + x; a + b + x - 1; horizon / (alpha + T + horizon))). Divided by
+    /// [`BgNbd::inverse_p_alive`] it is the expectation; customers who share x and T share it.
+    pub fn purchases_if_alive(&self, x: f64, t: f64, horizon: f64) -> Result<f64> {
         if horizon <= 0.0 {
             return Ok(0.0);
         }
         let BgNbd { r, alpha, a, b } = *self;
-        let x = s.frequency;
-        let z = horizon / (alpha + s.t + horizon);
+        let z = horizon / (alpha + t + horizon);
         // (1 - z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z) after Euler's transformation:
         // (1 - z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z).
         let c = a + b + x - 1.0;
         let hyper = hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)?;
         let bracket = 1.0 - (1.0 - z).powf(a - 1.0) * hyper;
-        let numerator = (a + b + x - 1.0) / (a - 1.0) * bracket;
-        let denominator = if x > 0.0 {
-            1.0 + (a.ln() - (b + x - 1.0).ln()
-                + (r + x) * ((alpha + s.t).ln() - (alpha + s.recency).ln()))
-            .exp()
-        } else {
-            1.0
-        };
-        Ok(numerator / denominator)
+        Ok((a + b + x - 1.0) / (a - 1.0) * bracket)
     }
 }
 

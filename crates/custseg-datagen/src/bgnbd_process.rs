@@ -55,6 +55,31 @@ pub fn simulate_bgnbd(
     Ok(out)
 }
 
+/// Mean spend per repeat purchase of customers with `repeat_purchases[i]` repeat purchases,
+/// from the Gamma-Gamma process with parameters (p, q, gamma): each customer's scale
+/// nu ~ Gamma(q, rate gamma), each purchase's spend ~ Gamma(p, rate nu). 0 for a customer
+/// without repeat purchases. The same seed gives the same spends.
+pub fn simulate_gamma_gamma_spend(
+    repeat_purchases: &[f64],
+    (p, q, gamma): (f64, f64, f64),
+    seed: u64,
+) -> Result<Vec<f64>, String> {
+    let scale = Gamma::new(q, 1.0 / gamma).map_err(|e| e.to_string())?;
+    let mut rng = SmallRng::seed_from_u64(seed);
+    repeat_purchases
+        .iter()
+        .map(|&x| {
+            if x < 1.0 {
+                return Ok(0.0);
+            }
+            let nu: f64 = scale.sample(&mut rng);
+            // The mean of x Gamma(p, nu) spends is Gamma(p x, rate nu x).
+            let mean = Gamma::new(p * x, 1.0 / (nu * x)).map_err(|e| e.to_string())?;
+            Ok(mean.sample(&mut rng))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,5 +96,19 @@ mod tests {
                 .all(|c| c.t_x <= c.t && c.x >= 0.0 && (c.x == 0.0) == (c.t_x == 0.0))
         );
         assert!(a.iter().any(|c| c.x > 0.0));
+    }
+
+    #[test]
+    fn simulated_spend_has_the_gamma_gamma_mean() {
+        // E[mean spend] = p gamma / (q - 1) for every x.
+        let (p, q, gamma) = (6.25, 3.74, 15.44);
+        let spends = simulate_gamma_gamma_spend(&vec![3.0; 200_000], (p, q, gamma), 9).unwrap();
+        let mean = spends.iter().sum::<f64>() / spends.len() as f64;
+        let expected = p * gamma / (q - 1.0);
+        assert!((mean / expected - 1.0).abs() < 0.01, "{mean} vs {expected}");
+        assert_eq!(
+            simulate_gamma_gamma_spend(&[0.0, 2.0], (p, q, gamma), 1).unwrap()[0],
+            0.0
+        );
     }
 }

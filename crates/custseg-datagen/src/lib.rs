@@ -19,7 +19,7 @@ mod generator;
 mod matrix;
 mod writer;
 
-pub use bgnbd_process::{SimulatedCustomer, simulate_bgnbd};
+pub use bgnbd_process::{SimulatedCustomer, simulate_bgnbd, simulate_gamma_gamma_spend};
 pub use error::{Error, Result};
 pub use generator::{DemoSpec, Generator, Line};
 pub use matrix::gaussian_blobs;

@@ -8,6 +8,7 @@ mod airflow;
 mod architecture;
 mod cli;
 mod cluster;
+mod clv;
 mod directory_input;
 mod mlflow;
 mod model;

@@ -31,6 +31,8 @@ use crate::clv::{ClvOptions, predict};
 use crate::error::{Error, Result};
 use crate::gamma_gamma::{self, GammaGamma};
 use crate::matrix::cholesky;
+
+mod grouped;
 use crate::pareto_nbd;
 use crate::purchase_model::PurchaseModel;
 use crate::summary::{CustomerSummary, TimeUnit};
@@ -294,14 +296,6 @@ pub fn bootstrap_draws(
     })
 }
 
-/// The value at quantile `q` of sorted `values` (linear between order statistics, as numpy's
-/// default).
-fn quantile(values: &[f64], q: f64) -> f64 {
-    let position = q * (values.len() - 1) as f64;
-    let (below, above) = (position.floor() as usize, position.ceil() as usize);
-    values[below] + (values[above] - values[below]) * (position - below as f64)
-}
-
 /// The intervals of totals over every customer: each draw's sum, and the sums' quantiles.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TotalIntervals {
@@ -311,10 +305,32 @@ pub struct TotalIntervals {
     pub clv: Interval,
 }
 
-/// The quantile interval at `level` of `values`, sorted here; non-finite values are left out.
-fn interval_of(mut values: Vec<f64>, level: f64) -> Interval {
-    values.retain(|v| v.is_finite());
-    values.sort_by(f64::total_cmp);
+/// The value at quantile `q` of `values` (linear between order statistics, as numpy's
+/// default), found by selection rather than a sort; `values` is reordered.
+fn quantile(values: &mut [f64], q: f64) -> f64 {
+    let position = q * (values.len() - 1) as f64;
+    let below = position.floor() as usize;
+    let (_, at_below, above) = values.select_nth_unstable_by(below, f64::total_cmp);
+    let at_below = *at_below;
+    let fraction = position - below as f64;
+    if fraction == 0.0 || above.is_empty() {
+        return at_below;
+    }
+    let next = above.iter().copied().fold(f64::INFINITY, f64::min);
+    at_below + (next - at_below) * fraction
+}
+
+/// The quantile interval at `level` of the finite ones among `values` (reordered); NaN ends
+/// when none is finite.
+fn interval_of_finite(values: &mut [f64], level: f64) -> Interval {
+    let mut finite = 0;
+    for i in 0..values.len() {
+        if values[i].is_finite() {
+            values.swap(finite, i);
+            finite += 1;
+        }
+    }
+    let values = &mut values[..finite];
     if values.is_empty() {
         return Interval {
             low: f64::NAN,
@@ -323,8 +339,8 @@ fn interval_of(mut values: Vec<f64>, level: f64) -> Interval {
     }
     let tail = (1.0 - level) / 2.0;
     Interval {
-        low: quantile(&values, tail),
-        high: quantile(&values, 1.0 - tail),
+        low: quantile(values, tail),
+        high: quantile(values, 1.0 - tail),
     }
 }
 
@@ -366,10 +382,10 @@ impl DrawSet {
         }
         let column = |k: usize| by_draw.iter().flatten().map(|v| v[k]).collect::<Vec<_>>();
         Ok(ClvIntervals {
-            p_alive: interval_of(column(0), self.level),
-            expected_purchases: interval_of(column(1), self.level),
-            expected_value: interval_of(column(2), self.level),
-            clv: interval_of(column(3), self.level),
+            p_alive: interval_of_finite(&mut column(0), self.level),
+            expected_purchases: interval_of_finite(&mut column(1), self.level),
+            expected_value: interval_of_finite(&mut column(2), self.level),
+            clv: interval_of_finite(&mut column(3), self.level),
         })
     }
 
@@ -395,42 +411,87 @@ impl DrawSet {
         unit: TimeUnit,
         options: &ClvOptions,
     ) -> Result<(Vec<ClvIntervals>, TotalIntervals)> {
+        if let Some(grouped) = grouped::intervals_of_all(self, summaries, unit, options) {
+            return grouped;
+        }
+        self.intervals_one_by_one(summaries, unit, options)
+    }
+
+    /// [`DrawSet::intervals_of_all`] customer by customer, each through
+    /// [`crate::clv::predict`] under every draw.
+    fn intervals_one_by_one(
+        &self,
+        summaries: &[CustomerSummary],
+        unit: TimeUnit,
+        options: &ClvOptions,
+    ) -> Result<(Vec<ClvIntervals>, TotalIntervals)> {
         let draws = self.purchase.len();
-        let chunks: Vec<(Vec<ClvIntervals>, Vec<f64>, Vec<f64>)> = summaries
-            .par_chunks(256)
+        let chunks: Vec<Partial> = summaries
+            .par_chunks(CHUNK)
             .map(|chunk| {
-                let mut purchases = vec![0.0; draws];
-                let mut clv = vec![0.0; draws];
-                let mut intervals = Vec::with_capacity(chunk.len());
+                let mut partial = Partial::new(draws, chunk.len());
                 for s in chunk {
                     let by_draw = self.predictions_by_draw(s, unit, options);
                     for (d, values) in by_draw.iter().enumerate() {
-                        let [_, p, _, c] = values.unwrap_or([f64::NAN; 4]);
-                        purchases[d] += p;
-                        clv[d] += c;
+                        partial.add(d, *values);
                     }
-                    intervals.push(self.intervals_from(s, &by_draw)?);
+                    partial.intervals.push(self.intervals_from(s, &by_draw)?);
                 }
-                Ok((intervals, purchases, clv))
+                Ok(partial)
             })
             .collect::<Result<_>>()?;
-        let mut purchases = vec![0.0; draws];
-        let mut clv = vec![0.0; draws];
-        let mut intervals = Vec::with_capacity(summaries.len());
-        for (chunk, p, c) in chunks {
-            intervals.extend(chunk);
+        Ok(Partial::combine(chunks, draws, self.level))
+    }
+}
+
+/// Customers per parallel task.
+const CHUNK: usize = 256;
+
+/// A run of customers' intervals and, per draw, the sums of their expected purchases and CLV
+/// (NaN for a draw under which one of them has no finite prediction).
+struct Partial {
+    intervals: Vec<ClvIntervals>,
+    purchases: Vec<f64>,
+    clv: Vec<f64>,
+}
+
+impl Partial {
+    fn new(draws: usize, customers: usize) -> Self {
+        Self {
+            intervals: Vec::with_capacity(customers),
+            purchases: vec![0.0; draws],
+            clv: vec![0.0; draws],
+        }
+    }
+
+    /// Adds one customer's predictions under draw `d` to the draw's sums.
+    fn add(&mut self, d: usize, values: Option<[f64; 4]>) {
+        let [_, purchases, _, clv] = values.unwrap_or([f64::NAN; 4]);
+        self.purchases[d] += purchases;
+        self.clv[d] += clv;
+    }
+
+    /// The runs in order: every customer's intervals, and the totals' intervals at `level`.
+    fn combine(
+        partials: Vec<Partial>,
+        draws: usize,
+        level: f64,
+    ) -> (Vec<ClvIntervals>, TotalIntervals) {
+        let mut all = Partial::new(draws, 0);
+        for partial in partials {
+            all.intervals.extend(partial.intervals);
             for d in 0..draws {
-                purchases[d] += p[d];
-                clv[d] += c[d];
+                all.purchases[d] += partial.purchases[d];
+                all.clv[d] += partial.clv[d];
             }
         }
-        Ok((
-            intervals,
+        (
+            all.intervals,
             TotalIntervals {
-                expected_purchases: interval_of(purchases, self.level),
-                clv: interval_of(clv, self.level),
+                expected_purchases: interval_of_finite(&mut all.purchases, level),
+                clv: interval_of_finite(&mut all.clv, level),
             },
-        ))
+        )
     }
 }
 
@@ -523,6 +584,103 @@ mod tests {
             intervals.clv.high - intervals.clv.low
         };
         assert!(width(0.02) < width(0.1));
+    }
+
+    #[test]
+    fn customers_sharing_x_and_t_get_the_same_intervals_grouped_as_one_by_one() {
+        let purchase = PurchaseModel::BgNbd(BgNbd {
+            r: 0.243,
+            alpha: 4.414,
+            a: 0.793,
+            b: 2.426,
+        });
+        let spend = GammaGamma {
+            p: 6.25,
+            q: 3.74,
+            gamma: 15.44,
+        };
+        let diagonal = |theta: &[f64]| -> Vec<Vec<f64>> {
+            (0..theta.len())
+                .map(|i| {
+                    (0..theta.len())
+                        .map(|j| {
+                            if i == j {
+                                (0.1 * theta[i]).powi(2)
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        let set = parameter_draws(
+            &purchase,
+            &diagonal(&purchase.params()),
+            &spend,
+            &diagonal(&[6.25, 3.74, 15.44]),
+            &UncertaintyOptions::default(),
+        )
+        .unwrap();
+        // 2,000 customers on a day grid: 5 frequencies x 20 ages, various t_x and spend.
+        let summaries: Vec<CustomerSummary> = (0..2000)
+            .map(|i| {
+                let x = (i % 5) as f64;
+                let t = 7.0 + ((i / 5) % 20) as f64 * 3.0;
+                let t_x = if x == 0.0 {
+                    0.0
+                } else {
+                    t * ((i % 7) as f64 / 7.0)
+                };
+                CustomerSummary {
+                    monetary_value: if x == 0.0 {
+                        0.0
+                    } else {
+                        10.0 + (i % 13) as f64
+                    },
+                    ..CustomerSummary::history(i as i64, x, t_x, t)
+                }
+            })
+            .collect();
+        let options = ClvOptions::default();
+        let (grouped, grouped_totals) =
+            grouped::intervals_of_all(&set, &summaries, TimeUnit::Weeks, &options)
+                .expect("the grouped path applies")
+                .unwrap();
+        let (each, totals) = set
+            .intervals_one_by_one(&summaries, TimeUnit::Weeks, &options)
+            .unwrap();
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(1e-9);
+        for (g, e) in grouped.iter().zip(&each) {
+            for (g, e) in [
+                (g.p_alive, e.p_alive),
+                (g.expected_purchases, e.expected_purchases),
+                (g.expected_value, e.expected_value),
+                (g.clv, e.clv),
+            ] {
+                assert!(close(g.low, e.low) && close(g.high, e.high), "{g:?} {e:?}");
+            }
+        }
+        assert!(close(grouped_totals.clv.low, totals.clv.low));
+        assert!(close(
+            grouped_totals.expected_purchases.high,
+            totals.expected_purchases.high
+        ));
+        // Continuous T: no pair is shared, and the grouped path steps aside.
+        let continuous: Vec<CustomerSummary> = (0..100)
+            .map(|i| CustomerSummary::history(i, 1.0, 1.0, 2.0 + i as f64 * 0.013))
+            .collect();
+        assert!(grouped::intervals_of_all(&set, &continuous, TimeUnit::Weeks, &options).is_none());
+    }
+
+    #[test]
+    fn quantiles_by_selection_match_numpys_linear_rule() {
+        // numpy.quantile([1..=10], [0.05, 0.95]) = 1.45, 9.55.
+        let mut values: Vec<f64> = (1..=10).rev().map(f64::from).collect();
+        values.push(f64::NAN);
+        let interval = interval_of_finite(&mut values, 0.9);
+        assert!((interval.low - 1.45).abs() < 1e-12 && (interval.high - 9.55).abs() < 1e-12);
+        assert!(interval_of_finite(&mut [f64::NAN], 0.9).low.is_nan());
     }
 
     #[test]
