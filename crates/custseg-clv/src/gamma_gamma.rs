@@ -159,6 +159,29 @@ impl GammaGamma {
     }
 }
 
+/// The mean negative log-likelihood of `customers` plus the penalty, and its gradient in
+/// log-parameters: what the fit minimises.
+fn objective<'a>(
+    customers: &'a [&'a CustomerSummary],
+    penalizer: f64,
+) -> impl Fn(&[f64]) -> (f64, Vec<f64>) + Sync + 'a {
+    let n = customers.len() as f64;
+    move |u: &[f64]| {
+        let theta = [u[0].exp(), u[1].exp(), u[2].exp()];
+        let params = GammaGamma {
+            p: theta[0],
+            q: theta[1],
+            gamma: theta[2],
+        };
+        let (ll, gradient) = params.log_likelihood(customers);
+        let penalty: f64 = theta.iter().map(|t| t * t).sum::<f64>() * penalizer;
+        let g: Vec<f64> = (0..3)
+            .map(|i| (-gradient[i] / n + 2.0 * penalizer * theta[i]) * theta[i])
+            .collect();
+        (-ll / n + penalty, g)
+    }
+}
+
 fn pearson(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len() as f64;
     let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
@@ -182,20 +205,6 @@ pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<GammaG
     }
     let n = eligible.len() as f64;
     let penalizer = options.penalizer;
-    let objective = |u: &[f64]| {
-        let theta = [u[0].exp(), u[1].exp(), u[2].exp()];
-        let params = GammaGamma {
-            p: theta[0],
-            q: theta[1],
-            gamma: theta[2],
-        };
-        let (ll, gradient) = params.log_likelihood(&eligible);
-        let penalty: f64 = theta.iter().map(|t| t * t).sum::<f64>() * penalizer;
-        let g: Vec<f64> = (0..3)
-            .map(|i| (-gradient[i] / n + 2.0 * penalizer * theta[i]) * theta[i])
-            .collect();
-        (-ll / n + penalty, g)
-    };
     let mean_m = eligible.iter().map(|s| s.monetary_value).sum::<f64>() / n;
     let starts: Vec<Vec<f64>> = [
         [1.0, 1.0, 1.0],
@@ -206,7 +215,23 @@ pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<GammaG
     .iter()
     .map(|s| s.iter().map(|v: &f64| v.max(1e-6).ln()).collect())
     .collect();
-    let minimum = minimize(&objective, &starts, options.max_iterations.max(1000))?;
+    let iterations = options.max_iterations.max(1000);
+    let minimum = if eligible.len() > crate::bgnbd::LARGE_FIT {
+        // As BG/NBD's fit: the starts race on an evenly spread subsample, and only the winner
+        // is polished on everyone.
+        let stride = eligible.len().div_ceil(crate::bgnbd::START_SAMPLE);
+        let sample: Vec<&CustomerSummary> = eligible.iter().step_by(stride).copied().collect();
+        let rough = minimize(&objective(&sample, penalizer), &starts, iterations)?;
+        let mut polished = minimize(
+            &objective(&eligible, penalizer),
+            &[rough.log_params],
+            iterations,
+        )?;
+        polished.starts = starts.len();
+        polished
+    } else {
+        minimize(&objective(&eligible, penalizer), &starts, iterations)?
+    };
     let theta: Vec<f64> = minimum.log_params.iter().map(|u| u.exp()).collect();
     let params = GammaGamma {
         p: theta[0],

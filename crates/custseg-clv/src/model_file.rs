@@ -17,7 +17,7 @@ use crate::gamma_gamma::GammaGammaFit;
 use crate::pareto_nbd::ParetoNbdFit;
 use crate::purchase_model::{HoldoutErrors, ModelChoice, PurchaseModel};
 use crate::summary::TimeUnit;
-use crate::uncertainty::{DrawSet, TotalIntervals};
+use crate::uncertainty::{DrawSet, Interval, TotalIntervals, parameter_intervals};
 
 /// Where the file sits in a run's output directory.
 pub const CLV_MODEL_FILE: &str = "clv/model.json";
@@ -120,6 +120,31 @@ impl ClvModelFile {
         errors
     }
 
+    /// Every fitted parameter of the chosen purchase model and the spend model, with its
+    /// standard error and its Wald interval at `level` on the log scale, where the fit gave a
+    /// covariance.
+    pub fn parameter_estimates(&self, level: f64) -> Vec<ParameterEstimate> {
+        let chosen = self.chosen_model();
+        let (names, covariance): (&[&str], Option<&Vec<Vec<f64>>>) = match chosen {
+            PurchaseModel::BgNbd(_) => (&["r", "alpha", "a", "b"], self.bg_nbd.covariance.as_ref()),
+            PurchaseModel::ParetoNbd(_) => (
+                &["r", "alpha", "s", "beta"],
+                self.pareto_nbd.as_ref().and_then(|f| f.covariance.as_ref()),
+            ),
+        };
+        let spend = self.gamma_gamma.params;
+        let mut estimates =
+            estimates_of(chosen.label(), names, &chosen.params(), covariance, level);
+        estimates.extend(estimates_of(
+            "Gamma-Gamma",
+            &["p", "q", "gamma"],
+            &[spend.p, spend.q, spend.gamma],
+            self.gamma_gamma.covariance.as_ref(),
+            level,
+        ));
+        estimates
+    }
+
     /// The purchase models fitted: BG/NBD, then Pareto/NBD when it was fitted.
     pub fn fitted_models(&self) -> Vec<PurchaseModel> {
         let mut fitted = vec![PurchaseModel::BgNbd(self.bg_nbd.params)];
@@ -145,6 +170,42 @@ impl ClvModelFile {
     pub fn from_json_bytes(bytes: &[u8]) -> serde_json::Result<Self> {
         serde_json::from_slice(bytes)
     }
+}
+
+/// One fitted parameter, as the report's table shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParameterEstimate {
+    /// The model's name for people (`BG/NBD`, `Gamma-Gamma`).
+    pub model: &'static str,
+    /// The parameter's name.
+    pub name: &'static str,
+    /// The maximum-likelihood estimate.
+    pub estimate: f64,
+    /// Its standard error, when the fit gave a covariance.
+    pub standard_error: Option<f64>,
+    /// Its Wald interval on the log scale, when the fit gave a covariance.
+    pub interval: Option<Interval>,
+}
+
+fn estimates_of(
+    model: &'static str,
+    names: &[&'static str],
+    theta: &[f64],
+    covariance: Option<&Vec<Vec<f64>>>,
+    level: f64,
+) -> Vec<ParameterEstimate> {
+    let intervals = covariance.map(|c| parameter_intervals(theta, c, level));
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| ParameterEstimate {
+            model,
+            name,
+            estimate: theta[i],
+            standard_error: covariance.map(|c| c[i][i].sqrt()),
+            interval: intervals.as_ref().map(|v| v[i]),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -64,3 +64,34 @@ fn a_large_fit_raced_on_a_subsample_still_recovers_the_parameters() {
         .sqrt();
     assert!(scaled < 1e-5, "{scaled}");
 }
+
+#[test]
+fn a_large_spend_fit_raced_on_a_subsample_recovers_the_parameters() {
+    // Over bgnbd::LARGE_FIT customers with repeat purchases, Gamma-Gamma's starts race on a
+    // subsample before the polish on everyone.
+    let truth = (6.25, 3.74, 15.44);
+    let n = custseg_clv::bgnbd::LARGE_FIT + 20_000;
+    let repeats: Vec<f64> = (0..n).map(|i| 1.0 + (i % 6) as f64).collect();
+    let spends = custseg_datagen::simulate_gamma_gamma_spend(&repeats, truth, 3).unwrap();
+    let summaries: Vec<CustomerSummary> = repeats
+        .iter()
+        .zip(&spends)
+        .enumerate()
+        .map(|(i, (x, m))| CustomerSummary {
+            monetary_value: *m,
+            ..CustomerSummary::history(i as i64, *x, *x, 10.0)
+        })
+        .collect();
+    let fit = custseg_clv::gamma_gamma::fit(&summaries, &FitOptions::default()).unwrap();
+    assert!(fit.converged, "{:?}", fit.warnings);
+    let errors = fit.standard_errors.unwrap();
+    let fitted = [fit.params.p, fit.params.q, fit.params.gamma];
+    for (i, expected) in [truth.0, truth.1, truth.2].iter().enumerate() {
+        let z = (fitted[i] - expected) / errors[i];
+        assert!(
+            z.abs() < 3.0,
+            "parameter {i}: {} vs {expected} (z {z:.2})",
+            fitted[i]
+        );
+    }
+}

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use custseg_clv::model_file::ClvModelFile;
+use custseg_clv::uncertainty::UncertaintyMethod;
 use custseg_data::clean::QualityReport;
 use custseg_data::engine::EngineOptions;
 use custseg_data::insights::{Insights, insights, month_label};
@@ -15,8 +16,8 @@ use custseg_model::ModelFile;
 use custseg_model::config::ModelConfig;
 use custseg_model::profile::SegmentProfile;
 use custseg_report::inputs::{
-    Assignment, ClvCustomer, ClvInputs, Cohort, CountryRevenue, FunnelStep, KCandidate,
-    ModelInputs, MonthActivity, Quality,
+    Assignment, ClvCustomer, ClvInputs, ClvUncertainty, Cohort, CountryRevenue, FunnelStep,
+    KCandidate, ModelInputs, MonthActivity, Quality,
 };
 use custseg_report::png::Rasteriser;
 use custseg_report::{ReportInputs, build};
@@ -368,8 +369,23 @@ fn clv_inputs(path: &dyn Fn(&str) -> PathBuf) -> Result<ClvInputs> {
                 expected_purchases: row.expected_purchases,
                 clv: row.clv,
                 holdout_purchases: holdout.as_ref().map(|h| h[i]),
+                intervals: row.intervals,
             })
             .collect(),
+        parameters: model
+            .parameter_estimates(model.uncertainty.as_ref().map_or(0.9, |draws| draws.level)),
+        uncertainty: model.uncertainty.as_ref().zip(model.total_intervals).map(
+            |(draws, totals)| ClvUncertainty {
+                level: draws.level,
+                source: match draws.method {
+                    UncertaintyMethod::Bootstrap => {
+                        format!("{} bootstrap resamples", draws.purchase.len())
+                    }
+                    _ => format!("{} parameter draws", draws.purchase.len()),
+                },
+                totals,
+            },
+        ),
         warnings: model.warnings,
     })
 }

@@ -1,7 +1,9 @@
 //! What a report is drawn from: plain numbers gathered by the caller from a run's outputs.
 //! Nothing here reads files or runs queries.
 
+use custseg_clv::model_file::ParameterEstimate;
 use custseg_clv::purchase_model::PurchaseModel;
+use custseg_clv::uncertainty::{ClvIntervals, TotalIntervals};
 use custseg_model::ModelFile;
 use custseg_model::profile::SegmentProfile;
 use custseg_model::table::CustomerTable;
@@ -171,6 +173,19 @@ pub struct ClvCustomer {
     pub clv: f64,
     /// Purchases in the holdout period, with a calibration end.
     pub holdout_purchases: Option<f64>,
+    /// The intervals of the predictions, when the stage made them.
+    pub intervals: Option<ClvIntervals>,
+}
+
+/// How sure the lifetime-value numbers are.
+#[derive(Debug, Clone)]
+pub struct ClvUncertainty {
+    /// Coverage of the intervals.
+    pub level: f64,
+    /// Where the draws came from, in words (`200 parameter draws`, `100 bootstrap resamples`).
+    pub source: String,
+    /// The intervals of the totals over every customer.
+    pub totals: TotalIntervals,
 }
 
 /// The lifetime-value outputs.
@@ -192,4 +207,9 @@ pub struct ClvInputs {
     pub customers: Vec<ClvCustomer>,
     /// The fits' warnings.
     pub warnings: Vec<String>,
+    /// Every parameter of the chosen purchase model and the spend model, with standard errors
+    /// and intervals where the fits gave them.
+    pub parameters: Vec<ParameterEstimate>,
+    /// The intervals' level, source and totals, when the stage made intervals.
+    pub uncertainty: Option<ClvUncertainty>,
 }

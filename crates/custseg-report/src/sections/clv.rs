@@ -382,7 +382,20 @@ pub fn section(inputs: &ClvInputs, assignments: Option<&[Assignment]>) -> Sectio
                 .collect(),
         });
     }
+    tables.push(parameter_table(inputs));
+    if let Some(uncertainty) = &inputs.uncertainty {
+        tables.push(top_customers_table(&inputs.customers, uncertainty.level));
+    }
     let total: f64 = clv.iter().sum();
+    let total_range = inputs.uncertainty.as_ref().map_or(String::new(), |u| {
+        format!(
+            " ({:.0} % interval {} to {}, from {}: the uncertainty of the fitted parameters, not of each customer's own future)",
+            100.0 * u.level,
+            short(u.totals.clv.low),
+            short(u.totals.clv.high),
+            u.source
+        )
+    });
     let mean_alive = inputs.customers.iter().map(|c| c.p_alive).sum::<f64>()
         / inputs.customers.len().max(1) as f64;
     let parameters = match inputs.model {
@@ -404,7 +417,7 @@ pub fn section(inputs: &ClvInputs, assignments: Option<&[Assignment]>) -> Sectio
         id: "clv",
         title: "Customer lifetime value".to_owned(),
         lead: format!(
-            "{} ({parameters}, in {unit}) with Gamma-Gamma spend: {} customers worth {} over {} months; mean P(alive) {:.2}.{at_zero} {}",
+            "{} ({parameters}, in {unit}) with Gamma-Gamma spend: {} customers worth {}{total_range} over {} months; mean P(alive) {:.2}.{at_zero} {}",
             inputs.model.label(),
             grouped(inputs.customers.len() as f64, 0),
             short(total),
@@ -415,6 +428,97 @@ pub fn section(inputs: &ClvInputs, assignments: Option<&[Assignment]>) -> Sectio
         charts,
         tables,
         warnings: inputs.warnings.clone(),
+    }
+}
+
+/// Customers listed with their intervals.
+pub const TOP_CUSTOMERS: usize = 10;
+
+/// The fitted parameters with their standard errors and intervals.
+fn parameter_table(inputs: &ClvInputs) -> Table {
+    let level = inputs.uncertainty.as_ref().map_or(0.9, |u| u.level);
+    Table {
+        caption: "Fitted parameters".into(),
+        header: vec![
+            "model".into(),
+            "parameter".into(),
+            "estimate".into(),
+            "standard error".into(),
+            format!("{:.0} % interval", 100.0 * level),
+        ],
+        rows: inputs
+            .parameters
+            .iter()
+            .map(|p| {
+                vec![
+                    p.model.to_owned(),
+                    p.name.to_owned(),
+                    significant(p.estimate),
+                    p.standard_error.map_or("unavailable".into(), significant),
+                    p.interval.map_or("unavailable".into(), |i| {
+                        format!("{} to {}", significant(i.low), significant(i.high))
+                    }),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// A number with four significant digits.
+fn significant(value: f64) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return format!("{value}");
+    }
+    let decimals = (3 - value.abs().log10().floor() as i32).clamp(0, 10) as usize;
+    format!("{value:.decimals$}")
+}
+
+/// The most valuable customers, with the intervals of their CLV, P(alive) and purchases.
+fn top_customers_table(customers: &[ClvCustomer], level: f64) -> Table {
+    let mut ranked: Vec<&ClvCustomer> =
+        customers.iter().filter(|c| c.intervals.is_some()).collect();
+    ranked.sort_by(|a, b| {
+        b.clv
+            .total_cmp(&a.clv)
+            .then(a.customer_id.cmp(&b.customer_id))
+    });
+    let range = |value: f64, low: f64, high: f64, decimals: usize| {
+        format!(
+            "{} ({} to {})",
+            grouped(value, decimals),
+            grouped(low, decimals),
+            grouped(high, decimals)
+        )
+    };
+    Table {
+        caption: format!(
+            "The {TOP_CUSTOMERS} most valuable customers, with {:.0} % intervals",
+            100.0 * level
+        ),
+        header: ["customer", "CLV", "P(alive)", "expected purchases"]
+            .map(String::from)
+            .to_vec(),
+        rows: ranked
+            .iter()
+            .take(TOP_CUSTOMERS)
+            .filter_map(|c| {
+                let i = c.intervals?;
+                Some(vec![
+                    c.customer_id.to_string(),
+                    range(c.clv, i.clv.low, i.clv.high, 0),
+                    format!(
+                        "{:.3} ({:.3} to {:.3})",
+                        c.p_alive, i.p_alive.low, i.p_alive.high
+                    ),
+                    range(
+                        c.expected_purchases,
+                        i.expected_purchases.low,
+                        i.expected_purchases.high,
+                        1,
+                    ),
+                ])
+            })
+            .collect(),
     }
 }
 
@@ -439,7 +543,50 @@ mod tests {
             expected_purchases: 1.0,
             clv,
             holdout_purchases: Some(holdout),
+            intervals: None,
         }
+    }
+
+    #[test]
+    fn the_top_customers_table_ranks_by_clv_with_each_interval() {
+        use custseg_clv::uncertainty::{ClvIntervals, Interval};
+        let around = |value: f64| Interval {
+            low: value * 0.8,
+            high: value * 1.25,
+        };
+        let with_intervals = |id: i64, clv: f64| ClvCustomer {
+            intervals: Some(ClvIntervals {
+                p_alive: Interval {
+                    low: 0.4,
+                    high: 0.6,
+                },
+                expected_purchases: around(1.0),
+                expected_value: around(50.0),
+                clv: around(clv),
+            }),
+            ..customer(id, 1.0, 0.0, clv)
+        };
+        let mut customers: Vec<ClvCustomer> = (0..12)
+            .map(|i| with_intervals(i, 100.0 * i as f64))
+            .collect();
+        // Without intervals: not listed, however valuable.
+        customers.push(customer(99, 1.0, 0.0, 1e6));
+        customers.push(with_intervals(50, 1100.0));
+        let table = top_customers_table(&customers, 0.9);
+        assert_eq!(table.rows.len(), TOP_CUSTOMERS);
+        assert_eq!(table.rows[0][0], "11");
+        assert_eq!(table.rows[1][0], "50", "ties go to the smaller id first");
+        assert_eq!(table.rows[0][1], "1,100 (880 to 1,375)");
+        assert_eq!(table.rows[0][2], "0.500 (0.400 to 0.600)");
+        assert!(table.caption.contains("90 % intervals"));
+    }
+
+    #[test]
+    fn parameters_show_four_significant_digits() {
+        assert_eq!(significant(0.0031), "0.003100");
+        assert_eq!(significant(431.8628), "431.9");
+        assert_eq!(significant(69.1367), "69.14");
+        assert_eq!(significant(509_874.6), "509875");
     }
 
     #[test]

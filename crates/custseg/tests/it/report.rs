@@ -107,6 +107,19 @@ fn run_writes_the_report_and_it_opens_cleanly_in_chromium() {
     // The page's numbers are the run's.
     assert!(page.contains("541,909 rows read: 399,573 kept, 142,336 (26.3 %) quarantined"));
     assert!(page.contains("4,362 customers"));
+    // Lifetime value with its uncertainty: the parameters' standard errors and intervals (BG/NBD's
+    // a, near zero on this data, spans orders of magnitude), the total's interval, and the top
+    // customers with theirs.
+    assert!(page.contains("Fitted parameters"));
+    assert!(
+        page.contains("<td>BG/NBD</td><td>a</td>"),
+        "the parameter table lists a"
+    );
+    assert!(
+        page.contains("90 % interval "),
+        "the lead gives the total's interval"
+    );
+    assert!(page.contains("The 10 most valuable customers, with 90 % intervals"));
     assert!(page.contains("The log ends on 2011-12-09, so 2011-12 is a partial month."));
     // Self-contained: no scripts and nothing fetched.
     assert!(!page.contains("<script"));
