@@ -14,14 +14,17 @@
 // entry (i, j)); iterator chains would hide them.
 #![allow(clippy::needless_range_loop)]
 
+pub mod bgbb;
 pub mod bgnbd;
 pub mod clv;
 pub mod error;
 pub mod fit;
 pub mod gamma_gamma;
 pub mod matrix;
+pub mod mbgnbd;
 pub mod model_file;
 pub mod nan_as_null;
+pub mod numerical_fit;
 pub mod pareto_nbd;
 pub mod purchase_model;
 pub mod special;

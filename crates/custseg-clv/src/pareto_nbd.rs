@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::bgnbd::FitOptions;
 use crate::error::{Error, Result};
-use crate::fit::{PurchaseFit, fit_warnings, four_parameter_covariance, minimize};
+use crate::fit::PurchaseFit;
+use crate::numerical_fit::NumericalFit;
 use crate::summary::{CustomerSummary, check};
 
 /// Pareto/NBD parameters.
@@ -225,76 +226,25 @@ pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<Pareto
         s: theta[2],
         beta: theta[3],
     };
-    // Mean negative log-likelihood (plus penalty) in log-parameters; a point where a series
-    // does not converge counts as infinitely bad, so the line search steps back.
-    let value = |u: &[f64]| -> f64 {
-        let theta: Vec<f64> = u.iter().map(|v| v.exp()).collect();
-        match params_of(&theta).weighted_log_likelihood(&histories) {
-            Ok(ll) if ll.is_finite() => {
-                -ll / n + penalizer * theta.iter().map(|t| t * t).sum::<f64>()
-            }
-            _ => f64::INFINITY,
-        }
-    };
-    let objective = |u: &[f64]| {
-        let centre = value(u);
-        let gradient = (0..4)
-            .map(|i| {
-                let h = 1e-6;
-                let (mut up, mut down) = (u.to_vec(), u.to_vec());
-                up[i] += h;
-                down[i] -= h;
-                (value(&up) - value(&down)) / (2.0 * h)
-            })
-            .collect();
-        (centre, gradient)
-    };
-    let mean_t = summaries.iter().map(|s| s.t).sum::<f64>() / n;
-    let starts: Vec<Vec<f64>> = [
-        [1.0, 1.0, 1.0, 1.0],
-        [0.5, mean_t.max(1e-3), 0.5, mean_t.max(1e-3)],
-        [0.5, 10.0, 0.5, 10.0],
-        [2.0, 0.5 * mean_t.max(1e-3), 1.0, 2.0 * mean_t.max(1e-3)],
-    ]
-    .iter()
-    .map(|s| s.iter().map(|v: &f64| v.ln()).collect())
-    .collect();
-    let minimum = minimize(&objective, &starts, options.max_iterations)?;
-    let theta: Vec<f64> = minimum.log_params.iter().map(|u| u.exp()).collect();
-    let params = params_of(&theta);
-    let log_likelihood = params.log_likelihood(summaries)?;
-    let mut warnings = fit_warnings("Pareto/NBD", &["r", "alpha", "s", "beta"], &theta, &minimum);
-    // The total negative log-likelihood's gradient in natural parameters, by central
-    // differences, for the observed information.
-    let gradient_at = |t: &[f64]| -> Vec<f64> {
-        let total = |t: &[f64]| {
-            params_of(t)
-                .weighted_log_likelihood(&histories)
-                .map_or(f64::NAN, |ll| -ll)
-        };
-        (0..4)
-            .map(|i| {
-                let h = 1e-6 * t[i].abs().max(1e-8);
-                let (mut up, mut down) = (t.to_vec(), t.to_vec());
-                up[i] += h;
-                down[i] -= h;
-                (total(&up) - total(&down)) / (2.0 * h)
-            })
-            .collect()
-    };
-    let (standard_errors, covariance) =
-        four_parameter_covariance("Pareto/NBD", &theta, &gradient_at, &mut warnings);
-    Ok(ParetoNbdFit {
-        params,
-        standard_errors,
-        covariance,
-        log_likelihood,
-        iterations: minimum.iterations,
-        converged: minimum.converged,
-        starts: minimum.starts,
+    let mean_t = (summaries.iter().map(|s| s.t).sum::<f64>() / n).max(1e-3);
+    let log_likelihood = |theta: &[f64]| params_of(theta).weighted_log_likelihood(&histories).ok();
+    NumericalFit {
+        model: "Pareto/NBD",
+        names: ["r", "alpha", "s", "beta"],
         customers: summaries.len(),
-        warnings,
-    })
+        penalizer,
+        max_iterations: options.max_iterations,
+    }
+    .run(
+        &log_likelihood,
+        &[
+            [1.0, 1.0, 1.0, 1.0],
+            [0.5, mean_t, 0.5, mean_t],
+            [0.5, 10.0, 0.5, 10.0],
+            [2.0, 0.5 * mean_t, 1.0, 2.0 * mean_t],
+        ],
+        params_of,
+    )
 }
 
 #[cfg(test)]

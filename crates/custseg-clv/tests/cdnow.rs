@@ -201,3 +201,28 @@ fn pareto_nbd_p_alive_stays_finite_where_an_earlier_clvtools_gave_nan() {
         assert!(expected.is_finite() && expected > 0.0, "{expected}");
     }
 }
+
+#[test]
+fn mbgnbd_reproduces_the_fit_pymc_marketing_checks_against_lifetimes() {
+    // r 0.525, alpha 6.183, a 0.891, b 1.614 on this calibration sample.
+    let fit = custseg_clv::mbgnbd::fit(&cdnow(), &FitOptions::default()).unwrap();
+    println!("{fit:#?}");
+    let p = fit.params;
+    for (name, value, reference) in [
+        ("r", p.r, 0.525),
+        ("alpha", p.alpha, 6.183),
+        ("a", p.a, 0.891),
+        ("b", p.b, 1.614),
+    ] {
+        assert!(
+            near(value, reference, 0.005),
+            "{name}: {value} vs {reference}"
+        );
+    }
+    assert!(fit.converged, "{:?}", fit.warnings);
+    let errors = fit.standard_errors.unwrap();
+    assert!(
+        errors.iter().all(|e| *e > 0.0 && e.is_finite()),
+        "{errors:?}"
+    );
+}
