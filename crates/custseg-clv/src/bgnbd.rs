@@ -213,6 +213,20 @@ impl BgNbd {
         Ok(self.purchases_if_alive(s.frequency, s.t, horizon)? / self.inverse_p_alive(s))
     }
 
+    /// Expected purchases of a new customer in their first `horizon` after the first purchase:
+    /// (a + b - 1) / (a - 1) [1 - (α / (α + t))^r 2F1(r, b; a + b - 1; t / (α + t))]
+    /// (Fader, Hardie & Lee 2005, equation 9).
+    pub fn new_customer_purchases(&self, horizon: f64) -> Result<f64> {
+        if horizon <= 0.0 {
+            return Ok(0.0);
+        }
+        let BgNbd { r, alpha, a, b } = *self;
+        let z = horizon / (alpha + horizon);
+        // Euler: (1 - z)^r 2F1(r, b; a+b-1; z) = (1 - z)^(a-1) 2F1(a+b-1-r, a-1; a+b-1; z).
+        let hyper = hyp2f1(a + b - 1.0 - r, a - 1.0, a + b - 1.0, z)?;
+        Ok((a + b - 1.0) / (a - 1.0) * (1.0 - (1.0 - z).powf(a - 1.0) * hyper))
+    }
+
     /// The part of the expected purchases in (T, T + horizon] that depends on the history only
     /// through x and T: (a + b + x - 1) / (a - 1) (1 - ((alpha + T) / (alpha + T + horizon))^(r+x)
     /// 2F1(r + x, b + x; a + b + x - 1; horizon / (alpha + T + horizon))). Divided by
@@ -368,6 +382,35 @@ pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<BgNbdF
 #[cfg(test)]
 mod dropout_tests {
     use super::*;
+
+    #[test]
+    fn a_new_customers_expectation_is_the_mean_over_the_mixing_distributions() {
+        // E[(1 - e^(-λ p t)) / p] with λ ~ Gamma(r, α), p ~ Beta(a, b): the closed form in λ,
+        // (1 - (α / (α + p t))^r) / p, averaged over p by a midpoint rule.
+        let model = BgNbd {
+            r: 0.243,
+            alpha: 4.414,
+            a: 0.793,
+            b: 2.426,
+        };
+        let t = 39.0;
+        let steps = 400_000;
+        let ln_beta = crate::special::ln_gamma(model.a) + crate::special::ln_gamma(model.b)
+            - crate::special::ln_gamma(model.a + model.b);
+        let mut sum = 0.0;
+        for i in 0..steps {
+            let p = (i as f64 + 0.5) / steps as f64;
+            let density =
+                ((model.a - 1.0) * p.ln() + (model.b - 1.0) * (1.0 - p).ln() - ln_beta).exp();
+            sum += density / p * (1.0 - (model.alpha / (model.alpha + p * t)).powf(model.r));
+        }
+        let by_integral = sum / steps as f64;
+        let value = model.new_customer_purchases(t).unwrap();
+        assert!(
+            (value - by_integral).abs() < 2e-3 * value,
+            "{value} vs {by_integral}"
+        );
+    }
 
     #[test]
     fn negligible_dropout_is_flagged_and_the_cdnow_fit_is_not() {

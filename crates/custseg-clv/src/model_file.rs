@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::bgnbd::BgNbdFit;
 use crate::clv::ClvOptions;
+use crate::fit::PurchaseFit;
 use crate::gamma_gamma::GammaGammaFit;
+use crate::mbgnbd::MbgNbdFit;
 use crate::pareto_nbd::ParetoNbdFit;
 use crate::purchase_model::{HoldoutErrors, ModelChoice, PurchaseModel};
 use crate::summary::TimeUnit;
@@ -43,6 +45,10 @@ pub struct ClvModelFile {
     pub observation_end: NaiveDate,
     /// Pareto/NBD's fit, when it was fitted (a holdout, or asked for).
     pub pareto_nbd: Option<ParetoNbdFit>,
+    /// MBG/NBD's fit, when it was fitted (a holdout, or asked for); absent in files written
+    /// before it was offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mbg_nbd: Option<MbgNbdFit>,
     /// The purchase model the predictions come from (absent in files of the first versions,
     /// which knew only BG/NBD: see [`ClvModelFile::chosen_model`]).
     pub purchase_model: Option<PurchaseModel>,
@@ -89,23 +95,36 @@ impl ClvModelFile {
             .unwrap_or(PurchaseModel::BgNbd(self.bg_nbd.params))
     }
 
+    /// The chosen purchase model's parameter names, standard errors and covariance (the
+    /// last two where its fit gave them).
+    fn chosen_fit(&self) -> ChosenFit<'_> {
+        fn parts<'a, P>(
+            names: [&'static str; 4],
+            fit: Option<&'a PurchaseFit<P>>,
+        ) -> ChosenFit<'a> {
+            ChosenFit {
+                names,
+                standard_errors: fit.and_then(|f| f.standard_errors),
+                covariance: fit.and_then(|f| f.covariance.as_ref()),
+            }
+        }
+        match self.chosen_model() {
+            PurchaseModel::BgNbd(_) => parts(["r", "alpha", "a", "b"], Some(&self.bg_nbd)),
+            PurchaseModel::ParetoNbd(_) => {
+                parts(["r", "alpha", "s", "beta"], self.pareto_nbd.as_ref())
+            }
+            PurchaseModel::MbgNbd(_) => parts(["r", "alpha", "a", "b"], self.mbg_nbd.as_ref()),
+        }
+    }
+
     /// Standard errors of the chosen purchase model's and the spend model's parameters by name
     /// (`r`, `alpha`, `a`, `b` or `r`, `alpha`, `s`, `beta`; `p`, `q`, `gamma`): those the
     /// fits could give.
     pub fn standard_errors_by_name(&self) -> BTreeMap<String, f64> {
-        let purchase = match self.chosen_model() {
-            PurchaseModel::BgNbd(_) => self
-                .bg_nbd
-                .standard_errors
-                .map(|e| (["r", "alpha", "a", "b"], e)),
-            PurchaseModel::ParetoNbd(_) => self
-                .pareto_nbd
-                .as_ref()
-                .and_then(|f| f.standard_errors)
-                .map(|e| (["r", "alpha", "s", "beta"], e)),
-        };
+        let chosen = self.chosen_fit();
+        let names = chosen.names;
         let mut errors = BTreeMap::new();
-        if let Some((names, values)) = purchase {
+        if let Some(values) = chosen.standard_errors {
             errors.extend(names.iter().map(|n| (*n).to_owned()).zip(values));
         }
         if let Some(values) = self.gamma_gamma.standard_errors {
@@ -125,16 +144,15 @@ impl ClvModelFile {
     /// covariance.
     pub fn parameter_estimates(&self, level: f64) -> Vec<ParameterEstimate> {
         let chosen = self.chosen_model();
-        let (names, covariance): (&[&str], Option<&Vec<Vec<f64>>>) = match chosen {
-            PurchaseModel::BgNbd(_) => (&["r", "alpha", "a", "b"], self.bg_nbd.covariance.as_ref()),
-            PurchaseModel::ParetoNbd(_) => (
-                &["r", "alpha", "s", "beta"],
-                self.pareto_nbd.as_ref().and_then(|f| f.covariance.as_ref()),
-            ),
-        };
+        let fit = self.chosen_fit();
         let spend = self.gamma_gamma.params;
-        let mut estimates =
-            estimates_of(chosen.label(), names, &chosen.params(), covariance, level);
+        let mut estimates = estimates_of(
+            chosen.label(),
+            &fit.names,
+            &chosen.params(),
+            fit.covariance,
+            level,
+        );
         estimates.extend(estimates_of(
             "Gamma-Gamma",
             &["p", "q", "gamma"],
@@ -145,13 +163,18 @@ impl ClvModelFile {
         estimates
     }
 
-    /// The purchase models fitted: BG/NBD, then Pareto/NBD when it was fitted.
+    /// The purchase models fitted: BG/NBD, then Pareto/NBD and MBG/NBD when they were fitted.
     pub fn fitted_models(&self) -> Vec<PurchaseModel> {
         let mut fitted = vec![PurchaseModel::BgNbd(self.bg_nbd.params)];
         fitted.extend(
             self.pareto_nbd
                 .as_ref()
                 .map(|f| PurchaseModel::ParetoNbd(f.params)),
+        );
+        fitted.extend(
+            self.mbg_nbd
+                .as_ref()
+                .map(|f| PurchaseModel::MbgNbd(f.params)),
         );
         fitted
     }
@@ -170,6 +193,14 @@ impl ClvModelFile {
     pub fn from_json_bytes(bytes: &[u8]) -> serde_json::Result<Self> {
         serde_json::from_slice(bytes)
     }
+}
+
+/// The chosen purchase model's parameter names, standard errors and covariance (the last two
+/// where its fit gave them).
+struct ChosenFit<'a> {
+    names: [&'static str; 4],
+    standard_errors: Option<[f64; 4]>,
+    covariance: Option<&'a Vec<Vec<f64>>>,
 }
 
 /// One fitted parameter, as the report's table shows it.
@@ -273,6 +304,7 @@ mod tests {
             },
             observation_end: NaiveDate::from_ymd_opt(1998, 6, 30).unwrap(),
             pareto_nbd: None,
+            mbg_nbd: None,
             purchase_model: Some(PurchaseModel::BgNbd(params)),
             repeat_customers: 946,
             uncertainty: None,

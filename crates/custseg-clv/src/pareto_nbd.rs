@@ -100,6 +100,25 @@ impl ParetoNbd {
         Ok(head + log_sum_exp(alive, died))
     }
 
+    /// Expected purchases of a new customer in their first `horizon` after the first purchase:
+    /// r β / (α (s - 1)) [1 - (β / (β + t))^(s - 1)], and its limit r β / α ln(1 + t / β) at
+    /// s = 1 (Fader & Hardie's 2005 note, equation 17).
+    pub fn new_customer_purchases(&self, horizon: f64) -> f64 {
+        if horizon <= 0.0 {
+            return 0.0;
+        }
+        let ParetoNbd { r, alpha, s, beta } = *self;
+        let log_ratio = (beta / (beta + horizon)).ln();
+        let m = s - 1.0;
+        // (1 - e^(m L)) / m, with its limit -L as m -> 0.
+        let factor = if (m * log_ratio).abs() < 1e-8 {
+            -log_ratio
+        } else {
+            -(m * log_ratio).exp_m1() / m
+        };
+        r * beta / alpha * factor
+    }
+
     /// Total log-likelihood of the summaries.
     pub fn log_likelihood(&self, summaries: &[CustomerSummary]) -> Result<f64> {
         self.weighted_log_likelihood(&distinct_histories(summaries))
@@ -250,6 +269,36 @@ pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<Pareto
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_customers_expectation_is_the_mean_over_the_mixing_distributions() {
+        // E[λ / μ (1 - e^(-μ t))] = r / α E[(1 - e^(-μ t)) / μ] with μ ~ Gamma(s, β), by a
+        // midpoint rule over v = μ^s (which takes the density's singularity at 0 away:
+        // μ^(s-1) dμ = dv / s); and the s = 1 limit.
+        let model = ParetoNbd {
+            r: 0.553,
+            alpha: 10.58,
+            s: 0.606,
+            beta: 11.67,
+        };
+        let t = 39.0;
+        let (steps, top) = (2_000_000, 40f64.powf(model.s));
+        let norm = (model.s * model.beta.ln() - crate::special::ln_gamma(model.s)).exp() / model.s;
+        let mut sum = 0.0;
+        for i in 0..steps {
+            let mu = ((i as f64 + 0.5) * top / steps as f64).powf(1.0 / model.s);
+            sum += (-model.beta * mu).exp() * (1.0 - (-mu * t).exp()) / mu;
+        }
+        let by_integral = model.r / model.alpha * norm * sum * top / steps as f64;
+        let value = model.new_customer_purchases(t);
+        assert!(
+            (value - by_integral).abs() < 1e-4 * value,
+            "{value} vs {by_integral}"
+        );
+        let at_one = ParetoNbd { s: 1.0, ..model };
+        let expected = model.r * model.beta / model.alpha * (1.0 + t / model.beta).ln();
+        assert!((at_one.new_customer_purchases(t) - expected).abs() < 1e-12);
+    }
 
     // The fit to the CDNOW calibration sample (tests/cdnow.rs).
     const CDNOW: ParetoNbd = ParetoNbd {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bgnbd::BgNbd;
 use crate::error::Result;
+use crate::mbgnbd::MbgNbd;
 use crate::pareto_nbd::ParetoNbd;
 use crate::summary::CustomerSummary;
 
@@ -16,6 +17,8 @@ pub enum PurchaseModel {
     BgNbd(BgNbd),
     /// Pareto/NBD.
     ParetoNbd(ParetoNbd),
+    /// MBG/NBD.
+    MbgNbd(MbgNbd),
 }
 
 impl PurchaseModel {
@@ -24,6 +27,7 @@ impl PurchaseModel {
         match self {
             Self::BgNbd(_) => "bg_nbd",
             Self::ParetoNbd(_) => "pareto_nbd",
+            Self::MbgNbd(_) => "mbg_nbd",
         }
     }
 
@@ -32,6 +36,7 @@ impl PurchaseModel {
         match self {
             Self::BgNbd(_) => "BG/NBD",
             Self::ParetoNbd(_) => "Pareto/NBD",
+            Self::MbgNbd(_) => "MBG/NBD",
         }
     }
 
@@ -41,6 +46,7 @@ impl PurchaseModel {
         match self {
             Self::BgNbd(m) => vec![m.r, m.alpha, m.a, m.b],
             Self::ParetoNbd(m) => vec![m.r, m.alpha, m.s, m.beta],
+            Self::MbgNbd(m) => vec![m.r, m.alpha, m.a, m.b],
         }
     }
 
@@ -59,6 +65,12 @@ impl PurchaseModel {
                 s: theta[2],
                 beta: theta[3],
             }),
+            Self::MbgNbd(_) => Self::MbgNbd(MbgNbd {
+                r: theta[0],
+                alpha: theta[1],
+                a: theta[2],
+                b: theta[3],
+            }),
         }
     }
 
@@ -67,6 +79,16 @@ impl PurchaseModel {
         match self {
             Self::BgNbd(m) => Ok(m.p_alive(s)),
             Self::ParetoNbd(m) => m.p_alive(s),
+            Self::MbgNbd(m) => Ok(m.p_alive(s)),
+        }
+    }
+
+    /// Expected purchases of a new customer in their first `horizon` after the first purchase.
+    pub fn new_customer_purchases(&self, horizon: f64) -> Result<f64> {
+        match self {
+            Self::BgNbd(m) => m.new_customer_purchases(horizon),
+            Self::ParetoNbd(m) => Ok(m.new_customer_purchases(horizon)),
+            Self::MbgNbd(m) => m.new_customer_purchases(horizon),
         }
     }
 
@@ -75,6 +97,7 @@ impl PurchaseModel {
         match self {
             Self::BgNbd(m) => m.expected_purchases(s, horizon),
             Self::ParetoNbd(m) => m.expected_purchases(s, horizon),
+            Self::MbgNbd(m) => m.expected_purchases(s, horizon),
         }
     }
 }
@@ -92,6 +115,8 @@ pub enum ModelChoice {
     BgNbd,
     /// Pareto/NBD.
     ParetoNbd,
+    /// MBG/NBD.
+    MbgNbd,
 }
 
 impl std::str::FromStr for ModelChoice {
@@ -102,7 +127,10 @@ impl std::str::FromStr for ModelChoice {
             "auto" => Ok(Self::Auto),
             "bg_nbd" | "bg-nbd" | "bgnbd" => Ok(Self::BgNbd),
             "pareto_nbd" | "pareto-nbd" | "paretonbd" => Ok(Self::ParetoNbd),
-            other => Err(format!("`{other}`: expected auto, bg_nbd or pareto_nbd")),
+            "mbg_nbd" | "mbg-nbd" | "mbgnbd" => Ok(Self::MbgNbd),
+            other => Err(format!(
+                "`{other}`: expected auto, bg_nbd, pareto_nbd or mbg_nbd"
+            )),
         }
     }
 }
@@ -160,11 +188,11 @@ pub fn choose(
 ) -> (usize, String) {
     let named = |name: &str| candidates.iter().position(|(m, _, _)| m.name() == name);
     match choice {
-        ModelChoice::BgNbd | ModelChoice::ParetoNbd => {
-            let name = if choice == ModelChoice::BgNbd {
-                "bg_nbd"
-            } else {
-                "pareto_nbd"
+        ModelChoice::BgNbd | ModelChoice::ParetoNbd | ModelChoice::MbgNbd => {
+            let name = match choice {
+                ModelChoice::ParetoNbd => "pareto_nbd",
+                ModelChoice::MbgNbd => "mbg_nbd",
+                _ => "bg_nbd",
             };
             let index = named(name).unwrap_or(0);
             (
@@ -179,7 +207,7 @@ pub fn choose(
                 return (
                     index,
                     format!(
-                        "{} by default; give a calibration end to choose between BG/NBD and Pareto/NBD on a holdout",
+                        "{} by default; give a calibration end to choose between BG/NBD, Pareto/NBD and MBG/NBD on a holdout",
                         candidates[index].0.label()
                     ),
                 );

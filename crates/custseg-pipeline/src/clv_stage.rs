@@ -15,7 +15,7 @@ use custseg_clv::uncertainty::{
     ClvIntervals, DrawSet, Interval, UncertaintyMethod, UncertaintyOptions, bootstrap_draws,
     parameter_draws,
 };
-use custseg_clv::{gamma_gamma, pareto_nbd};
+use custseg_clv::{gamma_gamma, mbgnbd, pareto_nbd};
 use custseg_data::pipeline::paths;
 use custseg_data::purchases::daily_purchases;
 use custseg_io::StagedOutput;
@@ -156,6 +156,10 @@ pub fn stage_clv(
         || request.purchase_model == ModelChoice::ParetoNbd)
         .then(|| pareto_nbd::fit(&summaries, &fit_options))
         .transpose()?;
+    // MBG/NBD likewise: on a holdout, or when asked for.
+    let mbg_fit = (calibration_end.is_some() || request.purchase_model == ModelChoice::MbgNbd)
+        .then(|| mbgnbd::fit(&summaries, &fit_options))
+        .transpose()?;
     let spend_fit = gamma_gamma::fit(&summaries, &fit_options)?;
 
     // Both purchase models on the holdout, then the choice between them.
@@ -169,6 +173,9 @@ pub fn stage_clv(
             PurchaseModel::ParetoNbd(pareto.params),
             pareto.log_likelihood,
         ));
+    }
+    if let Some(mbg) = &mbg_fit {
+        fitted.push((PurchaseModel::MbgNbd(mbg.params), mbg.log_likelihood));
     }
     let mut candidates = Vec::with_capacity(fitted.len());
     for (model, log_likelihood) in fitted {
@@ -187,12 +194,14 @@ pub fn stage_clv(
         .warnings
         .iter()
         .chain(pareto_fit.iter().flat_map(|f| &f.warnings))
+        .chain(mbg_fit.iter().flat_map(|f| &f.warnings))
         .chain(&spend_fit.warnings)
         .cloned()
         .collect();
     let purchase_covariance = match purchase_model {
         PurchaseModel::BgNbd(_) => purchase_fit.covariance.as_deref(),
         PurchaseModel::ParetoNbd(_) => pareto_fit.as_ref().and_then(|f| f.covariance.as_deref()),
+        PurchaseModel::MbgNbd(_) => mbg_fit.as_ref().and_then(|f| f.covariance.as_deref()),
     };
     let draws = draw_set(
         &request.uncertainty,
@@ -245,6 +254,7 @@ pub fn stage_clv(
         observation_end: chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
             + chrono::TimeDelta::days(end),
         pareto_nbd: pareto_fit,
+        mbg_nbd: mbg_fit,
         purchase_model: Some(purchase_model),
         repeat_customers: summaries.iter().filter(|s| s.frequency > 0.0).count(),
         uncertainty: draws,
@@ -459,6 +469,19 @@ pub fn summary_lines(outcome: &ClvOutcome) -> Vec<String> {
             ),
             pareto.log_likelihood,
             converged(pareto.converged)
+        ));
+    }
+    if let Some(mbg) = &model.mbg_nbd {
+        let q = mbg.params;
+        lines.push(format!(
+            "MBG/NBD    {}; log-likelihood {:.2}; {}",
+            with_errors(
+                &["r", "alpha", "a", "b"],
+                &[q.r, q.alpha, q.a, q.b],
+                mbg.standard_errors.as_ref().map(|e| &e[..])
+            ),
+            mbg.log_likelihood,
+            converged(mbg.converged)
         ));
     }
     if let Some(holdout) = &model.holdout {

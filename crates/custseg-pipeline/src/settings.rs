@@ -124,7 +124,7 @@ pub struct ClvSettings {
     /// L2 penalty on the model parameters (as lifetimes' `penalizer_coef`). Default: 0.
     pub penalizer: f64,
     /// The purchase model CLV uses: `auto` (with a calibration end the smaller holdout MAE,
-    /// else the larger log-likelihood), `bg_nbd` or `pareto_nbd`. Default: auto.
+    /// else the larger log-likelihood), `bg_nbd`, `pareto_nbd` or `mbg_nbd`. Default: auto.
     pub purchase_model: ModelChoice,
     /// Where every customer's intervals come from: `parameters` (draws from the fits'
     /// estimated distribution), `bootstrap` (refits on resampled customers) or `none`.

@@ -610,7 +610,7 @@ pub struct ClvArgs {
     /// `[clv] penalizer` (0).
     #[arg(long)]
     pub penalizer: Option<f64>,
-    /// Purchase model for CLV: auto, bg_nbd or pareto_nbd. Default: `[clv] purchase_model`
+    /// Purchase model for CLV: auto, bg_nbd, pareto_nbd or mbg_nbd. Default: `[clv] purchase_model`
     /// (auto: the smaller holdout error with `--calibration-end`, else the larger likelihood).
     #[arg(long)]
     pub purchase_model: Option<String>,

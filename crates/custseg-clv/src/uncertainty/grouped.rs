@@ -29,7 +29,7 @@ fn bgnbd_draws(set: &DrawSet) -> Option<Vec<BgNbd>> {
         .iter()
         .map(|model| match model {
             PurchaseModel::BgNbd(params) => Some(*params),
-            PurchaseModel::ParetoNbd(_) => None,
+            PurchaseModel::ParetoNbd(_) | PurchaseModel::MbgNbd(_) => None,
         })
         .collect()
 }

@@ -33,9 +33,9 @@ use crate::gamma_gamma::{self, GammaGamma};
 use crate::matrix::cholesky;
 
 mod grouped;
-use crate::pareto_nbd;
 use crate::purchase_model::PurchaseModel;
 use crate::summary::{CustomerSummary, TimeUnit};
+use crate::{mbgnbd, pareto_nbd};
 
 /// Where parameter draws come from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -273,6 +273,9 @@ pub fn bootstrap_draws(
                 PurchaseModel::ParetoNbd(_) => pareto_nbd::fit(&resample, fit_options)
                     .ok()
                     .map(|f| PurchaseModel::ParetoNbd(f.params)),
+                PurchaseModel::MbgNbd(_) => mbgnbd::fit(&resample, fit_options)
+                    .ok()
+                    .map(|f| PurchaseModel::MbgNbd(f.params)),
             }?;
             let spend = gamma_gamma::fit(&resample, fit_options).ok()?.params;
             Some((refitted, spend))

@@ -406,12 +406,15 @@ pub fn section(inputs: &ClvInputs, assignments: Option<&[Assignment]>) -> Sectio
             "r {:.3}, α {:.3}, s {:.3}, β {:.3}",
             p.r, p.alpha, p.s, p.beta
         ),
+        PurchaseModel::MbgNbd(p) => {
+            format!("r {:.3}, α {:.3}, a {:.3}, b {:.3}", p.r, p.alpha, p.a, p.b)
+        }
     };
     let at_zero = match inputs.model {
         PurchaseModel::BgNbd(_) => {
             " BG/NBD counts a customer without a repeat purchase as alive (P(alive) = 1 at frequency 0)."
         }
-        PurchaseModel::ParetoNbd(_) => "",
+        PurchaseModel::ParetoNbd(_) | PurchaseModel::MbgNbd(_) => "",
     };
     Section {
         id: "clv",

@@ -440,7 +440,7 @@ fn clv_scores_every_customer_and_refuses_bad_settings() {
         (vec!["--horizon-months", "0"], "horizon_months"),
         (
             vec!["--purchase-model", "gamma"],
-            "expected auto, bg_nbd or pareto_nbd",
+            "expected auto, bg_nbd, pareto_nbd or mbg_nbd",
         ),
     ]
     .into_iter()
