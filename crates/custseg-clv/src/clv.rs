@@ -67,6 +67,43 @@ pub struct ClvPrediction {
     pub clv: f64,
 }
 
+/// What a customer with no history yet is worth: from their first purchase on, the
+/// purchase model's expectation for a new customer and the population's mean spend per
+/// purchase.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct NewCustomerPrediction {
+    /// Expected repeat purchases over the horizon.
+    pub expected_purchases: f64,
+    /// Expected spend per purchase: the spend model's population mean p γ / (q - 1).
+    pub expected_value: f64,
+    /// Discounted value of those purchases over the horizon.
+    pub clv: f64,
+}
+
+/// Predicts for a new customer, month by month as [`predict`] does.
+pub fn predict_new_customer(
+    purchases: &PurchaseModel,
+    spend: &GammaGamma,
+    unit: TimeUnit,
+    options: &ClvOptions,
+) -> Result<NewCustomerPrediction> {
+    let month = 30.0 / unit.days();
+    let expected_value = spend.expected_spend(&CustomerSummary::history(0, 0.0, 0.0, 0.0));
+    let mut clv = 0.0;
+    let mut previous = 0.0;
+    for m in 1..=options.horizon_months {
+        let cumulative = purchases.new_customer_purchases(month * f64::from(m))?;
+        clv += (cumulative - previous) * expected_value * options.margin
+            / (1.0 + options.discount_rate).powi(m as i32);
+        previous = cumulative;
+    }
+    Ok(NewCustomerPrediction {
+        expected_purchases: previous,
+        expected_value,
+        clv,
+    })
+}
+
 /// Predicts for one customer: each month's expected purchases (the difference of cumulative
 /// expectations) times expected spend times margin, discounted by (1 + rate)^month.
 pub fn predict(

@@ -12,14 +12,14 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::bgnbd::BgNbdFit;
-use crate::clv::ClvOptions;
+use crate::clv::{ClvOptions, NewCustomerPrediction};
 use crate::fit::PurchaseFit;
 use crate::gamma_gamma::GammaGammaFit;
 use crate::mbgnbd::MbgNbdFit;
 use crate::pareto_nbd::ParetoNbdFit;
 use crate::purchase_model::{HoldoutErrors, ModelChoice, PurchaseModel};
 use crate::summary::TimeUnit;
-use crate::uncertainty::{DrawSet, Interval, TotalIntervals, parameter_intervals};
+use crate::uncertainty::{ClvIntervals, DrawSet, Interval, TotalIntervals, parameter_intervals};
 
 /// Where the file sits in a run's output directory.
 pub const CLV_MODEL_FILE: &str = "clv/model.json";
@@ -58,6 +58,10 @@ pub struct ClvModelFile {
     /// (absent in files written before they were).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uncertainty: Option<DrawSet>,
+    /// What a customer with no history yet is expected to bring over the horizon, and its
+    /// intervals when intervals were made; absent in files written before it was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_customer: Option<NewCustomer>,
     /// The intervals of the totals over every customer (expected purchases, CLV), from the
     /// same draws, when intervals were made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -203,6 +207,17 @@ struct ChosenFit<'a> {
     covariance: Option<&'a Vec<Vec<f64>>>,
 }
 
+/// A new customer's expectation over the horizon, and its intervals.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct NewCustomer {
+    /// The point values.
+    #[serde(flatten)]
+    pub prediction: NewCustomerPrediction,
+    /// Their intervals (P(alive) is 1), when intervals were made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<ClvIntervals>,
+}
+
 /// One fitted parameter, as the report's table shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParameterEstimate {
@@ -308,6 +323,7 @@ mod tests {
             purchase_model: Some(PurchaseModel::BgNbd(params)),
             repeat_customers: 946,
             uncertainty: None,
+            new_customer: None,
             total_intervals: None,
             unit: TimeUnit::Weeks,
             warnings: vec!["few customers".into()],

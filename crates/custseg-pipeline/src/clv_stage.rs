@@ -7,8 +7,8 @@ use std::sync::Arc;
 use anyhow::{Result, bail};
 use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
 use custseg_clv::bgnbd::{self, FitOptions};
-use custseg_clv::clv::{ClvOptions, ClvPrediction, predict};
-use custseg_clv::model_file::{ClvModelFile, Holdout, ModelChoiceRecord};
+use custseg_clv::clv::{ClvOptions, ClvPrediction, predict, predict_new_customer};
+use custseg_clv::model_file::{ClvModelFile, Holdout, ModelChoiceRecord, NewCustomer};
 use custseg_clv::purchase_model::{ModelChoice, PurchaseModel, choose, holdout_errors};
 use custseg_clv::summary::{CustomerSummary, Purchase, TimeUnit, check, summarize};
 use custseg_clv::uncertainty::{
@@ -220,6 +220,19 @@ pub fn stage_clv(
         }
         None => (None, None),
     };
+    let new_customer =
+        match predict_new_customer(&purchase_model, &spend_fit.params, unit, &options) {
+            Ok(prediction) => Some(NewCustomer {
+                prediction,
+                intervals: draws
+                    .as_ref()
+                    .and_then(|set| set.new_customer_intervals(unit, &options).ok()),
+            }),
+            Err(error) => {
+                warnings.push(format!("no new-customer expectation: {error}"));
+                None
+            }
+        };
     let holdout = holdout_length.map(|length| Holdout {
         holdout_length: length,
         customers: summaries.len(),
@@ -258,6 +271,7 @@ pub fn stage_clv(
         purchase_model: Some(purchase_model),
         repeat_customers: summaries.iter().filter(|s| s.frequency > 0.0).count(),
         uncertainty: draws,
+        new_customer,
         total_intervals,
         unit,
         warnings,
@@ -456,6 +470,15 @@ pub fn summary_lines(outcome: &ClvOutcome) -> Vec<String> {
             totals.clv.high,
             totals.expected_purchases.low,
             totals.expected_purchases.high
+        ));
+    }
+    if let Some(new) = &model.new_customer {
+        let range = new.intervals.map_or(String::new(), |i| {
+            format!(" ({:.0} to {:.0})", i.clv.low, i.clv.high)
+        });
+        lines.push(format!(
+            "new        a new customer: {:.2} repeat purchases, CLV {:.2}{range} over {} months",
+            new.prediction.expected_purchases, new.prediction.clv, options.horizon_months
         ));
     }
     if let Some(pareto) = &model.pareto_nbd {

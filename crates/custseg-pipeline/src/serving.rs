@@ -204,6 +204,7 @@ fn load_clv(dir: &Path) -> Result<(ClvService, String)> {
             options,
             customers,
             standard_errors: model.standard_errors_by_name(),
+            new_customer: model.new_customer,
             draws: model.uncertainty,
         },
         fingerprint,

@@ -1,7 +1,7 @@
 //! What a report is drawn from: plain numbers gathered by the caller from a run's outputs.
 //! Nothing here reads files or runs queries.
 
-use custseg_clv::model_file::ParameterEstimate;
+use custseg_clv::model_file::{NewCustomer, ParameterEstimate};
 use custseg_clv::purchase_model::PurchaseModel;
 use custseg_clv::uncertainty::{ClvIntervals, TotalIntervals};
 use custseg_model::ModelFile;
@@ -212,4 +212,6 @@ pub struct ClvInputs {
     pub parameters: Vec<ParameterEstimate>,
     /// The intervals' level, source and totals, when the stage made intervals.
     pub uncertainty: Option<ClvUncertainty>,
+    /// What a customer with no history yet is expected to bring, when the stage gave it.
+    pub new_customer: Option<NewCustomer>,
 }

@@ -28,7 +28,7 @@ pub use state::{AppState, ClvService, ServeOptions, ServedModel, StoredClv};
 
 /// The routes over `state`: the prediction and health routes at their configured paths (Vertex
 /// AI's `AIP_PREDICT_ROUTE` and `AIP_HEALTH_ROUTE`), `/v1/model`, `/v1/clv`,
-/// `/v1/clv/{customer}`, `/metrics`, the dashboard (`/`, `/v1/dashboard`) and `/report`.
+/// `/v1/clv/new-customer`, `/v1/clv/{customer}`, `/metrics`, the dashboard (`/`, `/v1/dashboard`) and `/report`.
 ///
 /// With a token, every route but the health route requires it ([`guard::require_token`]).
 /// Without one, the guard is not layered at all: a request then pays nothing for it.
@@ -38,6 +38,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(&state.options.predict_route, post(routes::predict))
         .route("/v1/model", get(routes::model))
         .route("/v1/clv", post(routes::clv))
+        .route("/v1/clv/new-customer", get(routes::clv_new_customer))
         .route("/v1/clv/{customer}", get(routes::clv_customer))
         .route("/metrics", get(routes::metrics))
         .route("/", get(dashboard::page))

@@ -289,6 +289,29 @@ pub async fn clv(
     })))
 }
 
+/// `GET /v1/clv/new-customer`: what a customer with no history yet is expected to bring over
+/// the horizon, with its intervals.
+pub async fn clv_new_customer(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    let served = state.current();
+    let Some(service) = &served.clv else {
+        return Err(ApiError::with_status(
+            404,
+            ErrorCode::NoClvModel,
+            "this server has no lifetime-value model (start it with `--clv`)",
+        ));
+    };
+    let new_customer = service.new_customer.as_ref().ok_or_else(|| {
+        ApiError::with_status(
+            404,
+            ErrorCode::NotFound,
+            "the lifetime-value model has no new-customer expectation (written by custseg clv since it gives one)",
+        )
+    })?;
+    Ok(Json(
+        json!({ "prediction": new_customer, "model": clv_model_json(&served, service) }),
+    ))
+}
+
 /// `GET /v1/clv/{customer}`: the stored prediction of a known customer.
 pub async fn clv_customer(
     State(state): State<Arc<AppState>>,

@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use custseg_clv::clv::ClvOptions;
 use custseg_clv::gamma_gamma::GammaGamma;
+use custseg_clv::model_file::NewCustomer;
 use custseg_clv::purchase_model::PurchaseModel;
 use custseg_clv::summary::TimeUnit;
 use custseg_clv::uncertainty::{ClvIntervals, DrawSet};
@@ -58,6 +59,8 @@ pub struct ClvService {
     /// Standard errors of the served models' parameters by name (`r`, `alpha`, `a`, `b` or
     /// `s`, `beta`; `p`, `q`, `gamma`), those the fits could give.
     pub standard_errors: BTreeMap<String, f64>,
+    /// What a customer with no history yet is expected to bring, when the stage gave it.
+    pub new_customer: Option<NewCustomer>,
     /// The parameter draws the stored intervals came from, so that a history sent to
     /// `POST /v1/clv` gets its intervals the same way; `None` when the stage made none.
     pub draws: Option<DrawSet>,

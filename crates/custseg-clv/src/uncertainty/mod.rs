@@ -392,6 +392,26 @@ impl DrawSet {
         })
     }
 
+    /// The intervals of a new customer's expected purchases, spend and CLV
+    /// ([`crate::clv::predict_new_customer`] under every draw); P(alive) is 1 by definition.
+    pub fn new_customer_intervals(
+        &self,
+        unit: TimeUnit,
+        options: &ClvOptions,
+    ) -> Result<ClvIntervals> {
+        let by_draw: Vec<Option<[f64; 4]>> = self
+            .purchase
+            .iter()
+            .zip(&self.spend)
+            .map(|(purchase, spend)| {
+                let p = crate::clv::predict_new_customer(purchase, spend, unit, options).ok()?;
+                let values = [1.0, p.expected_purchases, p.expected_value, p.clv];
+                values.iter().all(|v| v.is_finite()).then_some(values)
+            })
+            .collect();
+        self.intervals_from(&CustomerSummary::history(0, 0.0, 0.0, 0.0), &by_draw)
+    }
+
     /// The intervals of one customer: their prediction under every draw, and the draws'
     /// quantiles at the set's level. Draws under which a prediction is not finite are left out;
     /// an error when half of them are.

@@ -396,6 +396,16 @@ pub fn section(inputs: &ClvInputs, assignments: Option<&[Assignment]>) -> Sectio
             u.source
         )
     });
+    let new_customer = inputs.new_customer.map_or(String::new(), |new| {
+        let range = new.intervals.map_or(String::new(), |i| {
+            format!(" ({} to {})", fmt_money(i.clv.low), fmt_money(i.clv.high))
+        });
+        format!(
+            " A new customer is expected to make {:.2} repeat purchases worth {}{range} in that time.",
+            new.prediction.expected_purchases,
+            fmt_money(new.prediction.clv)
+        )
+    });
     let mean_alive = inputs.customers.iter().map(|c| c.p_alive).sum::<f64>()
         / inputs.customers.len().max(1) as f64;
     let parameters = match inputs.model {
@@ -420,7 +430,7 @@ pub fn section(inputs: &ClvInputs, assignments: Option<&[Assignment]>) -> Sectio
         id: "clv",
         title: "Customer lifetime value".to_owned(),
         lead: format!(
-            "{} ({parameters}, in {unit}) with Gamma-Gamma spend: {} customers worth {}{total_range} over {} months; mean P(alive) {:.2}.{at_zero} {}",
+            "{} ({parameters}, in {unit}) with Gamma-Gamma spend: {} customers worth {}{total_range} over {} months; mean P(alive) {:.2}.{at_zero}{new_customer} {}",
             inputs.model.label(),
             grouped(inputs.customers.len() as f64, 0),
             short(total),

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use custseg_clv::bgnbd::BgNbd;
 use custseg_clv::clv::ClvOptions;
 use custseg_clv::gamma_gamma::GammaGamma;
+use custseg_clv::model_file::NewCustomer;
 use custseg_clv::purchase_model::PurchaseModel;
 use custseg_clv::summary::TimeUnit;
 use custseg_clv::uncertainty::{UncertaintyOptions, parameter_draws};
@@ -113,6 +114,20 @@ pub fn state(options: ServeOptions) -> Arc<AppState> {
                 options: ClvOptions::default(),
                 customers: [(1, stored)].into_iter().collect(),
                 standard_errors: [("r".to_owned(), 0.0122)].into_iter().collect(),
+                new_customer: Some(NewCustomer {
+                    prediction: custseg_clv::clv::predict_new_customer(
+                        &purchase,
+                        &spend,
+                        TimeUnit::Weeks,
+                        &ClvOptions::default(),
+                    )
+                    .unwrap(),
+                    intervals: Some(
+                        draws
+                            .new_customer_intervals(TimeUnit::Weeks, &ClvOptions::default())
+                            .unwrap(),
+                    ),
+                }),
                 draws: Some(draws),
             }),
         },

@@ -416,6 +416,27 @@ async fn clv_scores_histories_and_returns_stored_customers() {
     let (status, stored) = call(router(state.clone()), "GET", "/v1/clv/1", None, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(stored["prediction"]["clv"], 45.0);
+    // A new customer: the model's expectation, inside its interval, and P(alive) 1.
+    let (status, new) = call(
+        router(state.clone()),
+        "GET",
+        "/v1/clv/new-customer",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{new}");
+    let clv = new["prediction"]["clv"].as_f64().unwrap();
+    let interval = &new["prediction"]["intervals"]["clv"];
+    assert!(clv > 0.0, "{new}");
+    assert!(
+        interval["low"].as_f64().unwrap() < clv && clv < interval["high"].as_f64().unwrap(),
+        "{new}"
+    );
+    assert_eq!(new["prediction"]["intervals"]["p_alive"]["low"], 1.0);
+    // Spend: the population mean p gamma / (q - 1).
+    let mean_spend = 6.25 * 15.44 / (3.74 - 1.0);
+    assert!((new["prediction"]["expected_value"].as_f64().unwrap() - mean_spend).abs() < 1e-9);
     let (status, _) = call(router(state.clone()), "GET", "/v1/clv/2", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = call(router(state.clone()), "GET", "/v1/clv/abc", None, None).await;

@@ -31,8 +31,22 @@ fn clv_gives_every_customer_intervals_from_parameter_draws_or_the_bootstrap() {
         stdout.contains("intervals  90 % from 200 parameter draws: total CLV "),
         "{stdout}"
     );
+    assert!(stdout.contains("new        a new customer: "), "{stdout}");
     let model = model_json(&dir.path().join("out/clv/model.json"));
     assert_eq!(model["uncertainty"]["method"], "parameters");
+    // A new customer: fewer purchases than the mean existing customer expects over the
+    // same months is not required, but a positive value inside its interval is.
+    let new = &model["new_customer"];
+    let new_clv = new["clv"].as_f64().unwrap();
+    assert!(
+        new_clv > 0.0 && new["expected_purchases"].as_f64().unwrap() > 0.0,
+        "{new}"
+    );
+    assert!(
+        new["intervals"]["clv"]["low"].as_f64().unwrap() <= new_clv
+            && new_clv <= new["intervals"]["clv"]["high"].as_f64().unwrap(),
+        "{new}"
+    );
     assert_eq!(
         model["uncertainty"]["purchase"].as_array().unwrap().len(),
         200
