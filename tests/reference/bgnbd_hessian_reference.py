@@ -7,7 +7,9 @@ The log-likelihood is lifetimes' (Fader, Hardie & Lee 2005, equation 3, as
 found by scipy's Nelder-Mead on log-parameters, and the observed information is a numerical
 Hessian of the log-likelihood itself (central second differences of the function, where custseg
 differentiates its analytic gradient). Standard errors are the square roots of the diagonal of
-its inverse.
+its inverse. Also: the sum over customers of the expected purchases in the 39-week holdout given
+each history (lifetimes' `conditional_expected_number_of_purchases_up_to_time`, with scipy's
+hyp2f1), and the purchase days actually made in it.
 
 Writes crates/custseg-clv/tests/fixtures/bgnbd_cdnow_standard_errors.json.
 
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import gammaln
+from scipy.special import gammaln, hyp2f1
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared/data/cdnow/CDNOW_sample.txt"
@@ -38,6 +40,34 @@ def summary():
         day = dt.datetime.strptime(fields[2], "%Y%m%d").date()
         if day <= END:
             days.setdefault(int(fields[1]), set()).add(day)
+    return summary_of(days)
+
+
+def holdout_days():
+    """Distinct (customer, day) purchases after END, of customers who bought up to END."""
+    calibration_customers, holdout = set(), set()
+    for line in DATA.read_text().splitlines():
+        fields = line.split()
+        if not fields:
+            continue
+        customer = int(fields[1])
+        day = dt.datetime.strptime(fields[2], "%Y%m%d").date()
+        if day <= END:
+            calibration_customers.add(customer)
+        else:
+            holdout.add((customer, day))
+    return sum(1 for customer, _ in holdout if customer in calibration_customers)
+
+
+def conditional_expected_purchases(params, x, t_x, big_t, t):
+    r, alpha, a, b = params
+    hyp = hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + big_t + t))
+    numerator = (a + b + x - 1) / (a - 1) * (1 - hyp * ((alpha + big_t) / (alpha + t + big_t)) ** (r + x))
+    odds = np.where(x > 0, a / np.maximum(b + x - 1, 1e-300) * ((alpha + big_t) / (alpha + t_x)) ** (r + x), 0.0)
+    return numerator / (1 + odds)
+
+
+def summary_of(days):
     x, t_x, big_t = [], [], []
     for customer in sorted(days):
         ordered = sorted(days[customer])
@@ -91,6 +121,9 @@ def main():
         "log_likelihood": log_likelihood(theta, x, t_x, big_t),
         "standard_errors": dict(zip(["r", "alpha", "a", "b"], np.sqrt(np.diag(covariance)).tolist())),
         "covariance": covariance.tolist(),
+        "holdout_weeks": 39,
+        "holdout_expected_purchases": float(conditional_expected_purchases(theta, x, t_x, big_t, 39.0).sum()),
+        "holdout_purchases": holdout_days(),
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")

@@ -18,6 +18,7 @@ use crate::gamma_gamma::GammaGammaFit;
 use crate::mbgnbd::MbgNbdFit;
 use crate::pareto_nbd::ParetoNbdFit;
 use crate::purchase_model::{HoldoutErrors, ModelChoice, PurchaseModel};
+use crate::scorecard::Scorecard;
 use crate::summary::TimeUnit;
 use crate::uncertainty::{ClvIntervals, DrawSet, Interval, TotalIntervals, parameter_intervals};
 
@@ -62,6 +63,10 @@ pub struct ClvModelFile {
     /// intervals when intervals were made; absent in files written before it was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_customer: Option<NewCustomer>,
+    /// Every purchase model and the naive baseline scored on the same holdout, when a
+    /// calibration end was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scorecard: Option<Scorecard>,
     /// The intervals of the totals over every customer (expected purchases, CLV), from the
     /// same draws, when intervals were made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -324,6 +329,7 @@ mod tests {
             repeat_customers: 946,
             uncertainty: None,
             new_customer: None,
+            scorecard: None,
             total_intervals: None,
             unit: TimeUnit::Weeks,
             warnings: vec!["few customers".into()],

@@ -180,6 +180,9 @@ pub fn holdout_errors(
     })
 }
 
+/// Relative difference of holdout MAE under which two models count as equally good.
+pub const TIED_MAE: f64 = 0.001;
+
 /// The chosen model's index among `candidates` (each with its log-likelihood and, with a
 /// holdout, its errors) and the reason in words. A named model must be among the candidates.
 pub fn choose(
@@ -213,20 +216,33 @@ pub fn choose(
                 );
             }
             let mae = |i: usize| candidates[i].2.map_or(f64::INFINITY, |e| e.mae);
-            let index = (0..candidates.len())
-                .min_by(|&a, &b| mae(a).total_cmp(&mae(b)))
-                .unwrap_or(0);
+            let best = (0..candidates.len()).map(mae).fold(f64::INFINITY, f64::min);
+            // Within TIED_MAE of the best counts as a tie, won by the first candidate (BG/NBD):
+            // a difference in the fifth digit is no reason to switch models.
+            let tied: Vec<usize> = (0..candidates.len())
+                .filter(|&i| mae(i) <= best * (1.0 + TIED_MAE))
+                .collect();
+            let index = tied[0];
             let parts: Vec<String> = (0..candidates.len())
                 .map(|i| format!("{} {:.4}", candidates[i].0.label(), mae(i)))
                 .collect();
-            (
-                index,
+            let reason = if tied.len() > 1 {
+                let names: Vec<&str> = tied.iter().map(|&i| candidates[i].0.label()).collect();
+                format!(
+                    "{} predict the holdout equally well (MAE per customer within {} %: {}); {} is kept, the first of them",
+                    names.join(", "),
+                    100.0 * TIED_MAE,
+                    parts.join(" vs "),
+                    candidates[index].0.label()
+                )
+            } else {
                 format!(
                     "{} has the smaller holdout MAE per customer ({})",
                     candidates[index].0.label(),
                     parts.join(" vs ")
-                ),
-            )
+                )
+            };
+            (index, reason)
         }
     }
 }
@@ -277,6 +293,17 @@ mod tests {
             &[(BG, -1.0, errors(0.1)), (PARETO, -2.0, errors(0.9))],
         );
         assert_eq!(index, 1);
+        // Equal to within 0.1 %: a tie, kept by the first (BG/NBD), and said so.
+        let (index, reason) = choose(
+            ModelChoice::Auto,
+            &[(BG, -1.0, errors(0.93775)), (PARETO, -1.0, errors(0.93770))],
+        );
+        assert_eq!(index, 0);
+        assert!(
+            reason.contains("predict the holdout equally well")
+                && reason.contains("BG/NBD is kept"),
+            "{reason}"
+        );
     }
 
     #[test]

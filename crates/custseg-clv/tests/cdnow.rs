@@ -226,3 +226,78 @@ fn mbgnbd_reproduces_the_fit_pymc_marketing_checks_against_lifetimes() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn the_scorecard_puts_every_model_on_the_same_39_week_holdout() {
+    use custseg_clv::purchase_model::PurchaseModel;
+    use custseg_clv::scorecard::{Scorecard, Split, score_model, score_naive};
+    let summaries = cdnow();
+    let options = FitOptions::default();
+    let bg = bgnbd::fit(&summaries, &options).unwrap();
+    let pareto = pareto_nbd::fit(&summaries, &options).unwrap();
+    let mbg = custseg_clv::mbgnbd::fit(&summaries, &options).unwrap();
+    let spend = gamma_gamma::fit(&summaries, &options).unwrap().params;
+    let split = Split {
+        calibration_end: NaiveDate::from_ymd_opt(1997, 9, 30).unwrap(),
+        holdout_length: 39.0,
+        customers: summaries.len(),
+        holdout_purchases: summaries.iter().map(|s| s.holdout_purchases).sum(),
+    };
+    let mut card = Scorecard::new(split.clone());
+    for (model, ll) in [
+        (PurchaseModel::BgNbd(bg.params), bg.log_likelihood),
+        (
+            PurchaseModel::ParetoNbd(pareto.params),
+            pareto.log_likelihood,
+        ),
+        (PurchaseModel::MbgNbd(mbg.params), mbg.log_likelihood),
+    ] {
+        card.push(score_model(&model, ll, &spend, &split, &summaries).unwrap())
+            .unwrap();
+    }
+    card.push(score_naive(&split, &summaries)).unwrap();
+    for row in &card.rows {
+        println!(
+            "{:<11} MAE {:.4} RMSE {:.4} predicted {:.0} ({:+.1} %) Brier {:?} Spearman {:.3} Gini {:.3} top decile {:.3}",
+            row.model,
+            row.mae,
+            row.rmse,
+            row.predicted_total,
+            100.0 * row.total_error_share,
+            row.brier.map(|b| (b * 1e4).round() / 1e4),
+            row.spearman,
+            row.normalised_gini,
+            row.top_decile_capture
+        );
+    }
+    let row = |name: &str| card.rows.iter().find(|r| r.model == name).unwrap();
+    // Every model beats carrying the calibration rate forward, per customer and in total.
+    for model in ["bg_nbd", "pareto_nbd", "mbg_nbd"] {
+        assert!(row(model).mae < row("naive").mae, "{model}");
+        assert!(row(model).rmse < row("naive").rmse, "{model}");
+        assert!(
+            row(model).total_error_share.abs() < row("naive").total_error_share.abs(),
+            "{model}"
+        );
+    }
+    // BG/NBD counts every one-time buyer alive, and most of them do not come back: its P(alive)
+    // scores far worse than MBG/NBD's and Pareto/NBD's, which let them go.
+    assert!(row("bg_nbd").brier.unwrap() > 2.0 * row("mbg_nbd").brier.unwrap());
+    assert!(row("bg_nbd").brier.unwrap() > 2.0 * row("pareto_nbd").brier.unwrap());
+    // The conditional expectation summed over customers and the actual holdout, against
+    // tests/reference/bgnbd_hessian_reference.py (lifetimes' formula in numpy/scipy at its own
+    // fit): 1,653.4 predicted against 1,882 actual.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/bgnbd_cdnow_standard_errors.json");
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let expected = reference["holdout_expected_purchases"].as_f64().unwrap();
+    assert!(
+        (row("bg_nbd").predicted_total - expected).abs() < 0.05,
+        "{expected}"
+    );
+    assert_eq!(
+        card.split.holdout_purchases,
+        reference["holdout_purchases"].as_f64().unwrap()
+    );
+}

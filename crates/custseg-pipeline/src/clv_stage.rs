@@ -10,6 +10,7 @@ use custseg_clv::bgnbd::{self, FitOptions};
 use custseg_clv::clv::{ClvOptions, ClvPrediction, predict, predict_new_customer};
 use custseg_clv::model_file::{ClvModelFile, Holdout, ModelChoiceRecord, NewCustomer};
 use custseg_clv::purchase_model::{ModelChoice, PurchaseModel, choose, holdout_errors};
+use custseg_clv::scorecard::{Scorecard, Split, score_model, score_naive};
 use custseg_clv::summary::{CustomerSummary, Purchase, TimeUnit, check, summarize};
 use custseg_clv::uncertainty::{
     ClvIntervals, DrawSet, Interval, UncertaintyMethod, UncertaintyOptions, bootstrap_draws,
@@ -233,6 +234,29 @@ pub fn stage_clv(
                 None
             }
         };
+    let scorecard = match (calibration_end, holdout_length) {
+        (Some(calibration_end), Some(holdout_length)) => {
+            let split = Split {
+                calibration_end,
+                holdout_length,
+                customers: summaries.len(),
+                holdout_purchases: summaries.iter().map(|s| s.holdout_purchases).sum(),
+            };
+            let mut card = Scorecard::new(split.clone());
+            for (model, log_likelihood, _) in &candidates {
+                card.push(score_model(
+                    model,
+                    *log_likelihood,
+                    &spend_fit.params,
+                    &split,
+                    &summaries,
+                )?)?;
+            }
+            card.push(score_naive(&split, &summaries))?;
+            Some(card)
+        }
+        _ => None,
+    };
     let holdout = holdout_length.map(|length| Holdout {
         holdout_length: length,
         customers: summaries.len(),
@@ -272,6 +296,7 @@ pub fn stage_clv(
         repeat_customers: summaries.iter().filter(|s| s.frequency > 0.0).count(),
         uncertainty: draws,
         new_customer,
+        scorecard,
         total_intervals,
         unit,
         warnings,
@@ -507,19 +532,43 @@ pub fn summary_lines(outcome: &ClvOutcome) -> Vec<String> {
             converged(mbg.converged)
         ));
     }
-    if let Some(holdout) = &model.holdout {
-        for (name, errors) in &holdout.models {
+    if let Some(card) = &model.scorecard {
+        lines.push(format!(
+            "scorecard  holdout of {:.1} {} after {}: {} customers, {:.0} purchases",
+            card.split.holdout_length,
+            unit_name(outcome.request.unit),
+            card.split.calibration_end,
+            card.split.customers,
+            card.split.holdout_purchases
+        ));
+        lines.push(format!(
+            "           {:<11} {:>7} {:>7} {:>10} {:>7} {:>9} {:>6} {:>8}",
+            "model", "MAE", "RMSE", "total err", "Brier", "Spearman", "Gini", "top 10%"
+        ));
+        for row in &card.rows {
             lines.push(format!(
-                "holdout    {name}: MAE {:.3}, RMSE {:.3}, predicted {:.0} vs actual {:.0} purchases",
-                errors.mae,
-                errors.rmse,
-                errors.predicted_total,
-                errors.actual_total
+                "           {:<11} {:>7.3} {:>7.3} {:>+9.1}% {:>7} {:>9.3} {:>6.3} {:>7.1}%",
+                row.model,
+                row.mae,
+                row.rmse,
+                100.0 * row.total_error_share,
+                row.brier.map_or("-".to_owned(), |b| format!("{b:.3}")),
+                row.spearman,
+                row.normalised_gini,
+                100.0 * row.top_decile_capture
             ));
         }
     }
     lines.push(format!("purchases  {}", model.model_choice.reason));
     lines
+}
+
+/// The time unit's name in a sentence.
+fn unit_name(unit: TimeUnit) -> &'static str {
+    match unit {
+        TimeUnit::Days => "days",
+        TimeUnit::Weeks => "weeks",
+    }
 }
 
 /// `name value (se error)` for each parameter, comma-separated; without the errors when the

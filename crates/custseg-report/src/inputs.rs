@@ -3,6 +3,7 @@
 
 use custseg_clv::model_file::{NewCustomer, ParameterEstimate};
 use custseg_clv::purchase_model::PurchaseModel;
+use custseg_clv::scorecard::Scorecard;
 use custseg_clv::uncertainty::{ClvIntervals, TotalIntervals};
 use custseg_model::ModelFile;
 use custseg_model::profile::SegmentProfile;
@@ -214,4 +215,6 @@ pub struct ClvInputs {
     pub uncertainty: Option<ClvUncertainty>,
     /// What a customer with no history yet is expected to bring, when the stage gave it.
     pub new_customer: Option<NewCustomer>,
+    /// Every purchase model and the naive baseline on the holdout, with a calibration end.
+    pub scorecard: Option<Scorecard>,
 }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use custseg_clv::purchase_model::PurchaseModel;
+use custseg_clv::scorecard::Scorecard;
 use custseg_clv::summary::CustomerSummary;
 
 use crate::charts::bars::Bars;
@@ -382,6 +383,9 @@ pub fn section(inputs: &ClvInputs, assignments: Option<&[Assignment]>) -> Sectio
                 .collect(),
         });
     }
+    if let Some(card) = &inputs.scorecard {
+        tables.push(scorecard_table(card, unit));
+    }
     tables.push(parameter_table(inputs));
     if let Some(uncertainty) = &inputs.uncertainty {
         tables.push(top_customers_table(&inputs.customers, uncertainty.level));
@@ -446,6 +450,47 @@ pub fn section(inputs: &ClvInputs, assignments: Option<&[Assignment]>) -> Sectio
 
 /// Customers listed with their intervals.
 pub const TOP_CUSTOMERS: usize = 10;
+
+/// Every purchase model and the naive baseline on the one holdout.
+fn scorecard_table(card: &Scorecard, unit: &str) -> Table {
+    Table {
+        caption: format!(
+            "Scorecard: every model fitted up to {} and scored on the same {:.0} {unit} after it ({} customers, {} purchases)",
+            card.split.calibration_end,
+            card.split.holdout_length,
+            grouped(card.split.customers as f64, 0),
+            grouped(card.split.holdout_purchases, 0)
+        ),
+        header: [
+            "model",
+            "MAE",
+            "RMSE",
+            "total error",
+            "Brier (P(alive))",
+            "Spearman (value)",
+            "normalised Gini",
+            "top-decile capture",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: card
+            .rows
+            .iter()
+            .map(|row| {
+                vec![
+                    row.model.clone(),
+                    format!("{:.3}", row.mae),
+                    format!("{:.3}", row.rmse),
+                    format!("{:+.1} %", 100.0 * row.total_error_share),
+                    row.brier.map_or("-".into(), |b| format!("{b:.3}")),
+                    format!("{:.3}", row.spearman),
+                    format!("{:.3}", row.normalised_gini),
+                    format!("{:.1} %", 100.0 * row.top_decile_capture),
+                ]
+            })
+            .collect(),
+    }
+}
 
 /// The fitted parameters with their standard errors and intervals.
 fn parameter_table(inputs: &ClvInputs) -> Table {
