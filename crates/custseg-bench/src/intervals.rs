@@ -112,7 +112,7 @@ pub fn run(args: &IntervalsArgs) -> Result<()> {
         },
     )?;
     let (intervals, totals) =
-        draws.intervals_of_all(&summaries, TimeUnit::Weeks, &ClvOptions::default())?;
+        draws.intervals_of_all(&summaries, None, TimeUnit::Weeks, &ClvOptions::default())?;
     let interval_seconds = clock.elapsed().as_secs_f64();
     let mean_relative_width = intervals
         .iter()

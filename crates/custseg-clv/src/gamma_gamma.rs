@@ -147,16 +147,35 @@ impl GammaGamma {
         (total, gradient)
     }
 
-    /// Expected spend per purchase for a customer: the population mean p gamma / (q - 1) for
-    /// customers without repeat purchases, otherwise the posterior mean.
+    /// Expected spend per purchase for a customer: the posterior mean
+    /// p (γ + x m̄) / (p x + q − 1) for a customer with repeat purchases, and the population's
+    /// mean p γ / (q − 1) for one without. Always finite and positive for positive parameters:
+    /// - where the posterior mean's denominator p x + q − 1 is not positive (q < 1 and few
+    ///   purchases) the customer's own mean m̄ is used;
+    /// - where the population's mean is infinite (q <= 1), a customer without repeat purchases
+    ///   gets the median customer's mean spend per purchase, p γ / median(Gamma(q, 1)) (the
+    ///   mean given ν is p / ν, which falls as ν rises), which always exists.
     pub fn expected_spend(&self, s: &CustomerSummary) -> f64 {
         let GammaGamma { p, q, gamma } = *self;
         if s.frequency > 0.0 && s.monetary_value > 0.0 {
-            p * (gamma + s.frequency * s.monetary_value) / (p * s.frequency + q - 1.0)
-        } else {
+            let denominator = p * s.frequency + q - 1.0;
+            if denominator > 0.0 {
+                p * (gamma + s.frequency * s.monetary_value) / denominator
+            } else {
+                s.monetary_value
+            }
+        } else if q > 1.0 {
             p * gamma / (q - 1.0)
+        } else {
+            p * gamma / median_of_unit_gamma(q)
         }
     }
+}
+
+/// The median of Gamma(shape, rate 1).
+fn median_of_unit_gamma(shape: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Gamma};
+    Gamma::new(shape, 1.0).map_or(f64::NAN, |g| g.inverse_cdf(0.5))
 }
 
 /// The mean negative log-likelihood of `customers` plus the penalty, and its gradient in
@@ -300,6 +319,32 @@ pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<GammaG
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expected_spend_stays_finite_and_positive_where_the_mean_spend_is_infinite() {
+        // q < 1: no population mean. A one-time buyer gets the median customer's mean spend,
+        // p gamma / median(Gamma(q, 1)); Gamma(1, 1) is Exp(1), median ln 2.
+        let model = GammaGamma {
+            p: 2.0,
+            q: 1.0,
+            gamma: 10.0,
+        };
+        let once = CustomerSummary::history(1, 0.0, 0.0, 10.0);
+        assert!((model.expected_spend(&once) - 20.0 / 2f64.ln()).abs() < 1e-9);
+        let heavy = GammaGamma { q: 0.3, ..model };
+        assert!(heavy.expected_spend(&once).is_finite() && heavy.expected_spend(&once) > 0.0);
+        // p x + q - 1 <= 0: the customer's own mean.
+        let few = CustomerSummary {
+            monetary_value: 12.0,
+            ..CustomerSummary::history(2, 1.0, 1.0, 10.0)
+        };
+        let small_p = GammaGamma {
+            p: 0.5,
+            q: 0.3,
+            gamma: 10.0,
+        };
+        assert_eq!(small_p.expected_spend(&few), 12.0);
+    }
 
     #[test]
     fn gradient_matches_finite_differences() {

@@ -27,6 +27,7 @@ pub mod nan_as_null;
 pub mod numerical_fit;
 pub mod pareto_nbd;
 pub mod purchase_model;
+pub mod returns;
 pub mod scorecard;
 pub mod special;
 pub mod summary;

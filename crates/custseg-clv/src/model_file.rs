@@ -18,6 +18,7 @@ use crate::gamma_gamma::GammaGammaFit;
 use crate::mbgnbd::MbgNbdFit;
 use crate::pareto_nbd::ParetoNbdFit;
 use crate::purchase_model::{HoldoutErrors, ModelChoice, PurchaseModel};
+use crate::returns::SpendBasis;
 use crate::scorecard::Scorecard;
 use crate::summary::TimeUnit;
 use crate::uncertainty::{ClvIntervals, DrawSet, Interval, TotalIntervals, parameter_intervals};
@@ -63,6 +64,13 @@ pub struct ClvModelFile {
     /// intervals when intervals were made; absent in files written before it was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_customer: Option<NewCustomer>,
+    /// Whether spend and CLV are gross or net of returns (absent, gross, in files written
+    /// before net value was offered).
+    #[serde(default)]
+    pub spend: SpendBasis,
+    /// Net of returns: the population's kept share, which a new customer's value uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population_kept_share: Option<f64>,
     /// Every purchase model and the naive baseline scored on the same holdout, when a
     /// calibration end was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -330,6 +338,8 @@ mod tests {
             uncertainty: None,
             new_customer: None,
             scorecard: None,
+            spend: SpendBasis::Gross,
+            population_kept_share: None,
             total_intervals: None,
             unit: TimeUnit::Weeks,
             warnings: vec!["few customers".into()],

@@ -27,12 +27,37 @@ pub async fn daily_purchases(
     clean_parquet: &Path,
     options: &EngineOptions,
 ) -> Result<Vec<DailyPurchase>> {
+    daily_lines(clean_parquet, options, "completed", LINE_TOTAL).await
+}
+
+/// Reads `clean/transactions.parquet` and returns each customer's returns per day: the value of
+/// their cancelled lines, |Quantity x UnitPrice| summed, ordered by customer and day.
+pub async fn daily_returns(
+    clean_parquet: &Path,
+    options: &EngineOptions,
+) -> Result<Vec<DailyPurchase>> {
+    daily_lines(
+        clean_parquet,
+        options,
+        "cancelled",
+        &format!("abs({LINE_TOTAL})"),
+    )
+    .await
+}
+
+/// `value` of the lines of status `status`, summed per customer and day.
+async fn daily_lines(
+    clean_parquet: &Path,
+    options: &EngineOptions,
+    status: &str,
+    value: &str,
+) -> Result<Vec<DailyPurchase>> {
     let context = engine::session(options).await?;
     crate::tables::register_parquet(&context, "clean_for_clv", clean_parquet).await?;
     let sql = format!(
         "SELECT \"CustomerID\" AS customer, {} AS day, \
-                CAST(sum({LINE_TOTAL}) AS DOUBLE) AS spend \
-         FROM clean_for_clv WHERE {STATUS} = 'completed' \
+                CAST(sum({value}) AS DOUBLE) AS spend \
+         FROM clean_for_clv WHERE {STATUS} = '{status}' \
          GROUP BY 1, 2 ORDER BY 1, 2",
         crate::features::day_number_sql("\"InvoiceDate\"")
     );

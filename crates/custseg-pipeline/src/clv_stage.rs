@@ -10,6 +10,7 @@ use custseg_clv::bgnbd::{self, FitOptions};
 use custseg_clv::clv::{ClvOptions, ClvPrediction, predict, predict_new_customer};
 use custseg_clv::model_file::{ClvModelFile, Holdout, ModelChoiceRecord, NewCustomer};
 use custseg_clv::purchase_model::{ModelChoice, PurchaseModel, choose, holdout_errors};
+use custseg_clv::returns::{Returns, SpendBasis, population_kept_share, returns_by_customer};
 use custseg_clv::scorecard::{Scorecard, Split, score_model, score_naive};
 use custseg_clv::summary::{CustomerSummary, Purchase, TimeUnit, check, summarize};
 use custseg_clv::uncertainty::{
@@ -18,7 +19,7 @@ use custseg_clv::uncertainty::{
 };
 use custseg_clv::{gamma_gamma, mbgnbd, pareto_nbd};
 use custseg_data::pipeline::paths;
-use custseg_data::purchases::daily_purchases;
+use custseg_data::purchases::{daily_purchases, daily_returns};
 use custseg_io::StagedOutput;
 use custseg_model::profile::{CLV_COLUMN, P_ALIVE_COLUMN};
 use custseg_model::table::CustomerTable;
@@ -56,6 +57,8 @@ pub struct ClvRequest {
     pub purchase_model: ModelChoice,
     /// How every customer's intervals are made.
     pub uncertainty: UncertaintyOptions,
+    /// Gross spend, or net of returns.
+    pub spend: SpendBasis,
 }
 
 impl Default for ClvRequest {
@@ -67,6 +70,7 @@ impl Default for ClvRequest {
             calibration_end: None,
             purchase_model: ModelChoice::Auto,
             uncertainty: UncertaintyOptions::default(),
+            spend: SpendBasis::Gross,
         }
     }
 }
@@ -87,6 +91,7 @@ impl ClvRequest {
             calibration_end,
             purchase_model: settings.purchase_model,
             uncertainty: settings.uncertainty()?,
+            spend: settings.spend,
         })
     }
 }
@@ -150,6 +155,31 @@ pub fn stage_clv(
         .collect();
     let summaries = summarize(&purchases, end, unit)?;
     check(&summaries)?;
+    // Net of returns: each customer's kept share and the population's (docs/clv.md).
+    let kept = match request.spend {
+        SpendBasis::Gross => None,
+        SpendBasis::Net => {
+            let returned: Vec<Purchase> =
+                crate::engine_stage::block_on(daily_returns(&clean, engine))??
+                    .iter()
+                    .map(|p| Purchase {
+                        customer: p.customer,
+                        day: i64::from(p.day),
+                        amount: p.spend,
+                    })
+                    .collect();
+            let by_customer = returns_by_customer(&purchases, &returned, end);
+            let shares: Vec<f64> = summaries
+                .iter()
+                .map(|s| {
+                    by_customer
+                        .get(&s.customer)
+                        .map_or(1.0, Returns::kept_share)
+                })
+                .collect();
+            Some((shares, population_kept_share(&by_customer)))
+        }
+    };
     let purchase_fit = bgnbd::fit(&summaries, &fit_options)?;
     // Pareto/NBD is fitted when it can be compared on a holdout or is asked for: on data with
     // almost no dropout its likelihood runs along a ridge to s -> 0 and costs seconds.
@@ -187,9 +217,14 @@ pub fn stage_clv(
     }
     let (chosen, reason) = choose(request.purchase_model, &candidates);
     let purchase_model = candidates[chosen].0;
+    let shares = kept.as_ref().map(|(shares, _)| shares.as_slice());
     let predictions = summaries
         .iter()
-        .map(|s| predict(&purchase_model, &spend_fit.params, s, unit, &options))
+        .enumerate()
+        .map(|(i, s)| {
+            predict(&purchase_model, &spend_fit.params, s, unit, &options)
+                .map(|p| p.kept(shares.map_or(1.0, |k| k[i])))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut warnings: Vec<String> = purchase_fit
         .warnings
@@ -216,18 +251,21 @@ pub fn stage_clv(
     let (intervals, total_intervals) = match &draws {
         Some(set) => {
             let _span = tracing::info_span!("intervals", draws = set.purchase.len()).entered();
-            let (each, totals) = set.intervals_of_all(&summaries, unit, &options)?;
+            let (each, totals) = set.intervals_of_all(&summaries, shares, unit, &options)?;
             (Some(each), Some(totals))
         }
         None => (None, None),
     };
+    let population_share = kept.as_ref().map(|(_, share)| *share);
+    let new_share = population_share.unwrap_or(1.0);
     let new_customer =
         match predict_new_customer(&purchase_model, &spend_fit.params, unit, &options) {
             Ok(prediction) => Some(NewCustomer {
-                prediction,
+                prediction: prediction.kept(new_share),
                 intervals: draws
                     .as_ref()
-                    .and_then(|set| set.new_customer_intervals(unit, &options).ok()),
+                    .and_then(|set| set.new_customer_intervals(unit, &options).ok())
+                    .map(|i| i.kept(new_share)),
             }),
             Err(error) => {
                 warnings.push(format!("no new-customer expectation: {error}"));
@@ -276,6 +314,7 @@ pub fn stage_clv(
         &summaries,
         &predictions,
         intervals.as_deref(),
+        shares,
     )?;
     let model = ClvModelFile {
         bg_nbd: purchase_fit,
@@ -297,6 +336,8 @@ pub fn stage_clv(
         uncertainty: draws,
         new_customer,
         scorecard,
+        spend: request.spend,
+        population_kept_share: population_share,
         total_intervals,
         unit,
         warnings,
@@ -475,8 +516,14 @@ pub fn summary_lines(outcome: &ClvOutcome) -> Vec<String> {
     ));
     let total: f64 = outcome.predictions.iter().map(|p| p.clv).sum();
     let options = outcome.request.options;
+    let net = model.population_kept_share.map_or(String::new(), |share| {
+        format!(
+            ", net of returns (customers kept {:.1} % of what they bought)",
+            100.0 * share
+        )
+    });
     lines.push(format!(
-        "CLV        {} months, {:.1} % per month: total {:.0}, mean {:.2}",
+        "CLV        {} months, {:.1} % per month{net}: total {:.0}, mean {:.2}",
         options.horizon_months,
         100.0 * options.discount_rate,
         total,
@@ -625,6 +672,7 @@ fn write_predictions(
     summaries: &[CustomerSummary],
     predictions: &[custseg_clv::clv::ClvPrediction],
     intervals: Option<&[ClvIntervals]>,
+    kept: Option<&[f64]>,
 ) -> Result<()> {
     let floats = |values: Vec<f64>| -> ArrayRef { Arc::new(Float64Array::from(values)) };
     let mut columns: Vec<(&str, ArrayRef)> = vec![
@@ -661,6 +709,9 @@ fn write_predictions(
         ),
         ("clv", floats(predictions.iter().map(|p| p.clv).collect())),
     ];
+    if let Some(kept) = kept {
+        columns.push(("kept_share", floats(kept.to_vec())));
+    }
     if let Some(intervals) = intervals {
         for (index, name) in INTERVAL_COLUMNS.iter().enumerate() {
             let values = intervals

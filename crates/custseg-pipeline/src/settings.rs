@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use custseg_clv::clv::ClvOptions;
 use custseg_clv::purchase_model::ModelChoice;
+use custseg_clv::returns::SpendBasis;
 use custseg_clv::summary::TimeUnit;
 use custseg_clv::uncertainty::{UncertaintyMethod, UncertaintyOptions};
 use custseg_model::ModelConfig;
@@ -136,6 +137,9 @@ pub struct ClvSettings {
     pub interval_draws: usize,
     /// Seed of the draws. Default: 42.
     pub interval_seed: u64,
+    /// Spend `gross` (purchases only) or `net` of returns (cancelled lines, by the rules of
+    /// docs/clv.md). Default: gross.
+    pub spend: SpendBasis,
 }
 
 impl Default for ClvSettings {
@@ -154,6 +158,7 @@ impl Default for ClvSettings {
             interval_level: uncertainty.level,
             interval_draws: uncertainty.draws,
             interval_seed: uncertainty.seed,
+            spend: SpendBasis::Gross,
         }
     }
 }

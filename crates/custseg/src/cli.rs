@@ -626,6 +626,10 @@ pub struct ClvArgs {
     /// `[clv] interval_draws` (200).
     #[arg(long)]
     pub interval_draws: Option<usize>,
+    /// Spend gross (purchases only) or net of returns (cancelled lines; the rules are in
+    /// docs/clv.md). Default: `[clv] spend` (gross).
+    #[arg(long)]
+    pub spend: Option<String>,
     /// Input-reading options.
     #[command(flatten)]
     pub ingest: IngestArgs,

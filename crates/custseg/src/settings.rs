@@ -143,6 +143,11 @@ impl ApplyArgs for Settings {
         if let Some(v) = args.interval_draws {
             clv.interval_draws = v;
         }
+        if let Some(basis) = &args.spend {
+            clv.spend = basis
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("`--spend {basis}`: {e}"))?;
+        }
         clv.uncertainty()?;
         Ok(())
     }

@@ -40,6 +40,7 @@ fn bgnbd_draws(set: &DrawSet) -> Option<Vec<BgNbd>> {
 pub(super) fn intervals_of_all(
     set: &DrawSet,
     summaries: &[CustomerSummary],
+    kept: &[f64],
     unit: TimeUnit,
     options: &ClvOptions,
 ) -> Option<Result<(Vec<ClvIntervals>, TotalIntervals)>> {
@@ -86,15 +87,16 @@ pub(super) fn intervals_of_all(
     let chunks: Result<Vec<Partial>> = summaries
         .par_chunks(CHUNK)
         .zip(pair_of_customer.par_chunks(CHUNK))
-        .map(|(chunk, chunk_pairs)| {
+        .zip(kept.par_chunks(CHUNK))
+        .map(|((chunk, chunk_pairs), chunk_kept)| {
             let mut partial = Partial::new(draws, chunk.len());
             let mut columns: [Vec<f64>; 4] = Default::default();
-            for (s, &pair) in chunk.iter().zip(chunk_pairs) {
+            for ((s, &pair), &share) in chunk.iter().zip(chunk_pairs).zip(chunk_kept) {
                 columns.iter_mut().for_each(Vec::clear);
                 let row = &table[pair * draws..(pair + 1) * draws];
                 for (d, (model, spend)) in params.iter().zip(&set.spend).enumerate() {
                     let inverse = model.inverse_p_alive(s);
-                    let value = spend.expected_spend(s);
+                    let value = spend.expected_spend(s) * share;
                     let (discounted, at_horizon) = row[d];
                     let values = [
                         1.0 / inverse,

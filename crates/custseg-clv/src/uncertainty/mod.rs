@@ -353,6 +353,7 @@ impl DrawSet {
     fn predictions_by_draw(
         &self,
         s: &CustomerSummary,
+        kept: f64,
         unit: TimeUnit,
         options: &ClvOptions,
     ) -> Vec<Option<[f64; 4]>> {
@@ -360,7 +361,7 @@ impl DrawSet {
             .iter()
             .zip(&self.spend)
             .map(|(purchase, spend)| {
-                let p = predict(purchase, spend, s, unit, options).ok()?;
+                let p = predict(purchase, spend, s, unit, options).ok()?.kept(kept);
                 let values = [p.p_alive, p.expected_purchases, p.expected_value, p.clv];
                 values.iter().all(|v| v.is_finite()).then_some(values)
             })
@@ -421,23 +422,34 @@ impl DrawSet {
         unit: TimeUnit,
         options: &ClvOptions,
     ) -> Result<ClvIntervals> {
-        self.intervals_from(s, &self.predictions_by_draw(s, unit, options))
+        self.intervals_from(s, &self.predictions_by_draw(s, 1.0, unit, options))
     }
 
     /// [`DrawSet::intervals`] of every customer, in order, and the intervals of the totals
     /// over all of them (a draw under which some customer's prediction is not finite has no
-    /// total and is left out of those). Customers are taken in parallel, in fixed chunks summed
-    /// in order, so the result does not depend on the thread count.
+    /// total and is left out of those). With `kept`, each customer's value under every draw is
+    /// net of returns at their kept share (see [`crate::returns`]). Customers are taken in
+    /// parallel, in fixed chunks summed in order, so the result does not depend on the thread
+    /// count.
     pub fn intervals_of_all(
         &self,
         summaries: &[CustomerSummary],
+        kept: Option<&[f64]>,
         unit: TimeUnit,
         options: &ClvOptions,
     ) -> Result<(Vec<ClvIntervals>, TotalIntervals)> {
-        if let Some(grouped) = grouped::intervals_of_all(self, summaries, unit, options) {
+        let ones;
+        let kept = match kept {
+            Some(kept) => kept,
+            None => {
+                ones = vec![1.0; summaries.len()];
+                &ones
+            }
+        };
+        if let Some(grouped) = grouped::intervals_of_all(self, summaries, kept, unit, options) {
             return grouped;
         }
-        self.intervals_one_by_one(summaries, unit, options)
+        self.intervals_one_by_one(summaries, kept, unit, options)
     }
 
     /// [`DrawSet::intervals_of_all`] customer by customer, each through
@@ -445,16 +457,18 @@ impl DrawSet {
     fn intervals_one_by_one(
         &self,
         summaries: &[CustomerSummary],
+        kept: &[f64],
         unit: TimeUnit,
         options: &ClvOptions,
     ) -> Result<(Vec<ClvIntervals>, TotalIntervals)> {
         let draws = self.purchase.len();
         let chunks: Vec<Partial> = summaries
             .par_chunks(CHUNK)
-            .map(|chunk| {
+            .zip(kept.par_chunks(CHUNK))
+            .map(|(chunk, chunk_kept)| {
                 let mut partial = Partial::new(draws, chunk.len());
-                for s in chunk {
-                    let by_draw = self.predictions_by_draw(s, unit, options);
+                for (s, &share) in chunk.iter().zip(chunk_kept) {
+                    let by_draw = self.predictions_by_draw(s, share, unit, options);
                     for (d, values) in by_draw.iter().enumerate() {
                         partial.add(d, *values);
                     }
@@ -666,12 +680,22 @@ mod tests {
             })
             .collect();
         let options = ClvOptions::default();
-        let (grouped, grouped_totals) =
-            grouped::intervals_of_all(&set, &summaries, TimeUnit::Weeks, &options)
-                .expect("the grouped path applies")
-                .unwrap();
+        let (grouped, grouped_totals) = grouped::intervals_of_all(
+            &set,
+            &summaries,
+            &vec![1.0; summaries.len()],
+            TimeUnit::Weeks,
+            &options,
+        )
+        .expect("the grouped path applies")
+        .unwrap();
         let (each, totals) = set
-            .intervals_one_by_one(&summaries, TimeUnit::Weeks, &options)
+            .intervals_one_by_one(
+                &summaries,
+                &vec![1.0; summaries.len()],
+                TimeUnit::Weeks,
+                &options,
+            )
             .unwrap();
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(1e-9);
         for (g, e) in grouped.iter().zip(&each) {
@@ -693,7 +717,10 @@ mod tests {
         let continuous: Vec<CustomerSummary> = (0..100)
             .map(|i| CustomerSummary::history(i, 1.0, 1.0, 2.0 + i as f64 * 0.013))
             .collect();
-        assert!(grouped::intervals_of_all(&set, &continuous, TimeUnit::Weeks, &options).is_none());
+        assert!(
+            grouped::intervals_of_all(&set, &continuous, &[1.0; 100], TimeUnit::Weeks, &options)
+                .is_none()
+        );
     }
 
     #[test]
