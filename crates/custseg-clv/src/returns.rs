@@ -62,7 +62,7 @@ impl Returns {
         if self.returned <= 0.0 {
             return 1.0;
         }
-        if !(self.bought > 0.0) {
+        if self.bought.is_nan() || self.bought <= 0.0 {
             return 0.0;
         }
         let kept = 1.0 - self.returned / self.bought;
