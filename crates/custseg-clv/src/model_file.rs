@@ -21,6 +21,7 @@ use crate::purchase_model::{HoldoutErrors, ModelChoice, PurchaseModel};
 use crate::returns::SpendBasis;
 use crate::scorecard::Scorecard;
 use crate::summary::TimeUnit;
+use crate::uncertainty::predictive::PredictiveTotal;
 use crate::uncertainty::{ClvIntervals, DrawSet, Interval, TotalIntervals, parameter_intervals};
 
 /// Where the file sits in a run's output directory.
@@ -64,6 +65,14 @@ pub struct ClvModelFile {
     /// intervals when intervals were made; absent in files written before it was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_customer: Option<NewCustomer>,
+    /// The predictive interval of the total purchases over the CLV horizon (parameters and
+    /// each customer's own randomness together), when the chosen model is BG/NBD with
+    /// parameter draws.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predictive_purchases: Option<PredictiveTotal>,
+    /// The same over the holdout, with a calibration end, to set beside what happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holdout_predictive_purchases: Option<PredictiveTotal>,
     /// Whether spend and CLV are gross or net of returns (absent, gross, in files written
     /// before net value was offered).
     #[serde(default)]
@@ -340,6 +349,8 @@ mod tests {
             scorecard: None,
             spend: SpendBasis::Gross,
             population_kept_share: None,
+            predictive_purchases: None,
+            holdout_predictive_purchases: None,
             total_intervals: None,
             unit: TimeUnit::Weeks,
             warnings: vec!["few customers".into()],

@@ -23,10 +23,28 @@ pub struct SimulatedCustomer {
 /// Observation lengths are uniform in `(0, max_t]`. The same seed gives the same customers.
 pub fn simulate_bgnbd(
     customers: usize,
-    (r, alpha, a, b): (f64, f64, f64, f64),
+    params: (f64, f64, f64, f64),
     max_t: f64,
     seed: u64,
 ) -> Result<Vec<SimulatedCustomer>, String> {
+    Ok(
+        simulate_bgnbd_with_holdout(customers, params, max_t, 0.0, seed)?
+            .into_iter()
+            .map(|(customer, _)| customer)
+            .collect(),
+    )
+}
+
+/// As [`simulate_bgnbd`], each customer followed on for `holdout` after T: their history up to
+/// T, and how many purchases they made in (T, T + holdout]. With `holdout` 0 the histories are
+/// those of [`simulate_bgnbd`] with the same seed.
+pub fn simulate_bgnbd_with_holdout(
+    customers: usize,
+    (r, alpha, a, b): (f64, f64, f64, f64),
+    max_t: f64,
+    holdout: f64,
+    seed: u64,
+) -> Result<Vec<(SimulatedCustomer, f64)>, String> {
     let rate = Gamma::new(r, 1.0 / alpha).map_err(|e| e.to_string())?;
     let dropout = Beta::new(a, b).map_err(|e| e.to_string())?;
     let mut rng = SmallRng::seed_from_u64(seed);
@@ -35,22 +53,26 @@ pub fn simulate_bgnbd(
         let t = rng.random_range(f64::EPSILON..=max_t);
         let lambda: f64 = rate.sample(&mut rng);
         let p: f64 = dropout.sample(&mut rng);
-        let (mut x, mut t_x, mut now) = (0.0, 0.0, 0.0);
+        let (mut x, mut t_x, mut now, mut later) = (0.0, 0.0, 0.0, 0.0);
         if lambda > 0.0 {
             let wait = Exp::new(lambda).map_err(|e| e.to_string())?;
             loop {
                 now += wait.sample(&mut rng);
-                if now > t {
+                if now > t + holdout {
                     break;
                 }
-                x += 1.0;
-                t_x = now;
+                if now > t {
+                    later += 1.0;
+                } else {
+                    x += 1.0;
+                    t_x = now;
+                }
                 if rng.random_bool(p.clamp(0.0, 1.0)) {
                     break;
                 }
             }
         }
-        out.push(SimulatedCustomer { x, t_x, t });
+        out.push((SimulatedCustomer { x, t_x, t }, later));
     }
     Ok(out)
 }

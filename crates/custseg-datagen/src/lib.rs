@@ -19,7 +19,9 @@ mod generator;
 mod matrix;
 mod writer;
 
-pub use bgnbd_process::{SimulatedCustomer, simulate_bgnbd, simulate_gamma_gamma_spend};
+pub use bgnbd_process::{
+    SimulatedCustomer, simulate_bgnbd, simulate_bgnbd_with_holdout, simulate_gamma_gamma_spend,
+};
 pub use error::{Error, Result};
 pub use generator::{DemoSpec, Generator, Line};
 pub use matrix::gaussian_blobs;

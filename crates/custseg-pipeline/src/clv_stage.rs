@@ -13,6 +13,7 @@ use custseg_clv::purchase_model::{ModelChoice, PurchaseModel, choose, holdout_er
 use custseg_clv::returns::{Returns, SpendBasis, population_kept_share, returns_by_customer};
 use custseg_clv::scorecard::{Scorecard, Split, score_model, score_naive};
 use custseg_clv::summary::{CustomerSummary, Purchase, TimeUnit, check, summarize};
+use custseg_clv::uncertainty::predictive;
 use custseg_clv::uncertainty::{
     ClvIntervals, DrawSet, Interval, UncertaintyMethod, UncertaintyOptions, bootstrap_draws,
     parameter_draws,
@@ -256,6 +257,22 @@ pub fn stage_clv(
         }
         None => (None, None),
     };
+    // Totals of purchases to come with every source of uncertainty, over the CLV horizon and
+    // over the holdout (seeded from the interval seed, after the parameter draws').
+    let predictive = |horizon: f64| {
+        draws.as_ref().and_then(|set| {
+            predictive::total_purchases(
+                &set.purchase,
+                set.level,
+                &summaries,
+                horizon,
+                set.seed.wrapping_add(1_000_003),
+            )
+        })
+    };
+    let predictive_purchases =
+        predictive(f64::from(options.horizon_months) * 30.0 / unit.days()).transpose()?;
+    let holdout_predictive_purchases = holdout_length.and_then(&predictive).transpose()?;
     let population_share = kept.as_ref().map(|(_, share)| *share);
     let new_share = population_share.unwrap_or(1.0);
     let new_customer =
@@ -338,6 +355,8 @@ pub fn stage_clv(
         scorecard,
         spend: request.spend,
         population_kept_share: population_share,
+        predictive_purchases,
+        holdout_predictive_purchases,
         total_intervals,
         unit,
         warnings,
@@ -544,6 +563,16 @@ pub fn summary_lines(outcome: &ClvOutcome) -> Vec<String> {
             totals.expected_purchases.high
         ));
     }
+    if let (Some(total), Some(draws)) = (&model.predictive_purchases, &model.uncertainty) {
+        lines.push(format!(
+            "purchases  next {} months: {:.0} expected ({:.0} % predictive interval {:.0} to {:.0}, customers' own randomness included)",
+            options.horizon_months,
+            total.mean,
+            100.0 * draws.level,
+            total.interval.low,
+            total.interval.high
+        ));
+    }
     if let Some(new) = &model.new_customer {
         let range = new.intervals.map_or(String::new(), |i| {
             format!(" ({:.0} to {:.0})", i.clv.low, i.clv.high)
@@ -580,8 +609,16 @@ pub fn summary_lines(outcome: &ClvOutcome) -> Vec<String> {
         ));
     }
     if let Some(card) = &model.scorecard {
+        let predicted = model
+            .holdout_predictive_purchases
+            .map_or(String::new(), |total| {
+                format!(
+                    " (the chosen model's predictive interval: {:.0} to {:.0})",
+                    total.interval.low, total.interval.high
+                )
+            });
         lines.push(format!(
-            "scorecard  holdout of {:.1} {} after {}: {} customers, {:.0} purchases",
+            "scorecard  holdout of {:.1} {} after {}: {} customers, {:.0} purchases{predicted}",
             card.split.holdout_length,
             unit_name(outcome.request.unit),
             card.split.calibration_end,

@@ -33,6 +33,7 @@ use crate::gamma_gamma::{self, GammaGamma};
 use crate::matrix::cholesky;
 
 mod grouped;
+pub mod predictive;
 use crate::purchase_model::PurchaseModel;
 use crate::summary::{CustomerSummary, TimeUnit};
 use crate::{mbgnbd, pareto_nbd};
@@ -245,6 +246,23 @@ pub fn parameter_draws(
             })
             .collect(),
     })
+}
+
+/// `draws` purchase-model draws from the fit's log-normal approximation (estimates
+/// `purchase`, covariance `covariance`), seeded with `seed`.
+pub fn purchase_draws(
+    purchase: &PurchaseModel,
+    covariance: &[Vec<f64>],
+    draws: usize,
+    seed: u64,
+) -> Result<Vec<PurchaseModel>> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    Ok(
+        draw_log_normal(&purchase.params(), covariance, draws, &mut rng)?
+            .iter()
+            .map(|theta| purchase.with_params(theta))
+            .collect(),
+    )
 }
 
 /// Bootstrap draws: `options.draws` resamples of `summaries` with replacement, each refitted

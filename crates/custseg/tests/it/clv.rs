@@ -79,6 +79,14 @@ fn clv_gives_every_customer_intervals_from_parameter_draws_or_the_bootstrap() {
         "{inside} of {}",
         4 * rows.len()
     );
+    // Purchases to come with the customers' own randomness: wider than the parameters alone.
+    let predictive = &model["predictive_purchases"]["interval"];
+    let parameters_only = &model["total_intervals"]["expected_purchases"];
+    let width = |i: &serde_json::Value| i["high"].as_f64().unwrap() - i["low"].as_f64().unwrap();
+    assert!(
+        width(predictive) > width(parameters_only),
+        "{predictive} {parameters_only}"
+    );
     let totals = &model["total_intervals"]["clv"];
     assert!(
         totals["low"].as_f64().unwrap() < total_clv && total_clv < totals["high"].as_f64().unwrap(),
