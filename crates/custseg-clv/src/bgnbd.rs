@@ -146,6 +146,12 @@ fn customer_terms(p: &BgNbd, s: &CustomerSummary, shifts: Shifts) -> (f64, [f64;
 }
 
 impl BgNbd {
+    /// One customer's log-likelihood and its gradient in (r, alpha, a, b), for models whose
+    /// parameters differ by customer (covariates).
+    pub fn customer_log_likelihood(&self, s: &CustomerSummary) -> (f64, [f64; 4]) {
+        customer_terms(self, s, Shifts::direct(self, s.frequency))
+    }
+
     /// Total log-likelihood of the summaries and its gradient in (r, alpha, a, b).
     pub fn log_likelihood(&self, summaries: &[CustomerSummary]) -> (f64, [f64; 4]) {
         let integral = summaries

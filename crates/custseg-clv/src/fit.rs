@@ -233,10 +233,21 @@ pub fn covariance(
     theta: &[f64],
     gradient_at: &dyn Fn(&[f64]) -> Vec<f64>,
 ) -> std::result::Result<Vec<Vec<f64>>, String> {
+    let steps: Vec<f64> = theta.iter().map(|t| 1e-5 * t.abs().max(1e-8)).collect();
+    covariance_with_steps(theta, &steps, gradient_at)
+}
+
+/// [`covariance`] with the difference step of each parameter given: parameters that may be
+/// near 0 (a covariate's coefficient) need an absolute step, not one relative to their value.
+pub fn covariance_with_steps(
+    theta: &[f64],
+    steps: &[f64],
+    gradient_at: &dyn Fn(&[f64]) -> Vec<f64>,
+) -> std::result::Result<Vec<Vec<f64>>, String> {
     let n = theta.len();
     let mut hessian = vec![vec![0.0; n]; n];
     for j in 0..n {
-        let h = 1e-5 * theta[j].abs().max(1e-8);
+        let h = steps[j];
         let mut up = theta.to_vec();
         let mut down = theta.to_vec();
         up[j] += h;

@@ -92,6 +92,12 @@ fn customer_terms(p: &GammaGamma, s: &CustomerSummary, terms: FrequencyTerms) ->
 }
 
 impl GammaGamma {
+    /// One (eligible) customer's log-likelihood and its gradient in (p, q, gamma), for models
+    /// whose parameters differ by customer (covariates).
+    pub fn customer_log_likelihood(&self, s: &CustomerSummary) -> (f64, [f64; 3]) {
+        customer_terms(self, s, FrequencyTerms::new(self, s.frequency))
+    }
+
     /// Log-likelihood of the (eligible) summaries and its gradient in (p, q, gamma).
     pub fn log_likelihood(&self, summaries: &[&CustomerSummary]) -> (f64, [f64; 3]) {
         // Frequencies are whole numbers in practice: one set of special-function terms each.

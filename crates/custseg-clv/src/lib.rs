@@ -17,6 +17,7 @@
 pub mod bgbb;
 pub mod bgnbd;
 pub mod clv;
+pub mod covariates;
 pub mod error;
 pub mod fit;
 pub mod gamma_gamma;
