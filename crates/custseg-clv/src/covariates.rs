@@ -370,7 +370,7 @@ mod tests {
             .map(|i| vec![f64::from(i % 2), f64::from(i) / 40.0])
             .collect();
         let theta = [0.3, 5.0, 0.8, 2.5, 0.2, -0.1, 0.3, 0.1, -0.2, 0.05];
-        let check = |f: &dyn Fn(&[f64]) -> (f64, Vec<f64>), theta: &[f64]| {
+        let check = |f: LogLikelihood<'_>, theta: &[f64]| {
             let (_, gradient) = f(theta);
             for i in 0..theta.len() {
                 let h = 1e-6;
