@@ -37,6 +37,34 @@ pub struct CovariateFit {
     pub converged: bool,
     /// The likelihood-ratio test against the model without covariates.
     pub test: LikelihoodRatioTest,
+    /// What the reader must know: no convergence, no standard errors, a coefficient run off to
+    /// a size the data cannot identify.
+    pub warnings: Vec<String>,
+}
+
+/// A coefficient this large multiplies a parameter by more than e^10 per unit of its
+/// covariate: the likelihood runs along a ridge the data cannot pin down.
+pub const RUNAWAY_COEFFICIENT: f64 = 10.0;
+
+/// The warnings of a fit with covariates; the base parameters are the first `base`.
+fn warnings_of(model: &str, names: &[String], maximum: &Maximum, base: usize) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if !maximum.converged {
+        warnings.push(format!("{model} with covariates did not converge"));
+    }
+    if maximum.standard_errors.is_none() {
+        warnings.push(format!(
+            "{model} with covariates: no standard errors (the Hessian is not positive definite)"
+        ));
+    }
+    for (name, value) in names.iter().zip(&maximum.estimates).skip(base) {
+        if value.abs() > RUNAWAY_COEFFICIENT {
+            warnings.push(format!(
+                "{model} coefficient `{name}` = {value:.1} ran off: the data cannot identify it (on data with almost no dropout, the dropout coefficients)"
+            ));
+        }
+    }
+    warnings
 }
 
 /// Both models with covariates, on the covariates named.
@@ -256,12 +284,7 @@ pub fn fit_bgnbd(
     let p = base.params;
     let mut start = vec![p.r, p.alpha, p.a, p.b];
     start.extend(std::iter::repeat_n(0.0, 3 * k));
-    let Maximum {
-        estimates,
-        log_likelihood,
-        converged,
-        standard_errors,
-    } = maximise(
+    let maximum = maximise(
         &|theta| bgnbd_log_likelihood(theta, k, summaries, z),
         &start,
         4,
@@ -272,6 +295,13 @@ pub fn fit_bgnbd(
     for prefix in ["purchase", "dropout_a", "dropout_b"] {
         parameter_names.extend(names.iter().map(|n| format!("{prefix}:{n}")));
     }
+    let warnings = warnings_of("BG/NBD", &parameter_names, &maximum, 4);
+    let Maximum {
+        estimates,
+        log_likelihood,
+        converged,
+        standard_errors,
+    } = maximum;
     Ok(CovariateFit {
         model: "BG/NBD".into(),
         names: parameter_names,
@@ -283,6 +313,7 @@ pub fn fit_bgnbd(
             ("BG/NBD with covariates", log_likelihood, 4 + 3 * k),
             ("BG/NBD", base.log_likelihood, 4),
         )?,
+        warnings,
     })
 }
 
@@ -305,12 +336,7 @@ pub fn fit_gamma_gamma(
     let p = base.params;
     let mut start = vec![p.p, p.q, p.gamma];
     start.extend(std::iter::repeat_n(0.0, k));
-    let Maximum {
-        estimates,
-        log_likelihood,
-        converged,
-        standard_errors,
-    } = maximise(
+    let maximum = maximise(
         &|theta| gamma_gamma_log_likelihood(theta, &eligible),
         &start,
         3,
@@ -319,6 +345,13 @@ pub fn fit_gamma_gamma(
     )?;
     let mut parameter_names: Vec<String> = ["p", "q", "gamma"].map(String::from).to_vec();
     parameter_names.extend(names.iter().map(|n| format!("spend:{n}")));
+    let warnings = warnings_of("Gamma-Gamma", &parameter_names, &maximum, 3);
+    let Maximum {
+        estimates,
+        log_likelihood,
+        converged,
+        standard_errors,
+    } = maximum;
     Ok(CovariateFit {
         model: "Gamma-Gamma".into(),
         names: parameter_names,
@@ -330,6 +363,7 @@ pub fn fit_gamma_gamma(
             ("Gamma-Gamma with covariates", log_likelihood, 3 + k),
             ("Gamma-Gamma", base.log_likelihood, 3),
         )?,
+        warnings,
     })
 }
 

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bgnbd::BgNbdFit;
 use crate::clv::{ClvOptions, NewCustomerPrediction};
+use crate::covariates::CovariateAnalysis;
 use crate::fit::PurchaseFit;
 use crate::gamma_gamma::GammaGammaFit;
 use crate::mbgnbd::MbgNbdFit;
@@ -73,6 +74,10 @@ pub struct ClvModelFile {
     /// The same over the holdout, with a calibration end, to set beside what happened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holdout_predictive_purchases: Option<PredictiveTotal>,
+    /// BG/NBD and Gamma-Gamma with the covariates asked for, and their tests against the
+    /// models without them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covariates: Option<CovariateAnalysis>,
     /// Whether spend and CLV are gross or net of returns (absent, gross, in files written
     /// before net value was offered).
     #[serde(default)]
@@ -351,6 +356,7 @@ mod tests {
             population_kept_share: None,
             predictive_purchases: None,
             holdout_predictive_purchases: None,
+            covariates: None,
             total_intervals: None,
             unit: TimeUnit::Weeks,
             warnings: vec!["few customers".into()],

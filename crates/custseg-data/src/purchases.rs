@@ -77,3 +77,32 @@ async fn daily_lines(
     }
     Ok(out)
 }
+
+/// Each customer's main country: the one of most of their completed lines (ties to the first
+/// by name), ordered by customer.
+pub async fn customer_countries(
+    clean_parquet: &Path,
+    options: &EngineOptions,
+) -> Result<Vec<(i64, String)>> {
+    let context = engine::session(options).await?;
+    crate::tables::register_parquet(&context, "clean_for_countries", clean_parquet).await?;
+    let sql = format!(
+        "SELECT customer, country FROM ( \
+           SELECT \"CustomerID\" AS customer, \"Country\" AS country, \
+                  row_number() OVER (PARTITION BY \"CustomerID\" ORDER BY count(*) DESC, \"Country\") AS rank \
+           FROM clean_for_countries WHERE {STATUS} = 'completed' \
+           GROUP BY 1, 2) \
+         WHERE rank = 1 ORDER BY customer"
+    );
+    let batches = context.sql(&sql).await?.collect().await?;
+    let mut out = Vec::new();
+    for batch in batches {
+        let customers = batch.column(0).as_primitive::<Int64Type>();
+        let countries = arrow::compute::cast(batch.column(1), &arrow::datatypes::DataType::Utf8)?;
+        let countries = countries.as_string::<i32>();
+        for i in 0..batch.num_rows() {
+            out.push((customers.value(i), countries.value(i).to_owned()));
+        }
+    }
+    Ok(out)
+}

@@ -8,6 +8,7 @@ use anyhow::{Result, bail};
 use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
 use custseg_clv::bgnbd::{self, FitOptions};
 use custseg_clv::clv::{ClvOptions, ClvPrediction, predict, predict_new_customer};
+use custseg_clv::covariates::analyse;
 use custseg_clv::model_file::{ClvModelFile, Holdout, ModelChoiceRecord, NewCustomer};
 use custseg_clv::purchase_model::{ModelChoice, PurchaseModel, choose, holdout_errors};
 use custseg_clv::returns::{Returns, SpendBasis, population_kept_share, returns_by_customer};
@@ -20,7 +21,7 @@ use custseg_clv::uncertainty::{
 };
 use custseg_clv::{gamma_gamma, mbgnbd, pareto_nbd};
 use custseg_data::pipeline::paths;
-use custseg_data::purchases::{daily_purchases, daily_returns};
+use custseg_data::purchases::{customer_countries, daily_purchases, daily_returns};
 use custseg_io::StagedOutput;
 use custseg_model::profile::{CLV_COLUMN, P_ALIVE_COLUMN};
 use custseg_model::table::CustomerTable;
@@ -44,7 +45,7 @@ fn day_number(date: chrono::NaiveDate) -> i64 {
 }
 
 /// What the lifetime-value stage is asked to do.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClvRequest {
     /// Time unit of recency and T.
     pub unit: TimeUnit,
@@ -60,6 +61,8 @@ pub struct ClvRequest {
     pub uncertainty: UncertaintyOptions,
     /// Gross spend, or net of returns.
     pub spend: SpendBasis,
+    /// Covariates to fit the models with, beside the models without them.
+    pub covariates: Vec<String>,
 }
 
 impl Default for ClvRequest {
@@ -72,6 +75,7 @@ impl Default for ClvRequest {
             purchase_model: ModelChoice::Auto,
             uncertainty: UncertaintyOptions::default(),
             spend: SpendBasis::Gross,
+            covariates: Vec::new(),
         }
     }
 }
@@ -93,6 +97,7 @@ impl ClvRequest {
             purchase_model: settings.purchase_model,
             uncertainty: settings.uncertainty()?,
             spend: settings.spend,
+            covariates: settings.checked_covariates()?,
         })
     }
 }
@@ -273,6 +278,23 @@ pub fn stage_clv(
     let predictive_purchases =
         predictive(f64::from(options.horizon_months) * 30.0 / unit.days()).transpose()?;
     let holdout_predictive_purchases = holdout_length.and_then(&predictive).transpose()?;
+    let covariates = if request.covariates.is_empty() {
+        None
+    } else {
+        let z = covariate_rows(&request.covariates, &summaries, &clean, engine, unit)?;
+        let _span = tracing::info_span!("covariates").entered();
+        let analysis = analyse(
+            &summaries,
+            &z,
+            &request.covariates,
+            &purchase_fit,
+            &spend_fit,
+            &fit_options,
+        )?;
+        warnings.extend(analysis.bg_nbd.warnings.iter().cloned());
+        warnings.extend(analysis.gamma_gamma.warnings.iter().cloned());
+        Some(analysis)
+    };
     let population_share = kept.as_ref().map(|(_, share)| *share);
     let new_share = population_share.unwrap_or(1.0);
     let new_customer =
@@ -357,6 +379,7 @@ pub fn stage_clv(
         population_kept_share: population_share,
         predictive_purchases,
         holdout_predictive_purchases,
+        covariates,
         total_intervals,
         unit,
         warnings,
@@ -370,8 +393,57 @@ pub fn stage_clv(
         predictions,
         intervals,
         model,
-        request: *request,
+        request: request.clone(),
     })
+}
+
+/// One row of covariate values per summary, in the order of `names` (see
+/// [`crate::settings::ClvSettings::covariates`]).
+fn covariate_rows(
+    names: &[String],
+    summaries: &[CustomerSummary],
+    clean: &std::path::Path,
+    engine: &custseg_data::engine::EngineOptions,
+    unit: TimeUnit,
+) -> Result<Vec<Vec<f64>>> {
+    let mut columns: Vec<Vec<f64>> = Vec::new();
+    for name in names {
+        columns.push(match name.as_str() {
+            "country" => {
+                let countries: HashMap<i64, String> =
+                    crate::engine_stage::block_on(customer_countries(clean, engine))??
+                        .into_iter()
+                        .collect();
+                let mut counts: HashMap<&str, usize> = HashMap::new();
+                for s in summaries {
+                    if let Some(country) = countries.get(&s.customer) {
+                        *counts.entry(country).or_default() += 1;
+                    }
+                }
+                let Some((top, _)) = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                else {
+                    bail!("covariate `country`: no customer has a country");
+                };
+                let top = (*top).to_owned();
+                tracing::info!(country = %top, "covariate `country` is 1 outside it");
+                summaries
+                    .iter()
+                    .map(|s| f64::from(u8::from(countries.get(&s.customer) != Some(&top))))
+                    .collect()
+            }
+            "cohort" => {
+                let oldest = summaries.iter().map(|s| s.t).fold(0.0, f64::max);
+                summaries
+                    .iter()
+                    .map(|s| (oldest - s.t) * unit.days() / 365.25)
+                    .collect()
+            }
+            other => bail!("covariate `{other}` is not one custseg builds"),
+        });
+    }
+    Ok((0..summaries.len())
+        .map(|i| columns.iter().map(|c| c[i]).collect())
+        .collect())
 }
 
 /// The parameter draws behind the intervals, as `options` asks: from the chosen purchase
@@ -607,6 +679,31 @@ pub fn summary_lines(outcome: &ClvOutcome) -> Vec<String> {
             mbg.log_likelihood,
             converged(mbg.converged)
         ));
+    }
+    if let Some(analysis) = &model.covariates {
+        for fit in [&analysis.bg_nbd, &analysis.gamma_gamma] {
+            let coefficients: Vec<String> = fit
+                .names
+                .iter()
+                .enumerate()
+                .filter(|(_, name)| name.contains(':'))
+                .map(|(i, name)| {
+                    let error = fit
+                        .standard_errors
+                        .as_ref()
+                        .map_or(String::new(), |e| format!(" (se {:.4})", e[i]));
+                    format!("{name} {:+.4}{error}", fit.estimates[i])
+                })
+                .collect();
+            lines.push(format!(
+                "covariates {}: {}; against no covariates: LR {:.2} on {} df, p {:.4}",
+                fit.model,
+                coefficients.join(", "),
+                fit.test.statistic,
+                fit.test.degrees_of_freedom,
+                fit.test.p_value
+            ));
+        }
     }
     if let Some(card) = &model.scorecard {
         let predicted = model

@@ -374,6 +374,7 @@ fn clv_inputs(path: &dyn Fn(&str) -> PathBuf) -> Result<ClvInputs> {
             .collect(),
         new_customer: model.new_customer,
         scorecard: model.scorecard.clone(),
+        covariates: model.covariates.clone(),
         parameters: model
             .parameter_estimates(model.uncertainty.as_ref().map_or(0.9, |draws| draws.level)),
         uncertainty: model.uncertainty.as_ref().zip(model.total_intervals).map(

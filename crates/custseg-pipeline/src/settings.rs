@@ -140,7 +140,14 @@ pub struct ClvSettings {
     /// Spend `gross` (purchases only) or `net` of returns (cancelled lines, by the rules of
     /// docs/clv.md). Default: gross.
     pub spend: SpendBasis,
+    /// Static covariates to fit BG/NBD and Gamma-Gamma with, beside the models without them:
+    /// `country` (1 when the customer's main country is not the most common one) and `cohort`
+    /// (years from the first customer's first purchase to this customer's). Default: none.
+    pub covariates: Vec<String>,
 }
+
+/// The covariates `[clv] covariates` may name.
+pub const COVARIATES: [&str; 2] = ["country", "cohort"];
 
 impl Default for ClvSettings {
     fn default() -> Self {
@@ -159,6 +166,7 @@ impl Default for ClvSettings {
             interval_draws: uncertainty.draws,
             interval_seed: uncertainty.seed,
             spend: SpendBasis::Gross,
+            covariates: Vec::new(),
         }
     }
 }
@@ -173,6 +181,19 @@ impl ClvSettings {
         };
         options.check()?;
         Ok(options)
+    }
+
+    /// The covariates, checked against those custseg can build.
+    pub fn checked_covariates(&self) -> Result<Vec<String>> {
+        for name in &self.covariates {
+            if !COVARIATES.contains(&name.as_str()) {
+                anyhow::bail!(
+                    "covariate `{name}`: expected one of {}",
+                    COVARIATES.join(", ")
+                );
+            }
+        }
+        Ok(self.covariates.clone())
     }
 
     /// How the intervals are made, checked.

@@ -1,6 +1,7 @@
 //! What a report is drawn from: plain numbers gathered by the caller from a run's outputs.
 //! Nothing here reads files or runs queries.
 
+use custseg_clv::covariates::CovariateAnalysis;
 use custseg_clv::model_file::{NewCustomer, ParameterEstimate};
 use custseg_clv::purchase_model::PurchaseModel;
 use custseg_clv::scorecard::Scorecard;
@@ -217,4 +218,6 @@ pub struct ClvInputs {
     pub new_customer: Option<NewCustomer>,
     /// Every purchase model and the naive baseline on the holdout, with a calibration end.
     pub scorecard: Option<Scorecard>,
+    /// The models with covariates, when asked for.
+    pub covariates: Option<CovariateAnalysis>,
 }

@@ -630,6 +630,11 @@ pub struct ClvArgs {
     /// docs/clv.md). Default: `[clv] spend` (gross).
     #[arg(long)]
     pub spend: Option<String>,
+    /// Static covariates to fit BG/NBD and Gamma-Gamma with, beside the models without them
+    /// (a likelihood-ratio test of each): `country` (1 outside the most common country),
+    /// `cohort` (years from the first customer's first purchase). Default: `[clv] covariates`.
+    #[arg(long, value_delimiter = ',')]
+    pub covariates: Option<Vec<String>>,
     /// Input-reading options.
     #[command(flatten)]
     pub ingest: IngestArgs,

@@ -143,6 +143,9 @@ impl ApplyArgs for Settings {
         if let Some(v) = args.interval_draws {
             clv.interval_draws = v;
         }
+        if let Some(covariates) = &args.covariates {
+            clv.covariates = covariates.clone();
+        }
         if let Some(basis) = &args.spend {
             clv.spend = basis
                 .parse()

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use custseg_clv::covariates::CovariateAnalysis;
 use custseg_clv::purchase_model::PurchaseModel;
 use custseg_clv::scorecard::Scorecard;
 use custseg_clv::summary::CustomerSummary;
@@ -387,6 +388,9 @@ pub fn section(inputs: &ClvInputs, assignments: Option<&[Assignment]>) -> Sectio
         tables.push(scorecard_table(card, unit));
     }
     tables.push(parameter_table(inputs));
+    if let Some(analysis) = &inputs.covariates {
+        tables.push(covariate_table(analysis));
+    }
     if let Some(uncertainty) = &inputs.uncertainty {
         tables.push(top_customers_table(&inputs.customers, uncertainty.level));
     }
@@ -489,6 +493,46 @@ fn scorecard_table(card: &Scorecard, unit: &str) -> Table {
                 ]
             })
             .collect(),
+    }
+}
+
+/// The covariates' coefficients and each model's test against the model without them.
+fn covariate_table(analysis: &CovariateAnalysis) -> Table {
+    let mut rows = Vec::new();
+    for fit in [&analysis.bg_nbd, &analysis.gamma_gamma] {
+        for (i, name) in fit
+            .names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.contains(':'))
+        {
+            rows.push(vec![
+                fit.model.clone(),
+                name.clone(),
+                format!("{:+.4}", fit.estimates[i]),
+                fit.standard_errors
+                    .as_ref()
+                    .map_or("unavailable".into(), |e| format!("{:.4}", e[i])),
+                String::new(),
+            ]);
+        }
+        rows.push(vec![
+            fit.model.clone(),
+            "against no covariates".into(),
+            format!("LR {:.2}", fit.test.statistic),
+            format!("{} df", fit.test.degrees_of_freedom),
+            format!("p = {:.4}", fit.test.p_value),
+        ]);
+    }
+    Table {
+        caption: format!(
+            "Covariates ({}): a positive purchase coefficient means more purchases, a positive spend coefficient higher spend",
+            analysis.covariates.join(", ")
+        ),
+        header: ["model", "coefficient", "estimate", "standard error", "test"]
+            .map(String::from)
+            .to_vec(),
+        rows,
     }
 }
 

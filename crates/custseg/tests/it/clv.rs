@@ -228,3 +228,82 @@ fn net_value_on_the_real_data_subtracts_returns_and_never_goes_below_zero() {
     let share = model["population_kept_share"].as_f64().unwrap();
     assert!(share > 0.8 && share < 1.0, "{share}");
 }
+
+#[test]
+fn covariates_on_the_real_data_are_fitted_tested_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = shared_data("online_retail.parquet");
+    let input = input.to_str().unwrap();
+    let output = custseg(
+        dir.path(),
+        &[
+            "clv",
+            "--input",
+            input,
+            "--out",
+            "out",
+            "--intervals",
+            "none",
+            "--covariates",
+            "country,cohort",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("covariates Gamma-Gamma: spend:country "),
+        "{stdout}"
+    );
+    let model = model_json(&dir.path().join("out/clv/model.json"));
+    let spend = &model["covariates"]["gamma_gamma"];
+    let names: Vec<&str> = spend["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["p", "q", "gamma", "spend:country", "spend:cohort"]);
+    // Customers outside the United Kingdom spend more per purchase: a coefficient many
+    // standard errors from 0, and the model with covariates is the better one.
+    let (estimate, error) = (
+        spend["estimates"][3].as_f64().unwrap(),
+        spend["standard_errors"][3].as_f64().unwrap(),
+    );
+    assert!(estimate / error > 3.0, "{estimate} (se {error})");
+    assert!(spend["test"]["p_value"].as_f64().unwrap() < 0.001);
+    assert_eq!(spend["test"]["degrees_of_freedom"], 2);
+    assert_eq!(
+        model["covariates"]["bg_nbd"]["test"]["degrees_of_freedom"],
+        6
+    );
+    // With almost no dropout on this data the dropout coefficients cannot be identified, and
+    // the warning says so.
+    assert!(
+        text(&output.stderr).contains("ran off: the data cannot identify it"),
+        "{}",
+        text(&output.stderr)
+    );
+    let output = custseg(dir.path(), &["-q", "report", "--out", "out"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let page = std::fs::read_to_string(dir.path().join("out/report/index.html")).unwrap();
+    assert!(page.contains("Covariates (country, cohort)"));
+
+    let output = custseg(
+        dir.path(),
+        &[
+            "clv",
+            "--input",
+            input,
+            "--out",
+            "bad",
+            "--covariates",
+            "age",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("covariate `age`: expected one of country, cohort"),
+        "{}",
+        text(&output.stderr)
+    );
+}
