@@ -10,6 +10,7 @@
 //! depend on DataFusion or the model crates.
 
 pub mod error;
+pub mod float_text;
 pub mod gate;
 pub mod local;
 pub mod mlflow;

@@ -32,7 +32,8 @@ impl RunStatus {
 pub struct Metric {
     /// Name (`silhouette`, `search.silhouette`).
     pub key: String,
-    /// Value.
+    /// Value; NaN and infinities are kept (written as `"NaN"`, `"Infinity"`, `"-Infinity"`).
+    #[serde(with = "crate::float_text")]
     pub value: f64,
     /// Step: 0 for a single value, the candidate's index for the search table.
     pub step: i64,

@@ -185,8 +185,11 @@ impl Registry for LocalStore {
 
     fn alias_history(&self, name: &str) -> Result<Vec<AliasEvent>> {
         let path = self.existing_model_dir(name)?.join("alias-history.jsonl");
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            return Ok(Vec::new());
+        // No history file yet is an empty history; any other read error is an error.
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(source) if source.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(Error::io(&path, source)),
         };
         text.lines()
             .filter(|l| !l.trim().is_empty())
@@ -251,6 +254,20 @@ mod tests {
             store.aliases("unknown"),
             Err(Error::NoSuchModel(_))
         ));
+    }
+
+    #[test]
+    fn an_unreadable_alias_history_is_an_error_not_an_empty_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        store
+            .create_version("segments", "r", "s", &scores(0.3), "")
+            .unwrap();
+        let model_dir = store.existing_model_dir("segments").unwrap();
+        // A directory where the history file belongs: reading it fails.
+        std::fs::create_dir(model_dir.join("alias-history.jsonl")).unwrap();
+        let error = store.alias_history("segments").unwrap_err();
+        assert!(error.to_string().contains("alias-history.jsonl"), "{error}");
     }
 
     #[test]

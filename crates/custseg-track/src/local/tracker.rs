@@ -218,6 +218,51 @@ mod tests {
     }
 
     #[test]
+    fn metrics_that_are_not_finite_are_kept_and_the_run_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path().join("runs"));
+        let id = store.start_run("custseg", "r", &[]).unwrap();
+        store
+            .log_metrics(
+                &id,
+                &[
+                    metric("davies_bouldin", f64::NAN, 0),
+                    metric("ratio", f64::INFINITY, 0),
+                    metric("ratio", f64::NEG_INFINITY, 1),
+                    metric("silhouette", 0.5, 0),
+                ],
+            )
+            .unwrap();
+        let run = store.get_run(&id).unwrap();
+        assert!(run.last_metric("davies_bouldin").unwrap().is_nan());
+        let ratio: Vec<f64> = run.metrics["ratio"].iter().map(|m| m.value).collect();
+        assert_eq!(ratio, [f64::INFINITY, f64::NEG_INFINITY]);
+        assert_eq!(run.last_metric("silhouette"), Some(0.5));
+        // Written as the strings MLflow's JSON uses, so the file stays valid JSON.
+        let text = std::fs::read_to_string(walk_for_run_json(&dir.path().join("runs"))).unwrap();
+        assert!(
+            text.contains("\"NaN\"") && text.contains("\"-Infinity\""),
+            "{text}"
+        );
+    }
+
+    /// The first `run.json` under `root`.
+    fn walk_for_run_json(root: &Path) -> std::path::PathBuf {
+        for entry in std::fs::read_dir(root).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                let found = walk_for_run_json(&path);
+                if found.exists() {
+                    return found;
+                }
+            } else if path.file_name().is_some_and(|n| n == "run.json") {
+                return path;
+            }
+        }
+        root.join("none")
+    }
+
+    #[test]
     fn names_that_leave_the_store_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path());

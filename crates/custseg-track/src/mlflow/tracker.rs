@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::client::MlflowClient;
 use crate::error::{Error, Result};
+use crate::float_text;
 use crate::run::{Metric, RunInfo, RunStatus, now_ms};
 use crate::tracker::Tracker;
 
@@ -141,9 +142,19 @@ impl MlflowClient {
 fn metric_from(metric: &Value) -> Metric {
     Metric {
         key: text(&metric["key"]),
-        value: metric["value"].as_f64().unwrap_or(f64::NAN),
+        value: infinity_back(float_text::from_json(&metric["value"]).unwrap_or(f64::NAN)),
         step: number(&metric["step"]),
         timestamp: number(&metric["timestamp"]),
+    }
+}
+
+/// MLflow's SQL store keeps an infinite metric as the largest finite double of its sign
+/// (checked against a real server in the tests); read back, that is the infinity sent.
+fn infinity_back(value: f64) -> f64 {
+    if value.abs() == f64::MAX {
+        value.signum() * f64::INFINITY
+    } else {
+        value
     }
 }
 
@@ -209,11 +220,11 @@ impl Tracker for MlflowClient {
 
     fn log_metrics(&self, run_id: &str, metrics: &[Metric]) -> Result<()> {
         for chunk in metrics.chunks(MAX_METRICS) {
+            // Not-finite values as MLflow's JSON spells them: kept, not dropped.
             let points: Vec<Value> = chunk
                 .iter()
-                .filter(|m| m.value.is_finite())
                 .map(|m| {
-                    json!({"key": m.key, "value": m.value, "timestamp": m.timestamp, "step": m.step})
+                    json!({"key": m.key, "value": float_text::to_json(m.value), "timestamp": m.timestamp, "step": m.step})
                 })
                 .collect();
             self.post(

@@ -355,3 +355,38 @@ fn an_unreachable_server_is_a_clear_error_before_any_stage_runs() {
     );
     assert!(!dir.path().join("out").exists(), "no stage ran");
 }
+
+#[test]
+fn metrics_that_are_not_finite_are_kept_by_the_mlflow_server() {
+    use custseg_track::mlflow::MlflowClient;
+    use custseg_track::{Metric, Tracker};
+    let server = MlflowServer::start();
+    let client = MlflowClient::new(&server.url).unwrap();
+    let run = client.start_run("not-finite", "r", &[]).unwrap();
+    let metric = |key: &str, value: f64, step: i64| Metric {
+        key: key.into(),
+        value,
+        step,
+        timestamp: 1,
+    };
+    client
+        .log_metrics(
+            &run,
+            &[
+                metric("davies_bouldin", f64::NAN, 0),
+                metric("ratio", f64::INFINITY, 0),
+                metric("ratio", f64::NEG_INFINITY, 1),
+                metric("silhouette", 0.5, 0),
+            ],
+        )
+        .unwrap();
+    let read = client.get_run(&run).unwrap();
+    assert!(
+        read.last_metric("davies_bouldin").unwrap().is_nan(),
+        "{read:?}"
+    );
+    let mut ratio: Vec<f64> = read.metrics["ratio"].iter().map(|m| m.value).collect();
+    ratio.sort_by(f64::total_cmp);
+    assert_eq!(ratio, [f64::NEG_INFINITY, f64::INFINITY]);
+    assert_eq!(read.last_metric("silhouette"), Some(0.5));
+}
