@@ -41,9 +41,13 @@ pub fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::
     }
 }
 
-/// Serde `deserialize_with` for an `f64` field.
+/// Serde `deserialize_with` for an `f64` field. `null`, which earlier versions of the local
+/// store wrote for a value that was not finite, reads as NaN, so those runs read back too.
 pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
     let value = Value::deserialize(deserializer)?;
+    if value.is_null() {
+        return Ok(f64::NAN);
+    }
     from_json(&value).ok_or_else(|| {
         serde::de::Error::custom(format!(
             "expected a number, \"NaN\", \"Infinity\" or \"-Infinity\", got {value}"
@@ -64,5 +68,18 @@ mod tests {
         assert_eq!(from_json(&Value::from("2.5")), Some(2.5));
         assert_eq!(from_json(&Value::from("many")), None);
         assert_eq!(from_json(&Value::Null), None);
+    }
+
+    #[test]
+    fn a_null_written_by_an_earlier_version_reads_as_nan() {
+        #[derive(serde::Deserialize)]
+        struct Point {
+            #[serde(with = "super")]
+            value: f64,
+        }
+        let point: Point = serde_json::from_str(r#"{"value": null}"#).unwrap();
+        assert!(point.value.is_nan());
+        let bad = serde_json::from_str::<Point>(r#"{"value": "lots"}"#);
+        assert!(bad.is_err());
     }
 }
