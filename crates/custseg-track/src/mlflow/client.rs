@@ -12,12 +12,16 @@ const ATTEMPTS: u32 = 4;
 /// Wait before the second attempt; doubled after each further failure.
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 
+/// Items asked for per page of a search: the largest page every MLflow search takes.
+const PAGE_SIZE: usize = 1000;
+
 /// A client of one MLflow tracking server.
 #[derive(Clone)]
 pub struct MlflowClient {
     base: String,
     agent: ureq::Agent,
     first_backoff: Duration,
+    page_size: usize,
 }
 
 enum Failure {
@@ -46,6 +50,7 @@ impl MlflowClient {
             base,
             agent,
             first_backoff: FIRST_BACKOFF,
+            page_size: PAGE_SIZE,
         })
     }
 
@@ -58,6 +63,70 @@ impl MlflowClient {
     pub fn without_backoff(mut self) -> Self {
         self.first_backoff = Duration::ZERO;
         self
+    }
+
+    /// Pages of `size` items instead of 1,000 (for tests of paging).
+    pub fn with_page_size(mut self, size: usize) -> Self {
+        self.page_size = size.max(1);
+        self
+    }
+
+    /// Every item under `key` of a GET search, page after page (`max_results`, then
+    /// `page_token` from each answer's `next_page_token`), so no list stops at one page.
+    pub fn get_all(&self, endpoint: &str, query: &[(&str, &str)], key: &str) -> Result<Vec<Value>> {
+        let size = self.page_size.to_string();
+        self.pages(endpoint, key, |token| {
+            let mut query: Vec<(&str, &str)> = query.to_vec();
+            query.push(("max_results", &size));
+            if let Some(token) = token {
+                query.push(("page_token", token));
+            }
+            self.get(endpoint, &query)
+        })
+    }
+
+    /// Every item under `key` of a POST search (`runs/search`), page after page.
+    pub fn post_all(&self, endpoint: &str, body: &Value, key: &str) -> Result<Vec<Value>> {
+        self.pages(endpoint, key, |token| {
+            let mut body = body.clone();
+            body["max_results"] = Value::from(self.page_size);
+            if let Some(token) = token {
+                body["page_token"] = Value::from(token);
+            }
+            self.post(endpoint, &body)
+        })
+    }
+
+    /// Follows `next_page_token` from `fetch(None)` on; a token that comes back twice is an
+    /// error rather than an endless loop.
+    fn pages(
+        &self,
+        endpoint: &str,
+        key: &str,
+        fetch: impl Fn(Option<&str>) -> Result<Value>,
+    ) -> Result<Vec<Value>> {
+        let mut items = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = fetch(token.as_deref())?;
+            items.extend(page[key].as_array().into_iter().flatten().cloned());
+            match page["next_page_token"].as_str() {
+                Some(next) if !next.is_empty() => {
+                    if !seen.insert(next.to_owned()) {
+                        return Err(Error::Refusal {
+                            method: "GET",
+                            endpoint: endpoint.to_owned(),
+                            status: 200,
+                            code: Some("REPEATED_PAGE_TOKEN".into()),
+                            message: format!("the page token `{next}` came back twice"),
+                        });
+                    }
+                    token = Some(next.to_owned());
+                }
+                _ => return Ok(items),
+            }
+        }
     }
 
     /// `POST /api/2.0/mlflow/<endpoint>` with a JSON body.

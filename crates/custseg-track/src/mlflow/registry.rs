@@ -80,13 +80,8 @@ impl Registry for MlflowClient {
     }
 
     fn models(&self) -> Result<Vec<String>> {
-        let found = self.get("registered-models/search", &[("max_results", "1000")])?;
-        let mut names: Vec<String> = found["registered_models"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|m| text(&m["name"]))
-            .collect();
+        let found = self.get_all("registered-models/search", &[], "registered_models")?;
+        let mut names: Vec<String> = found.iter().map(|m| text(&m["name"])).collect();
         names.sort();
         Ok(names)
     }
@@ -94,16 +89,12 @@ impl Registry for MlflowClient {
     fn versions(&self, name: &str) -> Result<Vec<ModelVersion>> {
         self.registered_model(name)?;
         let filter = format!("name='{}'", name.replace('\'', "\\'"));
-        let found = self.get(
+        let found = self.get_all(
             "model-versions/search",
-            &[("filter", &filter), ("max_results", "1000")],
+            &[("filter", &filter)],
+            "model_versions",
         )?;
-        let mut versions: Vec<ModelVersion> = found["model_versions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(version_from)
-            .collect();
+        let mut versions: Vec<ModelVersion> = found.iter().map(version_from).collect();
         versions.sort_by_key(|v| v.version);
         Ok(versions)
     }

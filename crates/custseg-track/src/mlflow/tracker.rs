@@ -277,20 +277,15 @@ impl Tracker for MlflowClient {
 
     fn list_runs(&self, experiment: &str) -> Result<Vec<RunInfo>> {
         let experiment_id = self.experiment_id(experiment)?;
-        let found = self.post(
+        let found = self.post_all(
             "runs/search",
             &json!({
                 "experiment_ids": [experiment_id],
                 "order_by": ["attributes.start_time DESC"],
-                "max_results": 1000,
             }),
+            "runs",
         )?;
-        found["runs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|run| self.run_from(run, false))
-            .collect()
+        found.iter().map(|run| self.run_from(run, false)).collect()
     }
 
     fn read_artifact(&self, run_id: &str, artifact_path: &str) -> Result<Vec<u8>> {

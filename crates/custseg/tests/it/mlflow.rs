@@ -390,3 +390,64 @@ fn metrics_that_are_not_finite_are_kept_by_the_mlflow_server() {
     assert_eq!(ratio, [f64::NEG_INFINITY, f64::INFINITY]);
     assert_eq!(read.last_metric("silhouette"), Some(0.5));
 }
+
+#[test]
+fn lists_page_through_everything_the_server_holds() {
+    use custseg_track::mlflow::MlflowClient;
+    use custseg_track::{Registry, Tracker};
+    let server = MlflowServer::start();
+    // Pages of two: five runs, three models and three versions take several pages each.
+    let client = MlflowClient::new(&server.url).unwrap().with_page_size(2);
+    let mut runs = Vec::new();
+    for i in 0..5 {
+        runs.push(client.start_run("paged", &format!("run {i}"), &[]).unwrap());
+    }
+    let listed = client.list_runs("paged").unwrap();
+    assert_eq!(listed.len(), 5);
+    let mut ids: Vec<String> = listed.iter().map(|r| r.run_id.clone()).collect();
+    ids.sort();
+    runs.sort();
+    assert_eq!(ids, runs);
+    let scores = std::collections::BTreeMap::from([("silhouette".to_owned(), 0.4)]);
+    for model in ["a", "b", "c"] {
+        client
+            .create_version(
+                model,
+                &runs[0],
+                &format!("runs:/{}/model", runs[0]),
+                &scores,
+                "",
+            )
+            .unwrap();
+    }
+    for _ in 0..2 {
+        client
+            .create_version(
+                "a",
+                &runs[1],
+                &format!("runs:/{}/model", runs[1]),
+                &scores,
+                "",
+            )
+            .unwrap();
+    }
+    // The server does split these lists into pages of two (so the lists above followed
+    // `next_page_token`).
+    let first = client
+        .get("registered-models/search", &[("max_results", "2")])
+        .unwrap();
+    assert_eq!(first["registered_models"].as_array().unwrap().len(), 2);
+    assert!(
+        first["next_page_token"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
+    assert_eq!(client.models().unwrap(), ["a", "b", "c"]);
+    let versions: Vec<u32> = client
+        .versions("a")
+        .unwrap()
+        .iter()
+        .map(|v| v.version)
+        .collect();
+    assert_eq!(versions, [1, 2, 3]);
+}
