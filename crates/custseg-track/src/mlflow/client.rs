@@ -132,17 +132,32 @@ impl MlflowClient {
     /// `POST /api/2.0/mlflow/<endpoint>` with a JSON body.
     pub fn post(&self, endpoint: &str, body: &Value) -> Result<Value> {
         let bytes = body.to_string().into_bytes();
-        self.json("POST", endpoint, &[], Some(&bytes))
+        self.json("POST", endpoint, &[], Some(&bytes), None)
+    }
+
+    /// A create (`runs/create`, `model-versions/create`) that is safe to retry: when an attempt
+    /// fails in a way that leaves its outcome unknown (a timeout, a dropped connection, a 5xx),
+    /// `recover` looks for what that attempt may have made (by the client-generated tag the
+    /// body carries) before the next attempt, and its answer is taken instead of creating a
+    /// second one.
+    pub fn post_create(
+        &self,
+        endpoint: &str,
+        body: &Value,
+        recover: &dyn Fn() -> Result<Option<Value>>,
+    ) -> Result<Value> {
+        let bytes = body.to_string().into_bytes();
+        self.json("POST", endpoint, &[], Some(&bytes), Some(recover))
     }
 
     /// `GET /api/2.0/mlflow/<endpoint>?query`.
     pub fn get(&self, endpoint: &str, query: &[(&str, &str)]) -> Result<Value> {
-        self.json("GET", endpoint, query, None)
+        self.json("GET", endpoint, query, None, None)
     }
 
     /// `DELETE /api/2.0/mlflow/<endpoint>?query`.
     pub fn delete(&self, endpoint: &str, query: &[(&str, &str)]) -> Result<Value> {
-        self.json("DELETE", endpoint, query, None)
+        self.json("DELETE", endpoint, query, None, None)
     }
 
     /// `PUT /api/2.0/mlflow-artifacts/artifacts/<path>` with raw bytes.
@@ -179,10 +194,25 @@ impl MlflowClient {
         endpoint: &str,
         query: &[(&str, &str)],
         body: Option<&[u8]>,
+        recover: Option<&dyn Fn() -> Result<Option<Value>>>,
     ) -> Result<Value> {
         let endpoint = format!("/api/2.0/mlflow/{endpoint}");
         let url = format!("{}{endpoint}", self.base);
+        let mut tried = false;
         self.with_retries(method, &endpoint, || {
+            // Before a retry of a create: did the attempt that failed make it after all?
+            if let Some(recover) = recover
+                && std::mem::replace(&mut tried, true)
+            {
+                match recover() {
+                    Ok(Some(found)) => {
+                        tracing::info!(endpoint = %endpoint, "the failed attempt had created it; not creating it again");
+                        return Ok(found);
+                    }
+                    Ok(None) => {}
+                    Err(error) => return Err(Failure::Transient(error.to_string())),
+                }
+            }
             let response = match (method, body) {
                 ("POST", Some(body)) => self
                     .agent

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::client::MlflowClient;
+use super::tracker::REQUEST_TAG;
 use super::tracker::{key_values, number, text};
 use crate::error::{Error, Result};
 use crate::registry::{AliasEvent, ModelVersion, Registry};
@@ -62,11 +63,31 @@ impl Registry for MlflowClient {
             Err(error) if error.already_exists() => {}
             Err(error) => return Err(error),
         }
-        let tags: Vec<Value> = metrics
+        // As a run's creation: a tag of this request's own lets a retry after an unknown
+        // outcome find the version the first attempt may have made.
+        let request = uuid::Uuid::new_v4().to_string();
+        let mut tags: Vec<Value> = metrics
             .iter()
             .map(|(k, v)| json!({"key": format!("{METRIC_TAG}{k}"), "value": v.to_string()}))
             .collect();
-        let created = self.post(
+        tags.push(json!({"key": REQUEST_TAG, "value": request}));
+        let filter = format!("name='{}'", name.replace('\'', "\\'"));
+        let recover = || -> Result<Option<Value>> {
+            let versions = self.get_all(
+                "model-versions/search",
+                &[("filter", &filter)],
+                "model_versions",
+            )?;
+            Ok(versions
+                .into_iter()
+                .find(|v| {
+                    v["tags"].as_array().into_iter().flatten().any(|tag| {
+                        tag["key"] == REQUEST_TAG && tag["value"].as_str() == Some(&request)
+                    })
+                })
+                .map(|v| json!({"model_version": v})))
+        };
+        let created = self.post_create(
             "model-versions/create",
             &json!({
                 "name": name,
@@ -75,6 +96,7 @@ impl Registry for MlflowClient {
                 "tags": tags,
                 "description": description,
             }),
+            &recover,
         )?;
         Ok(version_from(&created["model_version"]))
     }

@@ -15,6 +15,8 @@ use crate::tracker::Tracker;
 const MAX_PARAMS: usize = 100;
 const MAX_TAGS: usize = 100;
 const MAX_METRICS: usize = 1000;
+/// The tag a create carries so that its retry can find what it made.
+pub const REQUEST_TAG: &str = "custseg.request_id";
 
 fn pairs(items: &[(String, String)]) -> Vec<Value> {
     items
@@ -196,14 +198,34 @@ impl Tracker for MlflowClient {
         tags: &[(String, String)],
     ) -> Result<String> {
         let experiment_id = self.experiment_id(experiment)?;
-        let created = self.post(
+        // A tag of this request's own, so that a retry after an unknown outcome finds the run
+        // the first attempt may have made instead of making a second.
+        let request = uuid::Uuid::new_v4().to_string();
+        let mut tags = tags.to_vec();
+        tags.push((REQUEST_TAG.to_owned(), request.clone()));
+        let recover = || -> Result<Option<Value>> {
+            let found = self.post(
+                "runs/search",
+                &json!({
+                    "experiment_ids": [experiment_id],
+                    "filter": format!("tags.`{REQUEST_TAG}` = '{request}'"),
+                    "max_results": 1,
+                }),
+            )?;
+            Ok(found["runs"]
+                .as_array()
+                .and_then(|runs| runs.first())
+                .map(|run| json!({"run": run})))
+        };
+        let created = self.post_create(
             "runs/create",
             &json!({
                 "experiment_id": experiment_id,
                 "run_name": run_name,
                 "start_time": now_ms(),
-                "tags": pairs(tags),
+                "tags": pairs(&tags),
             }),
+            &recover,
         )?;
         Ok(text(&created["run"]["info"]["run_id"]))
     }

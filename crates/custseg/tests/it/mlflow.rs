@@ -451,3 +451,125 @@ fn lists_page_through_everything_the_server_holds() {
         .collect();
     assert_eq!(versions, [1, 2, 3]);
 }
+
+/// A proxy in front of the MLflow server that forwards every request, one per connection, and
+/// for the first request whose request line contains one of `drop_after_forwarding`, forwards
+/// it and then closes the connection without an answer: the server did the work, the client
+/// cannot know it.
+struct LosingProxy {
+    url: String,
+    dropped: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl LosingProxy {
+    fn start(upstream: &str, drop_after_forwarding: &[&str]) -> Self {
+        use std::io::{Read, Write};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let pending: Vec<String> = drop_after_forwarding
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        let pending = std::sync::Arc::new(std::sync::Mutex::new(pending));
+        let dropped = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = dropped.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { continue };
+                // The request: headers, then Content-Length bytes of body.
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 8192];
+                let header_end = loop {
+                    let Ok(n) = client.read(&mut buffer) else {
+                        break None;
+                    };
+                    if n == 0 {
+                        break None;
+                    }
+                    request.extend_from_slice(&buffer[..n]);
+                    if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break Some(i + 4);
+                    }
+                };
+                let Some(header_end) = header_end else {
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&request[..header_end]).to_string();
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        let (name, value) = l.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length")
+                            .then(|| value.trim().parse::<usize>().ok())?
+                    })
+                    .unwrap_or(0);
+                while request.len() < header_end + length {
+                    let Ok(n) = client.read(&mut buffer) else {
+                        break;
+                    };
+                    if n == 0 {
+                        break;
+                    }
+                    request.extend_from_slice(&buffer[..n]);
+                }
+                // One request per connection, both ways.
+                let head = head.replacen("\r\n", "\r\nConnection: close\r\n", 1);
+                let head: String = head
+                    .lines()
+                    .filter(|l| !l.to_ascii_lowercase().starts_with("connection: keep-alive"))
+                    .map(|l| format!("{l}\r\n"))
+                    .collect::<String>();
+                let head = head.trim_end_matches("\r\n").to_owned() + "\r\n\r\n";
+                let mut server = std::net::TcpStream::connect(&upstream).unwrap();
+                server.write_all(head.as_bytes()).unwrap();
+                server.write_all(&request[header_end..]).unwrap();
+                let mut answer = Vec::new();
+                let _ = server.read_to_end(&mut answer);
+                let line = head.lines().next().unwrap_or_default().to_owned();
+                let lose = {
+                    let mut pending = pending.lock().unwrap();
+                    match pending.iter().position(|p| line.contains(p.as_str())) {
+                        Some(i) => {
+                            pending.remove(i);
+                            true
+                        }
+                        None => false,
+                    }
+                };
+                if lose {
+                    seen.lock().unwrap().push(line);
+                    drop(client);
+                } else {
+                    let _ = client.write_all(&answer);
+                }
+            }
+        });
+        Self { url, dropped }
+    }
+}
+
+#[test]
+fn a_create_whose_answer_was_lost_is_found_not_made_twice() {
+    use custseg_track::mlflow::MlflowClient;
+    use custseg_track::{Registry, Tracker};
+    let server = MlflowServer::start();
+    let proxy = LosingProxy::start(&server.url, &["/runs/create", "/model-versions/create"]);
+    let client = MlflowClient::new(&proxy.url).unwrap().without_backoff();
+    let run = client.start_run("lossy", "r", &[]).unwrap();
+    let scores = std::collections::BTreeMap::from([("silhouette".to_owned(), 0.4)]);
+    let version = client
+        .create_version("m", &run, &format!("runs:/{run}/model"), &scores, "")
+        .unwrap();
+    // Both answers were lost after the server acted ...
+    assert_eq!(proxy.dropped.lock().unwrap().len(), 2);
+    // ... and still there is one run and one version, the ones the client was given.
+    let direct = MlflowClient::new(&server.url).unwrap();
+    let runs = direct.list_runs("lossy").unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].run_id, run);
+    let versions = direct.versions("m").unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].version, version.version);
+    assert_eq!(versions[0].metrics["silhouette"], 0.4);
+}
