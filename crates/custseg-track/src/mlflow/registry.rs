@@ -16,6 +16,16 @@ const METRIC_TAG: &str = "custseg.metric.";
 /// Prefix of the registered-model tags holding the alias history; zero-padded sequence
 /// numbers keep them in order.
 const EVENT_TAG: &str = "custseg.alias_event.";
+/// Retries of an alias move that collided with a concurrent one.
+const ALIAS_ATTEMPTS: u32 = 8;
+
+/// Whether `error` is MLflow refusing an alias move because a concurrent move took the alias's
+/// row first (a unique-key violation on its alias table, whatever the SQL backend).
+fn alias_collision(error: &Error) -> bool {
+    matches!(error, Error::Refusal { status: 400, message, .. }
+        if message.contains("registered_model_aliases")
+            && (message.contains("UNIQUE") || message.contains("unique") || message.contains("duplicate")))
+}
 
 impl MlflowClient {
     fn registered_model(&self, name: &str) -> Result<Value> {
@@ -154,13 +164,8 @@ impl Registry for MlflowClient {
         if let Some(version) = version {
             self.version(name, version)?;
         }
-        let model = self.registered_model(name)?;
+        self.registered_model(name)?;
         let from = self.aliases(name)?.get(alias).copied();
-        let sequence = key_values(&model["tags"])
-            .keys()
-            .filter(|k| k.starts_with(EVENT_TAG))
-            .count()
-            + 1;
         let event = AliasEvent {
             alias: alias.to_owned(),
             from,
@@ -169,40 +174,75 @@ impl Registry for MlflowClient {
             by: by.to_owned(),
             reason: reason.to_owned(),
         };
-        // History first: an alias change is never applied without its record.
+        // The move first, then its record: a move that fails leaves no record of a change that
+        // never happened (a record that then fails leaves a move without one, which `models
+        // show` reports as a change outside the history).
+        let mut attempt = 0;
+        loop {
+            let moved = match version {
+                // Versions are strings in MLflow's API: a number is a 400.
+                Some(v) => self.post(
+                    "registered-models/alias",
+                    &json!({"name": name, "alias": alias, "version": v.to_string()}),
+                ),
+                None => self.delete(
+                    "registered-models/alias",
+                    &[("name", name), ("alias", alias)],
+                ),
+            };
+            match moved {
+                Ok(_) => break,
+                // MLflow replaces an alias by a delete and an insert; two moves at once can
+                // collide on its unique key and the loser gets a 400. Nothing moved: try again.
+                Err(error) if alias_collision(&error) && attempt < ALIAS_ATTEMPTS => {
+                    attempt += 1;
+                    tracing::info!(
+                        alias,
+                        attempt,
+                        "the alias moved under a concurrent change; trying again"
+                    );
+                    std::thread::sleep(std::time::Duration::from_millis(50 * u64::from(attempt)));
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        // A key no other change can take, even one made at the same moment by another
+        // process: the time to the microsecond and a random suffix.
+        let key = format!(
+            "{EVENT_TAG}{}-{}",
+            event.at.format("%Y%m%dT%H%M%S%.6fZ"),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
         self.post(
             "registered-models/set-tag",
             &json!({
                 "name": name,
-                "key": format!("{EVENT_TAG}{sequence:06}"),
+                "key": key,
                 "value": serde_json::to_string(&event).unwrap_or_default(),
             }),
         )?;
-        match version {
-            // Versions are strings in MLflow's API: a number is a 400.
-            Some(v) => self.post(
-                "registered-models/alias",
-                &json!({"name": name, "alias": alias, "version": v.to_string()}),
-            )?,
-            None => self.delete(
-                "registered-models/alias",
-                &[("name", name), ("alias", alias)],
-            )?,
-        };
         Ok(event)
     }
 
     fn alias_history(&self, name: &str) -> Result<Vec<AliasEvent>> {
         let model = self.registered_model(name)?;
         let tags = key_values(&model["tags"]);
-        tags.iter()
+        let mut events: Vec<(String, AliasEvent)> = tags
+            .iter()
             .filter(|(k, _)| k.starts_with(EVENT_TAG))
             .map(|(k, v)| {
-                serde_json::from_str(v).map_err(|error| Error::Corrupt {
-                    path: format!("{}: registered model `{name}`, tag `{k}`", self.base()).into(),
-                    message: error.to_string(),
-                })
+                serde_json::from_str(v)
+                    .map(|event| (k.clone(), event))
+                    .map_err(|error| Error::Corrupt {
+                        path: format!("{}: registered model `{name}`, tag `{k}`", self.base())
+                            .into(),
+                        message: error.to_string(),
+                    })
             })
-            .collect()
+            .collect::<Result<_>>()?;
+        // In the order they were made; keys of earlier versions (numbered) and of this one
+        // (timed) both sort after the time.
+        events.sort_by(|(ka, a), (kb, b)| a.at.cmp(&b.at).then_with(|| ka.cmp(kb)));
+        Ok(events.into_iter().map(|(_, event)| event).collect())
     }
 }

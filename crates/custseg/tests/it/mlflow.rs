@@ -573,3 +573,53 @@ fn a_create_whose_answer_was_lost_is_found_not_made_twice() {
     assert_eq!(versions[0].version, version.version);
     assert_eq!(versions[0].metrics["silhouette"], 0.4);
 }
+
+#[test]
+fn alias_changes_from_two_processes_at_once_all_land_in_the_history() {
+    use custseg_track::mlflow::MlflowClient;
+    use custseg_track::{Registry, Tracker};
+    let server = MlflowServer::start();
+    let client = MlflowClient::new(&server.url).unwrap();
+    let run = client.start_run("aliases", "r", &[]).unwrap();
+    let scores = std::collections::BTreeMap::from([("silhouette".to_owned(), 0.4)]);
+    for _ in 0..2 {
+        client
+            .create_version("m", &run, &format!("runs:/{run}/model"), &scores, "")
+            .unwrap();
+    }
+    // Two clients move `production` at once, six times each, each to its own version.
+    let rounds = 6;
+    std::thread::scope(|scope| {
+        for version in [1u32, 2] {
+            let url = server.url.clone();
+            scope.spawn(move || {
+                let client = MlflowClient::new(&url).unwrap();
+                for round in 0..rounds {
+                    client
+                        .set_alias(
+                            "m",
+                            "production",
+                            Some(version),
+                            "ci",
+                            &format!("round {round}"),
+                        )
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let history = client.alias_history("m").unwrap();
+    // Every change is recorded, none overwritten by another made at the same time.
+    assert_eq!(history.len(), 2 * rounds);
+    for version in [1u32, 2] {
+        assert_eq!(
+            history.iter().filter(|e| e.to == Some(version)).count(),
+            rounds,
+            "{history:?}"
+        );
+    }
+    // One alias, pointing at one of the two, and the history is in time order.
+    let production = client.aliases("m").unwrap()["production"];
+    assert!(production == 1 || production == 2);
+    assert!(history.windows(2).all(|w| w[0].at <= w[1].at));
+}
