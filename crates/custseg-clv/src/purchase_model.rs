@@ -40,6 +40,14 @@ impl PurchaseModel {
         }
     }
 
+    /// The names of the four parameters, in the order of [`PurchaseModel::params`].
+    pub fn param_names(&self) -> [&'static str; 4] {
+        match self {
+            Self::BgNbd(_) | Self::MbgNbd(_) => ["r", "alpha", "a", "b"],
+            Self::ParetoNbd(_) => ["r", "alpha", "s", "beta"],
+        }
+    }
+
     /// The four parameters in their order of the model file: (r, alpha, a, b) or
     /// (r, alpha, s, beta).
     pub fn params(&self) -> Vec<f64> {

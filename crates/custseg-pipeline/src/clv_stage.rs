@@ -576,7 +576,6 @@ pub fn join_predictions_file(table: &mut CustomerTable, path: &std::path::Path) 
 pub fn summary_lines(outcome: &ClvOutcome) -> Vec<String> {
     let mut lines = Vec::new();
     let model = &outcome.model;
-    let converged = |yes: bool| if yes { "converged" } else { "NOT converged" };
     let p = model.bg_nbd.params;
     let g = &model.gamma_gamma;
     lines.push(format!(
@@ -584,16 +583,7 @@ pub fn summary_lines(outcome: &ClvOutcome) -> Vec<String> {
         outcome.summaries.len(),
         model.repeat_customers
     ));
-    lines.push(format!(
-        "BG/NBD     {}; log-likelihood {:.2}; {}",
-        with_errors(
-            &["r", "alpha", "a", "b"],
-            &[p.r, p.alpha, p.a, p.b],
-            model.bg_nbd.standard_errors.as_ref().map(|e| &e[..])
-        ),
-        model.bg_nbd.log_likelihood,
-        converged(model.bg_nbd.converged)
-    ));
+    lines.push(purchase_line(PurchaseModel::BgNbd(p), &model.bg_nbd));
     lines.push(format!(
         "Gamma-Gamma {} on {} customers ({} excluded: no repeat purchase or no spend); corr(frequency, monetary) {:.3}",
         with_errors(
@@ -655,30 +645,13 @@ pub fn summary_lines(outcome: &ClvOutcome) -> Vec<String> {
         ));
     }
     if let Some(pareto) = &model.pareto_nbd {
-        let q = pareto.params;
-        lines.push(format!(
-            "Pareto/NBD {}; log-likelihood {:.2}; {}",
-            with_errors(
-                &["r", "alpha", "s", "beta"],
-                &[q.r, q.alpha, q.s, q.beta],
-                pareto.standard_errors.as_ref().map(|e| &e[..])
-            ),
-            pareto.log_likelihood,
-            converged(pareto.converged)
+        lines.push(purchase_line(
+            PurchaseModel::ParetoNbd(pareto.params),
+            pareto,
         ));
     }
     if let Some(mbg) = &model.mbg_nbd {
-        let q = mbg.params;
-        lines.push(format!(
-            "MBG/NBD    {}; log-likelihood {:.2}; {}",
-            with_errors(
-                &["r", "alpha", "a", "b"],
-                &[q.r, q.alpha, q.a, q.b],
-                mbg.standard_errors.as_ref().map(|e| &e[..])
-            ),
-            mbg.log_likelihood,
-            converged(mbg.converged)
-        ));
+        lines.push(purchase_line(PurchaseModel::MbgNbd(mbg.params), mbg));
     }
     if let Some(analysis) = &model.covariates {
         for fit in [&analysis.bg_nbd, &analysis.gamma_gamma] {
@@ -750,6 +723,26 @@ fn unit_name(unit: TimeUnit) -> &'static str {
         TimeUnit::Days => "days",
         TimeUnit::Weeks => "weeks",
     }
+}
+
+/// One purchase model's fit as a line: its parameters with standard errors, log-likelihood and
+/// convergence.
+fn purchase_line<P>(model: PurchaseModel, fit: &custseg_clv::fit::PurchaseFit<P>) -> String {
+    format!(
+        "{:<10} {}; log-likelihood {:.2}; {}",
+        model.label(),
+        with_errors(
+            &model.param_names(),
+            &model.params(),
+            fit.standard_errors.as_ref().map(|e| &e[..])
+        ),
+        fit.log_likelihood,
+        if fit.converged {
+            "converged"
+        } else {
+            "NOT converged"
+        }
+    )
 }
 
 /// `name value (se error)` for each parameter, comma-separated; without the errors when the
