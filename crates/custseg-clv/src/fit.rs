@@ -217,14 +217,6 @@ pub fn standard_errors_of(covariance: &[Vec<f64>]) -> Vec<f64> {
         .collect()
 }
 
-/// Standard errors of natural parameters `theta`: see [`covariance`].
-pub fn standard_errors(
-    theta: &[f64],
-    gradient_at: &dyn Fn(&[f64]) -> Vec<f64>,
-) -> std::result::Result<Vec<f64>, String> {
-    covariance(theta, gradient_at).map(|matrix| standard_errors_of(&matrix))
-}
-
 /// Covariance of natural parameters `theta` at the maximum: the inverse of the Hessian of the
 /// total negative log-likelihood, whose gradient in natural parameters is `gradient_at`, taken
 /// by central differences. An error with a reason when the Hessian is not finite or not
@@ -295,12 +287,12 @@ mod tests {
     fn standard_errors_of_a_quadratic_are_its_inverse_curvature() {
         // Negative log-likelihood 0.5 * (x - 1)^2 / 4 + 0.5 * y^2 / 9: variances 4 and 9.
         let gradient = |t: &[f64]| vec![(t[0] - 1.0) / 4.0, t[1] / 9.0];
-        let errors = standard_errors(&[1.0, 0.5], &gradient).unwrap();
+        let errors = standard_errors_of(&covariance(&[1.0, 0.5], &gradient).unwrap());
         assert!(
             (errors[0] - 2.0).abs() < 1e-6 && (errors[1] - 3.0).abs() < 1e-6,
             "{errors:?}"
         );
         let flat = |_: &[f64]| vec![0.0, 0.0];
-        assert!(standard_errors(&[1.0, 1.0], &flat).is_err());
+        assert!(covariance(&[1.0, 1.0], &flat).is_err());
     }
 }

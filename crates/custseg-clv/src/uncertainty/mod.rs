@@ -555,6 +555,23 @@ mod tests {
     use super::*;
     use crate::bgnbd::BgNbd;
 
+    /// A covariance with standard errors `relative` times each of `values`, uncorrelated.
+    fn diagonal(values: &[f64], relative: f64) -> Vec<Vec<f64>> {
+        (0..values.len())
+            .map(|i| {
+                (0..values.len())
+                    .map(|j| {
+                        if i == j {
+                            (relative * values[i]).powi(2)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     #[test]
     fn the_normal_quantile_of_a_ninety_percent_interval_is_1_645() {
         assert!((z_of(0.9) - 1.644_853_6).abs() < 1e-6);
@@ -600,21 +617,6 @@ mod tests {
         };
         let options = ClvOptions::default();
         let point = predict(&purchase, &spend, &s, TimeUnit::Weeks, &options).unwrap();
-        let diagonal = |values: &[f64], scale: f64| -> Vec<Vec<f64>> {
-            (0..values.len())
-                .map(|i| {
-                    (0..values.len())
-                        .map(|j| {
-                            if i == j {
-                                (scale * values[i]).powi(2)
-                            } else {
-                                0.0
-                            }
-                        })
-                        .collect()
-                })
-                .collect()
-        };
         let width = |scale: f64| {
             let set = parameter_draws(
                 &purchase,
@@ -654,26 +656,11 @@ mod tests {
             q: 3.74,
             gamma: 15.44,
         };
-        let diagonal = |theta: &[f64]| -> Vec<Vec<f64>> {
-            (0..theta.len())
-                .map(|i| {
-                    (0..theta.len())
-                        .map(|j| {
-                            if i == j {
-                                (0.1 * theta[i]).powi(2)
-                            } else {
-                                0.0
-                            }
-                        })
-                        .collect()
-                })
-                .collect()
-        };
         let set = parameter_draws(
             &purchase,
-            &diagonal(&purchase.params()),
+            &diagonal(&purchase.params(), 0.1),
             &spend,
-            &diagonal(&[6.25, 3.74, 15.44]),
+            &diagonal(&[6.25, 3.74, 15.44], 0.1),
             &UncertaintyOptions::default(),
         )
         .unwrap();
