@@ -163,31 +163,6 @@ pub struct HoldoutErrors {
     pub total_error: f64,
 }
 
-/// Predicted against actual holdout purchases over `length` (in the summary's unit).
-pub fn holdout_errors(
-    model: &PurchaseModel,
-    summaries: &[CustomerSummary],
-    length: f64,
-) -> Result<HoldoutErrors> {
-    let (mut absolute, mut squared, mut predicted_total, mut actual_total) = (0.0, 0.0, 0.0, 0.0);
-    for s in summaries {
-        let predicted = model.expected_purchases(s, length)?;
-        let error = predicted - s.holdout_purchases;
-        absolute += error.abs();
-        squared += error * error;
-        predicted_total += predicted;
-        actual_total += s.holdout_purchases;
-    }
-    let n = summaries.len().max(1) as f64;
-    Ok(HoldoutErrors {
-        mae: absolute / n,
-        rmse: (squared / n).sqrt(),
-        predicted_total,
-        actual_total,
-        total_error: predicted_total - actual_total,
-    })
-}
-
 /// Relative difference of holdout MAE under which two models count as equally good.
 pub const TIED_MAE: f64 = 0.001;
 
@@ -326,11 +301,27 @@ mod tests {
             holdout_spend: 0.0,
         };
         let predicted = BG.expected_purchases(&s, 39.0).unwrap();
-        let one = holdout_errors(&BG, std::slice::from_ref(&s), 39.0).unwrap();
+        let errors = |s: &CustomerSummary| {
+            let split = crate::scorecard::Split {
+                calibration_end: chrono::NaiveDate::from_ymd_opt(1997, 9, 30).unwrap(),
+                holdout_length: 39.0,
+                customers: 1,
+                holdout_purchases: s.holdout_purchases,
+            };
+            let spend = crate::gamma_gamma::GammaGamma {
+                p: 6.25,
+                q: 3.74,
+                gamma: 15.44,
+            };
+            crate::scorecard::score_model(&BG, -1.0, &spend, &split, std::slice::from_ref(s))
+                .unwrap()
+                .holdout_errors()
+        };
+        let one = errors(&s);
         assert!((one.mae - (predicted - 3.0).abs()).abs() < 1e-12);
         assert!((one.total_error - (predicted - 3.0)).abs() < 1e-12);
         s.holdout_purchases = predicted;
-        assert!(holdout_errors(&BG, &[s], 39.0).unwrap().rmse < 1e-12);
+        assert!(errors(&s).rmse < 1e-12);
         assert_eq!(
             "pareto-nbd".parse::<ModelChoice>(),
             Ok(ModelChoice::ParetoNbd)

@@ -14,7 +14,7 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use crate::error::{Error, Result};
 use crate::gamma_gamma::GammaGamma;
-use crate::purchase_model::PurchaseModel;
+use crate::purchase_model::{HoldoutErrors, PurchaseModel};
 use crate::summary::CustomerSummary;
 
 /// The split every row of a scorecard was fitted and scored on.
@@ -98,6 +98,20 @@ pub struct Scorecard {
     pub rows: Vec<ScorecardRow>,
     /// Tests of nested pairs among the rows.
     pub likelihood_ratio_tests: Vec<LikelihoodRatioTest>,
+}
+
+impl ScorecardRow {
+    /// The row's purchase errors in the shape the model choice and `clv/model.json`'s
+    /// `holdout` record take.
+    pub fn holdout_errors(&self) -> HoldoutErrors {
+        HoldoutErrors {
+            mae: self.mae,
+            rmse: self.rmse,
+            predicted_total: self.predicted_total,
+            actual_total: self.split.holdout_purchases,
+            total_error: self.predicted_total - self.split.holdout_purchases,
+        }
+    }
 }
 
 impl Scorecard {

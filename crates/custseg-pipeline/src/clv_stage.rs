@@ -10,7 +10,7 @@ use custseg_clv::bgnbd::{self, FitOptions};
 use custseg_clv::clv::{ClvOptions, ClvPrediction, predict, predict_new_customer};
 use custseg_clv::covariates::analyse;
 use custseg_clv::model_file::{ClvModelFile, Holdout, ModelChoiceRecord, NewCustomer};
-use custseg_clv::purchase_model::{ModelChoice, PurchaseModel, choose, holdout_errors};
+use custseg_clv::purchase_model::{ModelChoice, PurchaseModel, choose};
 use custseg_clv::returns::{Returns, SpendBasis, population_kept_share, returns_by_customer};
 use custseg_clv::scorecard::{Scorecard, Split, score_model, score_naive};
 use custseg_clv::summary::{CustomerSummary, Purchase, TimeUnit, check, summarize};
@@ -214,13 +214,39 @@ pub fn stage_clv(
     if let Some(mbg) = &mbg_fit {
         fitted.push((PurchaseModel::MbgNbd(mbg.params), mbg.log_likelihood));
     }
-    let mut candidates = Vec::with_capacity(fitted.len());
-    for (model, log_likelihood) in fitted {
-        let errors = holdout_length
-            .map(|length| holdout_errors(&model, &summaries, length))
-            .transpose()?;
-        candidates.push((model, log_likelihood, errors));
-    }
+    // Every fitted model scored on the holdout once: the scorecard's rows are also the errors
+    // the choice reads.
+    let scorecard = match (calibration_end, holdout_length) {
+        (Some(calibration_end), Some(holdout_length)) => {
+            let split = Split {
+                calibration_end,
+                holdout_length,
+                customers: summaries.len(),
+                holdout_purchases: summaries.iter().map(|s| s.holdout_purchases).sum(),
+            };
+            let mut card = Scorecard::new(split.clone());
+            for (model, log_likelihood) in &fitted {
+                card.push(score_model(
+                    model,
+                    *log_likelihood,
+                    &spend_fit.params,
+                    &split,
+                    &summaries,
+                )?)?;
+            }
+            card.push(score_naive(&split, &summaries))?;
+            Some(card)
+        }
+        _ => None,
+    };
+    let candidates: Vec<_> = fitted
+        .iter()
+        .enumerate()
+        .map(|(i, (model, log_likelihood))| {
+            let errors = scorecard.as_ref().map(|card| card.rows[i].holdout_errors());
+            (*model, *log_likelihood, errors)
+        })
+        .collect();
     let (chosen, reason) = choose(request.purchase_model, &candidates);
     let purchase_model = candidates[chosen].0;
     let shares = kept.as_ref().map(|(shares, _)| shares.as_slice());
@@ -311,29 +337,6 @@ pub fn stage_clv(
                 None
             }
         };
-    let scorecard = match (calibration_end, holdout_length) {
-        (Some(calibration_end), Some(holdout_length)) => {
-            let split = Split {
-                calibration_end,
-                holdout_length,
-                customers: summaries.len(),
-                holdout_purchases: summaries.iter().map(|s| s.holdout_purchases).sum(),
-            };
-            let mut card = Scorecard::new(split.clone());
-            for (model, log_likelihood, _) in &candidates {
-                card.push(score_model(
-                    model,
-                    *log_likelihood,
-                    &spend_fit.params,
-                    &split,
-                    &summaries,
-                )?)?;
-            }
-            card.push(score_naive(&split, &summaries))?;
-            Some(card)
-        }
-        _ => None,
-    };
     let holdout = holdout_length.map(|length| Holdout {
         holdout_length: length,
         customers: summaries.len(),
