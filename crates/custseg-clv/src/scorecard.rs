@@ -410,6 +410,42 @@ mod tests {
     }
 
     #[test]
+    fn holdout_errors_compare_predictions_with_actual_purchases() {
+        let bg = PurchaseModel::BgNbd(crate::bgnbd::BgNbd {
+            r: 0.243,
+            alpha: 4.414,
+            a: 0.793,
+            b: 2.426,
+        });
+        let spend = GammaGamma {
+            p: 6.25,
+            q: 3.74,
+            gamma: 15.44,
+        };
+        let mut s = CustomerSummary {
+            holdout_purchases: 3.0,
+            ..CustomerSummary::history(1, 2.0, 30.43, 38.86)
+        };
+        let predicted = bg.expected_purchases(&s, 39.0).unwrap();
+        let errors = |s: &CustomerSummary| {
+            let split = Split {
+                calibration_end: chrono::NaiveDate::from_ymd_opt(1997, 9, 30).unwrap(),
+                holdout_length: 39.0,
+                customers: 1,
+                holdout_purchases: s.holdout_purchases,
+            };
+            score_model(&bg, -1.0, &spend, &split, std::slice::from_ref(s))
+                .unwrap()
+                .holdout_errors()
+        };
+        let one = errors(&s);
+        assert!((one.mae - (predicted - 3.0).abs()).abs() < 1e-12);
+        assert!((one.total_error - (predicted - 3.0)).abs() < 1e-12);
+        s.holdout_purchases = predicted;
+        assert!(errors(&s).rmse < 1e-12);
+    }
+
+    #[test]
     fn a_likelihood_ratio_test_needs_a_nested_pair() {
         let test = likelihood_ratio_test(("full", -100.0, 6), ("base", -103.0, 4)).unwrap();
         // chi2.sf(6, 2) = exp(-3).
