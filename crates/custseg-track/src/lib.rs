@@ -14,11 +14,13 @@ pub mod float_text;
 pub mod gate;
 pub mod local;
 pub mod mlflow;
+pub mod open_runs;
 mod registry;
 mod run;
 mod tracker;
 
 pub use error::{Error, Result};
+pub use open_runs::{OpenRuns, current_host};
 pub use registry::{AliasEvent, ModelVersion, Registry, current_user, live_at};
 pub use run::{Metric, RunInfo, RunStatus};
 pub use tracker::Tracker;
