@@ -12,6 +12,10 @@ const ATTEMPTS: u32 = 4;
 /// Wait before the second attempt; doubled after each further failure.
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 
+/// How long one request may take, unless `MLFLOW_HTTP_REQUEST_TIMEOUT` (seconds, the variable
+/// MLflow's own client reads) says otherwise; MLflow's default is the same.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Items asked for per page of a search: the largest page every MLflow search takes.
 const PAGE_SIZE: usize = 1000;
 
@@ -30,7 +34,8 @@ enum Failure {
 }
 
 impl MlflowClient {
-    /// A client of the server at `uri` (`http://127.0.0.1:5000`); refuses other schemes.
+    /// A client of the server at `uri` (`http://127.0.0.1:5000`); refuses other schemes, and a
+    /// `MLFLOW_HTTP_REQUEST_TIMEOUT` that is not a whole number of seconds above 0.
     pub fn new(uri: &str) -> Result<Self> {
         let base = uri.trim_end_matches('/').to_owned();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
@@ -40,18 +45,31 @@ impl MlflowClient {
                 why: "custseg talks to MLflow over its REST API: use an http(s) URL",
             });
         }
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(5)))
-            .timeout_global(Some(Duration::from_secs(120)))
-            .build()
-            .into();
+        let timeout = match std::env::var("MLFLOW_HTTP_REQUEST_TIMEOUT") {
+            Ok(text) if !text.trim().is_empty() => match text.trim().parse::<u64>() {
+                Ok(seconds) if seconds > 0 => Duration::from_secs(seconds),
+                _ => {
+                    return Err(Error::BadName {
+                        name: text,
+                        what: "MLFLOW_HTTP_REQUEST_TIMEOUT",
+                        why: "it must be a whole number of seconds above 0",
+                    });
+                }
+            },
+            _ => TIMEOUT,
+        };
         Ok(Self {
             base,
-            agent,
+            agent: agent_with(timeout),
             first_backoff: FIRST_BACKOFF,
             page_size: PAGE_SIZE,
         })
+    }
+
+    /// Gives up on one request after `timeout` (then retries it, as any transient failure).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.agent = agent_with(timeout);
+        self
     }
 
     /// The server's URL.
@@ -280,6 +298,17 @@ impl MlflowClient {
         }
         unreachable!("the loop returns on its last attempt")
     }
+}
+
+/// An HTTP agent that answers every status (they are sorted by [`check`]) and gives up on a
+/// request after `timeout`.
+fn agent_with(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_secs(5).min(timeout)))
+        .timeout_global(Some(timeout))
+        .build()
+        .into()
 }
 
 /// Sorts a response into success, a transient failure or a refusal.
