@@ -35,6 +35,8 @@ pub struct TrackedRun {
     pub run_id: String,
     /// The store, as people write it (a directory or an MLflow URL).
     pub store: String,
+    /// Runs an earlier process left open (store down, process killed) that this one ended.
+    pub settled: Vec<custseg_track::open_runs::Settled>,
 }
 
 /// Runs the pipeline of `request` in `out` with `plan` as a tracked run of `command`, handing
@@ -70,7 +72,7 @@ pub fn execute(
             .file_name()
             .map_or_else(|| input.clone(), |n| n.to_string_lossy().into_owned())
     );
-    let recorder = RunRecorder::start(&request.tracking, command, &run_name, params)?;
+    let recorder = RunRecorder::start(&request.tracking, out, command, &run_name, params)?;
     let dag = graph::build(request, recorder.clone())?;
     let report = Runner::new(&dag, out)
         .map_err(anyhow::Error::from)
@@ -85,8 +87,21 @@ pub fn execute(
     if let Some(recorder) = recorder {
         let store = recorder.location().to_string();
         let run_id = recorder.run_id().to_owned();
-        recorder.finish(&outcome)?;
-        tracked = Some(TrackedRun { run_id, store });
+        let settled = recorder.settled().to_vec();
+        if let Err(unrecorded) = recorder.finish(&outcome) {
+            // Both the run's own error, when it failed, and why its end is not recorded.
+            return Err(match outcome {
+                Ok(()) => unrecorded,
+                Err(error) => anyhow::anyhow!(
+                    "{error:#}\nThe run's end could not be recorded either: {unrecorded:#}"
+                ),
+            });
+        }
+        tracked = Some(TrackedRun {
+            run_id,
+            store,
+            settled,
+        });
     }
     Ok(Executed {
         stages,
@@ -112,7 +127,7 @@ fn stages_run(report: &RunReport) -> StagesRun {
 }
 
 /// Records the stages' times and memory and the outputs on the run; the run's error if a
-/// stage failed.
+/// stage failed (and, when recording failed as well, both errors).
 fn finish(
     request: &PipelineRequest,
     report: &RunReport,
@@ -120,44 +135,62 @@ fn finish(
     out: &std::path::Path,
     recorder: Option<&RunRecorder>,
 ) -> Result<()> {
-    if let Some(recorder) = recorder {
-        let timestamp = chrono::Utc::now().timestamp_millis();
-        let metrics: Vec<custseg_track::Metric> = report
-            .stages
-            .iter()
-            .filter(|s| s.status == StageStatus::Ran)
-            .flat_map(|s| {
-                let seconds = custseg_track::Metric {
-                    key: format!("stage.{}.seconds", s.stage),
-                    value: s.seconds,
-                    step: 0,
-                    timestamp,
-                };
-                let memory = s.peak_rss_bytes.map(|bytes| custseg_track::Metric {
-                    key: format!("stage.{}.peak_rss_mib", s.stage),
-                    value: (bytes >> 20) as f64,
-                    step: 0,
-                    timestamp,
-                });
-                std::iter::once(seconds).chain(memory)
-            })
-            .collect();
-        recorder.metrics(&metrics)?;
-        recorder.tags(&[
-            ("custseg.stages_ran".to_owned(), run.ran.join(",")),
-            ("custseg.stages_skipped".to_owned(), run.skipped.join(",")),
-        ])?;
-        if let (Scope::TrainOn(features), None) = (&request.scope, &report.failure) {
-            let sha = custseg_io::sha256_file(features)?;
-            recorder.tags(&[("features_sha256".to_owned(), sha)])?;
-        }
-        recorder.log_outputs(out)?;
-    }
-    match &report.failure {
-        Some(error) => Err(anyhow!(
+    let recorded = recorder.map_or(Ok(()), |recorder| {
+        record_stages(request, report, run, out, recorder)
+    });
+    let failed = report.failure.as_ref().map(|error| {
+        anyhow!(
             "{error}; the stages before it are committed in `{}` and the next run resumes from it",
             out.display()
+        )
+    });
+    match (failed, recorded) {
+        (None, recorded) => recorded,
+        (Some(failed), Ok(())) => Err(failed),
+        (Some(failed), Err(unrecorded)) => Err(anyhow!(
+            "{failed:#}\nRecording the run's outputs failed too: {unrecorded:#}"
         )),
-        None => Ok(()),
     }
+}
+
+/// Logs the stages' times and memory, which ran, and the outputs, on the run.
+fn record_stages(
+    request: &PipelineRequest,
+    report: &RunReport,
+    run: &StagesRun,
+    out: &std::path::Path,
+    recorder: &RunRecorder,
+) -> Result<()> {
+    let timestamp = chrono::Utc::now().timestamp_millis();
+    let metrics: Vec<custseg_track::Metric> = report
+        .stages
+        .iter()
+        .filter(|s| s.status == StageStatus::Ran)
+        .flat_map(|s| {
+            let seconds = custseg_track::Metric {
+                key: format!("stage.{}.seconds", s.stage),
+                value: s.seconds,
+                step: 0,
+                timestamp,
+            };
+            let memory = s.peak_rss_bytes.map(|bytes| custseg_track::Metric {
+                key: format!("stage.{}.peak_rss_mib", s.stage),
+                value: (bytes >> 20) as f64,
+                step: 0,
+                timestamp,
+            });
+            std::iter::once(seconds).chain(memory)
+        })
+        .collect();
+    recorder.metrics(&metrics)?;
+    recorder.tags(&[
+        ("custseg.stages_ran".to_owned(), run.ran.join(",")),
+        ("custseg.stages_skipped".to_owned(), run.skipped.join(",")),
+    ])?;
+    if let (Scope::TrainOn(features), None) = (&request.scope, &report.failure) {
+        let sha = custseg_io::sha256_file(features)?;
+        recorder.tags(&[("features_sha256".to_owned(), sha)])?;
+    }
+    recorder.log_outputs(out)?;
+    Ok(())
 }

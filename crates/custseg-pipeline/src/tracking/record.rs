@@ -6,7 +6,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use custseg_model::ModelFile;
-use custseg_track::{Metric, RunStatus, Tracker};
+use custseg_track::open_runs::{Ending, Settled};
+use custseg_track::{Metric, OpenRuns, RunStatus, Tracker};
 
 use super::{Tracking, model_scores};
 
@@ -26,11 +27,17 @@ const ARTIFACTS: [&str; 12] = [
     custseg_dag::LOCK_FILE,
 ];
 
+/// The folder, inside the output directory, of the journal of runs started there and not yet
+/// ended in their store ([`OpenRuns`]).
+pub const OPEN_RUNS: &str = ".custseg-open-runs";
+
 /// A run in progress.
 #[derive(Clone)]
 pub struct RunRecorder {
     tracker: std::sync::Arc<dyn Tracker>,
     run_id: String,
+    journal: OpenRuns,
+    settled: Vec<Settled>,
 }
 
 /// A settings tree as dotted parameters (`model.search.k_max` = `8`); arrays and nulls as JSON.
@@ -56,15 +63,6 @@ pub fn flatten_params(value: &serde_json::Value) -> Vec<(String, String)> {
     out
 }
 
-fn host() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "unknown".to_owned())
-}
-
 fn git_commit() -> Option<String> {
     let output = std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])
@@ -85,8 +83,13 @@ fn now_ms() -> i64 {
 impl RunRecorder {
     /// Starts a run of `command` (`run`, `train`) with every parameter; none when tracking is
     /// off. Fails, before any work is done, when the store cannot take the run.
+    ///
+    /// First, runs an earlier process started for the output directory `out` and could not end
+    /// (its store was down, or it was killed) are ended in the store ([`OpenRuns::settle`]);
+    /// then this run is noted in that journal until [`RunRecorder::finish`] records its end.
     pub fn start(
         tracking: &Tracking,
+        out: &Path,
         command: &str,
         run_name: &str,
         params: Vec<(String, String)>,
@@ -95,6 +98,13 @@ impl RunRecorder {
             return Ok(None);
         }
         let tracker: std::sync::Arc<dyn Tracker> = tracking.tracker()?.into();
+        let journal = OpenRuns::new(out.join(OPEN_RUNS), &custseg_track::current_host());
+        let settled = journal.settle(tracker.as_ref()).with_context(|| {
+            format!(
+                "ending the runs an earlier process left open in {}",
+                tracker.location()
+            )
+        })?;
         let user = custseg_track::current_user();
         let mut tags = vec![
             ("mlflow.user".to_owned(), user),
@@ -108,7 +118,7 @@ impl RunRecorder {
                 "custseg.version".to_owned(),
                 env!("CARGO_PKG_VERSION").to_owned(),
             ),
-            ("host".to_owned(), host()),
+            ("host".to_owned(), custseg_track::current_host()),
         ];
         if let Some(commit) = git_commit() {
             tags.push(("mlflow.source.git.commit".to_owned(), commit.clone()));
@@ -122,9 +132,20 @@ impl RunRecorder {
                     tracker.location()
                 )
             })?;
+        journal.opened(&run_id, &tracker.location())?;
         tracker.log_params(&run_id, &params)?;
         tracing::info!(run_id, store = tracker.location(), "tracking the run");
-        Ok(Some(Self { tracker, run_id }))
+        Ok(Some(Self {
+            tracker,
+            run_id,
+            journal,
+            settled,
+        }))
+    }
+
+    /// The runs of earlier processes this one ended when it started.
+    pub fn settled(&self) -> &[Settled] {
+        &self.settled
     }
 
     /// The run's id.
@@ -250,21 +271,34 @@ impl RunRecorder {
         Ok(())
     }
 
-    /// Ends the run: finished, or failed with the error's whole message.
+    /// Ends the run: finished, or failed with the error's whole message. When the store cannot
+    /// be told, the ending stays in the journal for the next run in this output directory to
+    /// record, and the error says so.
     pub fn finish(self, outcome: &Result<()>) -> Result<()> {
         let (status, error) = match outcome {
             Ok(()) => (RunStatus::Finished, None),
             Err(error) => (RunStatus::Failed, Some(format!("{error:#}"))),
         };
-        self.tracker
-            .end_run(&self.run_id, status, error.as_deref())
-            .with_context(|| {
-                format!(
-                    "ending run `{}` in {}",
+        match self.tracker.end_run(&self.run_id, status, error.as_deref()) {
+            Ok(()) => Ok(self.journal.closed(&self.run_id)?),
+            Err(unrecorded) => {
+                self.journal.unrecorded(
+                    &self.run_id,
+                    Ending {
+                        status,
+                        error,
+                        unrecorded_because: unrecorded.to_string(),
+                        at: now_ms(),
+                    },
+                )?;
+                Err(anyhow::Error::from(unrecorded).context(format!(
+                    "ending run `{}` in {}: it stays RUNNING there until the next custseg run with this output directory records it as {}",
                     self.run_id,
-                    self.tracker.location()
-                )
-            })
+                    self.tracker.location(),
+                    status.as_str()
+                )))
+            }
+        }
     }
 }
 

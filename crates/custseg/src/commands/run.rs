@@ -153,6 +153,18 @@ pub fn execute(
     }
     let mut tracked = serde_json::Value::Null;
     if let Some(run) = &executed.tracked {
+        for earlier in &run.settled {
+            say!(
+                "ended      run {} as {}: an earlier process left it open ({})",
+                earlier.run_id,
+                earlier.status.as_str(),
+                earlier
+                    .error
+                    .as_deref()
+                    .and_then(|e| e.lines().next())
+                    .unwrap_or("no error")
+            );
+        }
         if crate::progress::json() {
             tracked = serde_json::json!({ "run_id": run.run_id, "store": run.store });
         } else {
