@@ -95,15 +95,28 @@ impl Stage for Register {
             "k = {} on {} customers; {}",
             model.selection.k, model.training.customers, model.selection.reason
         );
-        let version = registry
-            .create_version(
-                &settings.model,
-                &run_id,
-                &format!("runs:/{run_id}/model"),
-                &model_scores(&model),
-                &description,
-            )
-            .map_err(|e| boxed(e.into()))?;
+        let source = format!("runs:/{run_id}/model");
+        // A retry of this stage after a create whose outcome stayed unknown takes the version
+        // the earlier attempt made: a run registers its model once.
+        let made_before = match registry.versions(&settings.model) {
+            Ok(versions) => versions
+                .into_iter()
+                .find(|v| v.run_id == run_id && v.source == source),
+            Err(custseg_track::Error::NoSuchModel(_)) => None,
+            Err(error) => return Err(boxed(error.into())),
+        };
+        let version = match made_before {
+            Some(version) => version,
+            None => registry
+                .create_version(
+                    &settings.model,
+                    &run_id,
+                    &source,
+                    &model_scores(&model),
+                    &description,
+                )
+                .map_err(|e| boxed(e.into()))?,
+        };
         let mut lines = vec![format!(
             "{} version {} (run {run_id}) in {}",
             settings.model,
