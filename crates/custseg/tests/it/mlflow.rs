@@ -3,130 +3,12 @@
 //! own Python client. `.ci/run` installs MLflow into `.venvs/mlflow`; without it this test
 //! fails naming the install command: it never skips.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use crate::cli::{text, tracked_run};
+use crate::fault_proxy::{Fault, FaultProxy};
+use crate::mlflow_server::{MlflowServer, custseg_with, venv};
 use crate::report::workspace;
-
-/// The MLflow virtualenv: `CUSTSEG_MLFLOW_VENV`, else `.venvs/mlflow` in the workspace.
-fn venv() -> PathBuf {
-    let venv = std::env::var_os("CUSTSEG_MLFLOW_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join(".venvs/mlflow"));
-    assert!(
-        venv.join("bin/mlflow").is_file(),
-        "MLflow is not installed at `{}`: run `bash .ci/install-test-deps` (it pip-installs mlflow==3.17.2 there), or point CUSTSEG_MLFLOW_VENV at a virtualenv that has it",
-        venv.display()
-    );
-    venv
-}
-
-/// A running `mlflow server`, stopped (its whole process group) on drop.
-pub struct MlflowServer {
-    child: Child,
-    /// `http://127.0.0.1:<port>`.
-    pub url: String,
-    _store: tempfile::TempDir,
-}
-
-impl MlflowServer {
-    /// Starts a lean server (1 worker, no job runner) on a free port with a temporary SQLite
-    /// store and artifact folder, and waits for `/health`.
-    pub fn start() -> Self {
-        let venv = venv();
-        let store = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = std::fs::File::create(store.path().join("server.log")).unwrap();
-        let mut command = Command::new(venv.join("bin/mlflow"));
-        command
-            .args([
-                "server",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--workers",
-                "1",
-            ])
-            .arg("--backend-store-uri")
-            .arg(format!(
-                "sqlite:///{}",
-                store.path().join("mlflow.db").display()
-            ))
-            .arg("--artifacts-destination")
-            .arg(store.path().join("artifacts"))
-            .arg("--serve-artifacts")
-            .env("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
-            .stdout(Stdio::null())
-            .stderr(log);
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let child = command.spawn().unwrap();
-        let server = Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            _store: store,
-        };
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(2)))
-            .build()
-            .into();
-        let started = Instant::now();
-        loop {
-            if let Ok(mut response) = agent.get(&format!("{}/health", server.url)).call()
-                && response
-                    .body_mut()
-                    .read_to_string()
-                    .unwrap_or_default()
-                    .trim()
-                    == "OK"
-            {
-                return server;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(90),
-                "mlflow server did not answer /health within 90 s: {}",
-                std::fs::read_to_string(server._store.path().join("server.log"))
-                    .unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(300));
-        }
-    }
-}
-
-impl Drop for MlflowServer {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.child.wait();
-    }
-}
-
-fn custseg_with(dir: &Path, uri: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_custseg"))
-        .args(args)
-        .current_dir(dir)
-        .env("MLFLOW_TRACKING_URI", uri)
-        .env_remove("MLFLOW_EXPERIMENT_NAME")
-        .env_remove("CUSTSEG_CONFIG")
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap()
-}
 
 fn read_back(uri: &str, run: &str) -> serde_json::Value {
     let script = workspace().join("crates/custseg/tests/mlflow/read_back.py");
@@ -452,109 +334,15 @@ fn lists_page_through_everything_the_server_holds() {
     assert_eq!(versions, [1, 2, 3]);
 }
 
-/// A proxy in front of the MLflow server that forwards every request, one per connection, and
-/// for the first request whose request line contains one of `drop_after_forwarding`, forwards
-/// it and then closes the connection without an answer: the server did the work, the client
-/// cannot know it.
-struct LosingProxy {
-    url: String,
-    dropped: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-impl LosingProxy {
-    fn start(upstream: &str, drop_after_forwarding: &[&str]) -> Self {
-        use std::io::{Read, Write};
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let upstream = upstream.trim_start_matches("http://").to_owned();
-        let pending: Vec<String> = drop_after_forwarding
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-        let pending = std::sync::Arc::new(std::sync::Mutex::new(pending));
-        let dropped = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let seen = dropped.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(mut client) = client else { continue };
-                // The request: headers, then Content-Length bytes of body.
-                let mut request = Vec::new();
-                let mut buffer = [0u8; 8192];
-                let header_end = loop {
-                    let Ok(n) = client.read(&mut buffer) else {
-                        break None;
-                    };
-                    if n == 0 {
-                        break None;
-                    }
-                    request.extend_from_slice(&buffer[..n]);
-                    if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break Some(i + 4);
-                    }
-                };
-                let Some(header_end) = header_end else {
-                    continue;
-                };
-                let head = String::from_utf8_lossy(&request[..header_end]).to_string();
-                let length = head
-                    .lines()
-                    .find_map(|l| {
-                        let (name, value) = l.split_once(':')?;
-                        name.eq_ignore_ascii_case("content-length")
-                            .then(|| value.trim().parse::<usize>().ok())?
-                    })
-                    .unwrap_or(0);
-                while request.len() < header_end + length {
-                    let Ok(n) = client.read(&mut buffer) else {
-                        break;
-                    };
-                    if n == 0 {
-                        break;
-                    }
-                    request.extend_from_slice(&buffer[..n]);
-                }
-                // One request per connection, both ways.
-                let head = head.replacen("\r\n", "\r\nConnection: close\r\n", 1);
-                let head: String = head
-                    .lines()
-                    .filter(|l| !l.to_ascii_lowercase().starts_with("connection: keep-alive"))
-                    .map(|l| format!("{l}\r\n"))
-                    .collect::<String>();
-                let head = head.trim_end_matches("\r\n").to_owned() + "\r\n\r\n";
-                let mut server = std::net::TcpStream::connect(&upstream).unwrap();
-                server.write_all(head.as_bytes()).unwrap();
-                server.write_all(&request[header_end..]).unwrap();
-                let mut answer = Vec::new();
-                let _ = server.read_to_end(&mut answer);
-                let line = head.lines().next().unwrap_or_default().to_owned();
-                let lose = {
-                    let mut pending = pending.lock().unwrap();
-                    match pending.iter().position(|p| line.contains(p.as_str())) {
-                        Some(i) => {
-                            pending.remove(i);
-                            true
-                        }
-                        None => false,
-                    }
-                };
-                if lose {
-                    seen.lock().unwrap().push(line);
-                    drop(client);
-                } else {
-                    let _ = client.write_all(&answer);
-                }
-            }
-        });
-        Self { url, dropped }
-    }
-}
-
 #[test]
 fn a_create_whose_answer_was_lost_is_found_not_made_twice() {
     use custseg_track::mlflow::MlflowClient;
     use custseg_track::{Registry, Tracker};
     let server = MlflowServer::start();
-    let proxy = LosingProxy::start(&server.url, &["/runs/create", "/model-versions/create"]);
+    let proxy = FaultProxy::start(&server.url);
+    proxy
+        .add("/runs/create", Fault::LoseAnswer)
+        .add("/model-versions/create", Fault::LoseAnswer);
     let client = MlflowClient::new(&proxy.url).unwrap().without_backoff();
     let run = client.start_run("lossy", "r", &[]).unwrap();
     let scores = std::collections::BTreeMap::from([("silhouette".to_owned(), 0.4)]);
@@ -562,7 +350,7 @@ fn a_create_whose_answer_was_lost_is_found_not_made_twice() {
         .create_version("m", &run, &format!("runs:/{run}/model"), &scores, "")
         .unwrap();
     // Both answers were lost after the server acted ...
-    assert_eq!(proxy.dropped.lock().unwrap().len(), 2);
+    assert_eq!(proxy.hit().len(), 2, "{:?}", proxy.hit());
     // ... and still there is one run and one version, the ones the client was given.
     let direct = MlflowClient::new(&server.url).unwrap();
     let runs = direct.list_runs("lossy").unwrap();
