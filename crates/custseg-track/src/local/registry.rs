@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{LocalStore, MODELS, check_name, read_json, write_json};
 use crate::error::{Error, Result};
@@ -150,7 +150,8 @@ impl Registry for LocalStore {
             self.version(name, version)?;
         }
         self.locked(name, |dir| {
-            let mut aliases = self.aliases(name)?;
+            let before = self.aliases(name)?;
+            let mut aliases = before.clone();
             let from = match version {
                 Some(v) => aliases.insert(alias.to_owned(), v),
                 None => aliases.remove(alias),
@@ -163,22 +164,14 @@ impl Registry for LocalStore {
                 by: by.to_owned(),
                 reason: reason.to_owned(),
             };
-            // History first: an alias change is never applied without its record.
-            let history = dir.join("alias-history.jsonl");
-            let mut line = serde_json::to_vec(&event).map_err(|error| Error::Corrupt {
-                path: history.clone(),
-                message: error.to_string(),
-            })?;
-            line.push(b'\n');
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&history)
-                .map_err(|source| Error::io(&history, source))?;
-            file.write_all(&line)
-                .and_then(|()| file.sync_data())
-                .map_err(|source| Error::io(&history, source))?;
+            // Under the lock, the move and its record stand or fall together: the move first
+            // (a move that fails leaves no record), then the record; a record that fails puts
+            // the alias back.
             write_json(&dir.join("aliases.json"), &aliases)?;
+            if let Err(error) = append_event(&dir.join("alias-history.jsonl"), &event) {
+                write_json(&dir.join("aliases.json"), &before)?;
+                return Err(error);
+            }
             Ok(event)
         })
     }
@@ -202,6 +195,23 @@ impl Registry for LocalStore {
             })
             .collect()
     }
+}
+
+/// Appends one event to an alias history, synced to disk.
+fn append_event(history: &Path, event: &AliasEvent) -> Result<()> {
+    let mut line = serde_json::to_vec(event).map_err(|error| Error::Corrupt {
+        path: history.to_path_buf(),
+        message: error.to_string(),
+    })?;
+    line.push(b'\n');
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(history)
+        .map_err(|source| Error::io(history, source))?;
+    file.write_all(&line)
+        .and_then(|()| file.sync_data())
+        .map_err(|source| Error::io(history, source))
 }
 
 #[cfg(test)]
@@ -268,6 +278,42 @@ mod tests {
         std::fs::create_dir(model_dir.join("alias-history.jsonl")).unwrap();
         let error = store.alias_history("segments").unwrap_err();
         assert!(error.to_string().contains("alias-history.jsonl"), "{error}");
+    }
+
+    #[test]
+    fn alias_moves_from_two_processes_at_once_leave_a_history_that_matches_the_alias() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        for run in ["r1", "r2"] {
+            store
+                .create_version("m", run, "s", &scores(0.1), "")
+                .unwrap();
+        }
+        let rounds = 10;
+        std::thread::scope(|scope| {
+            for version in [1u32, 2] {
+                // A store of its own, as another process would have.
+                let store = LocalStore::new(dir.path());
+                scope.spawn(move || {
+                    for round in 0..rounds {
+                        store
+                            .set_alias("m", "production", Some(version), "ci", &round.to_string())
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        let history = store.alias_history("m").unwrap();
+        assert_eq!(history.len(), 2 * rounds);
+        // Each change starts where the one before it ended, and the last ends at the alias.
+        assert_eq!(history[0].from, None);
+        for pair in history.windows(2) {
+            assert_eq!(pair[1].from, pair[0].to, "{history:?}");
+        }
+        assert_eq!(
+            history.last().unwrap().to,
+            Some(store.aliases("m").unwrap()["production"])
+        );
     }
 
     #[test]

@@ -166,7 +166,7 @@ impl Registry for MlflowClient {
         }
         self.registered_model(name)?;
         let from = self.aliases(name)?.get(alias).copied();
-        let event = AliasEvent {
+        let mut event = AliasEvent {
             alias: alias.to_owned(),
             from,
             to: version,
@@ -206,6 +206,10 @@ impl Registry for MlflowClient {
                 Err(error) => return Err(error),
             }
         }
+        // The change's time is when the move was done, so that concurrent changes read back in
+        // the order the server made them as nearly as a client can tell (MLflow has no
+        // compare-and-set on aliases).
+        event.at = chrono::Utc::now();
         // A key no other change can take, even one made at the same moment by another
         // process: the time to the microsecond and a random suffix.
         let key = format!(
