@@ -35,6 +35,10 @@ pub struct EngineOptions {
     /// wait forever, e.g. on a scheduler without executors). 0: wait forever. Default:
     /// [`DEFAULT_CLUSTER_STALL_TIMEOUT_SECONDS`].
     pub cluster_stall_timeout_seconds: u64,
+    /// Write every plan the data stages run, with the engine's metrics of each operator (as
+    /// `EXPLAIN ANALYZE` shows them), into this directory, with an index `plans.tsv` (see
+    /// [`crate::plan_metrics`]). Default: none.
+    pub explain_analyze: Option<std::path::PathBuf>,
 }
 
 impl Default for EngineOptions {
@@ -45,6 +49,7 @@ impl Default for EngineOptions {
             cluster: None,
             spill_dir: None,
             cluster_stall_timeout_seconds: DEFAULT_CLUSTER_STALL_TIMEOUT_SECONDS,
+            explain_analyze: None,
         }
     }
 }
@@ -94,6 +99,9 @@ pub const LOCAL_PARTITIONS_PER_CORE: usize = 2;
 /// A session with these options: local, or connected to the Ballista scheduler of
 /// `options.cluster`.
 pub async fn session(options: &EngineOptions) -> Result<SessionContext> {
+    if let Some(directory) = &options.explain_analyze {
+        crate::plan_metrics::record_into(directory)?;
+    }
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     if let Some(url) = &options.cluster {
         let partitions = options.target_partitions.unwrap_or(cores);

@@ -22,6 +22,7 @@ pub mod insights;
 mod parquet_concat;
 mod parquet_settings;
 pub mod pipeline;
+pub mod plan_metrics;
 mod progress;
 pub mod purchases;
 pub mod schema;

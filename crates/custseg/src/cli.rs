@@ -132,6 +132,11 @@ pub struct EngineArgs {
     /// (also `[engine] cluster`). Default: in this process.
     #[arg(long, value_name = "df://HOST:PORT")]
     pub engine: Option<String>,
+    /// Write every plan the data stages run, with the engine's metrics of each operator (what
+    /// `EXPLAIN ANALYZE` shows: rows, time, spills), to a file in this directory, and one line
+    /// per plan (label, seconds, rows) to its `plans.tsv` (also `[engine] explain_analyze`).
+    #[arg(long, value_name = "DIR")]
+    pub explain_analyze: Option<PathBuf>,
 }
 
 /// `custseg features`.

@@ -163,6 +163,9 @@ impl ApplyArgs for Settings {
         if let Some(directory) = &args.spill_dir {
             engine.spill_dir = Some(directory.clone());
         }
+        if let Some(directory) = &args.explain_analyze {
+            engine.explain_analyze = Some(directory.clone());
+        }
         let spill_dir = engine
             .spill_dir
             .get_or_insert_with(|| custseg_data::engine::default_spill_dir(out))

@@ -214,7 +214,7 @@ pub(crate) async fn materialize(
         let clock = std::time::Instant::now();
         let frame = context.sql(&sql).await?;
         schema.get_or_insert_with(|| frame.schema().inner().clone());
-        batches.extend(frame.collect().await?);
+        batches.extend(crate::plan_metrics::collect(frame, &format!("{name} {index}")).await?);
         tracing::debug!(
             table = name,
             statement = index,

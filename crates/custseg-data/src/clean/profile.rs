@@ -12,8 +12,8 @@ use crate::schema::{RULE, RawColumn};
 
 use super::quality::{TableProfile, ValueCount};
 
-async fn one_row(context: &SessionContext, sql: &str) -> Result<RecordBatch> {
-    let batches = context.sql(sql).await?.collect().await?;
+async fn one_row(context: &SessionContext, sql: &str, label: &str) -> Result<RecordBatch> {
+    let batches = crate::plan_metrics::collect(context.sql(sql).await?, label).await?;
     let batch = arrow::compute::concat_batches(
         &batches
             .first()
@@ -86,7 +86,14 @@ pub(crate) async fn table_profile(
     table: &str,
     cancellation_prefix: &str,
 ) -> Result<TableProfile> {
-    read_profile(&one_row(context, &profile_sql(table, cancellation_prefix, "")).await?)
+    read_profile(
+        &one_row(
+            context,
+            &profile_sql(table, cancellation_prefix, ""),
+            &format!("profile of {table}"),
+        )
+        .await?,
+    )
 }
 
 /// Facts of the raw table, and its empty values per column.
@@ -103,6 +110,7 @@ pub(crate) async fn raw_profile(
     let batch = one_row(
         context,
         &profile_sql(table, cancellation_prefix, &nulls_sql),
+        &format!("profile of {table}"),
     )
     .await?;
     let mut nulls = BTreeMap::new();
@@ -141,7 +149,9 @@ pub(crate) async fn top_values(
            FROM (SELECT {RULE}, CASE {RULE}{arms} END AS value, count(*) AS rows FROM {table} GROUP BY 1, 2)) \
          WHERE rank <= {limit} ORDER BY {RULE}, rank"
     );
-    let batches = context.sql(&sql).await?.collect().await?;
+    let batches =
+        crate::plan_metrics::collect(context.sql(&sql).await?, &format!("top values of {table}"))
+            .await?;
     let mut top: BTreeMap<String, Vec<ValueCount>> = BTreeMap::new();
     for batch in &batches {
         let names = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)?;

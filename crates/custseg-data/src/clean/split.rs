@@ -134,10 +134,23 @@ pub async fn split(
 ) -> Result<SplitCounts> {
     let task = Arc::new(annotated.task_ctx());
     let plan = annotated.clone().create_physical_plan().await?;
+    let clock = std::time::Instant::now();
     if keeps_row_order(&plan) {
-        if let Some(counts) =
-            write_in_engine_order(plan, &task, clean_path, quarantine_path, scratch).await?
-        {
+        let written = write_in_engine_order(
+            Arc::clone(&plan),
+            &task,
+            clean_path,
+            quarantine_path,
+            scratch,
+        )
+        .await?;
+        crate::plan_metrics::record(
+            "annotate and split",
+            plan.as_ref(),
+            clock.elapsed().as_secs_f64(),
+            written.as_ref().map_or(0, |counts| counts.total),
+        )?;
+        if let Some(counts) = written {
             return Ok(counts);
         }
         tracing::warn!(
@@ -152,10 +165,18 @@ pub async fn split(
     }
     let sorted = annotated.sort(vec![col(SOURCE_ROW).sort(true, false)])?;
     let plan = sorted.create_physical_plan().await?;
-    let stream = execute_stream(plan, task)?;
-    Ok(write_stream(stream, clean_path, quarantine_path)
+    let clock = std::time::Instant::now();
+    let stream = execute_stream(Arc::clone(&plan), task)?;
+    let counts = write_stream(stream, clean_path, quarantine_path)
         .await?
-        .counts)
+        .counts;
+    crate::plan_metrics::record(
+        "annotate and split, sorted",
+        plan.as_ref(),
+        clock.elapsed().as_secs_f64(),
+        counts.total,
+    )?;
+    Ok(counts)
 }
 
 /// Whether `plan` hands each scanned range of rows on in one partition, in its order: no

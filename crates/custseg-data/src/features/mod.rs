@@ -206,7 +206,8 @@ pub async fn build(
             family.await?;
         }
     }
-    let table = context.sql(&join_sql()?).await?.collect().await?;
+    let table =
+        crate::plan_metrics::collect(context.sql(&join_sql()?).await?, "customer features").await?;
     for family in &families {
         context.deregister_table(family.name())?;
     }

@@ -761,3 +761,67 @@ fn an_ambiguous_header_is_refused_until_map_chooses_a_column() {
         "{table}"
     );
 }
+
+#[test]
+fn explain_analyze_writes_each_plan_of_the_data_stages_with_its_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = custseg(
+        dir.path(),
+        &[
+            "-q",
+            "demo-data",
+            "--rows",
+            "20000",
+            "--out",
+            "demo.parquet",
+        ],
+    );
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    let output = custseg(
+        dir.path(),
+        &[
+            "-q",
+            "features",
+            "--input",
+            "demo.parquet",
+            "--out",
+            "out",
+            "--explain-analyze",
+            "plans",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let index = std::fs::read_to_string(dir.path().join("plans/plans.tsv")).unwrap();
+    let lines: Vec<Vec<&str>> = index
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
+    let row_of = |label: &str| -> Vec<&str> {
+        lines
+            .iter()
+            .find(|fields| fields[1].starts_with(label))
+            .unwrap_or_else(|| panic!("no plan `{label}` in {index}"))
+            .clone()
+    };
+    // The annotate-and-split plan passes every raw row (a file this small is one partition,
+    // written sorted); the feature join gives one row per customer, as the feature table has.
+    assert_eq!(row_of("annotate and split")[3], "20000");
+    row_of("profile of raw_transactions");
+    row_of("duplicate_candidates 0");
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/features/meta.json")).unwrap())
+            .unwrap();
+    let customers = meta["customers"].as_u64().unwrap().to_string();
+    assert_eq!(row_of("customer features")[3], customers);
+    for fields in &lines {
+        assert!(fields[2].parse::<f64>().unwrap() >= 0.0);
+        let plan = std::fs::read_to_string(dir.path().join(format!(
+            "plans/{:03}-{}.txt",
+            fields[0].parse::<usize>().unwrap(),
+            fields[1].replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+        )))
+        .unwrap();
+        assert!(plan.contains("metrics=[output_rows="), "{plan}");
+    }
+}
