@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""The data stages side by side: custseg features against the polars baseline, 1M to 100M rows.
+
+For each size, on demo logs written by `custseg demo-data` (seeded, in several Parquet files),
+runs alternately, --runs times each:
+  * `custseg features --no-cache` (release build): ingest, clean and features, writing the
+    canonical, clean, quarantine and feature files; under --memory-limit from --limit-from rows;
+  * the polars baseline's read + clean + features (bench/polars_stages.py, which loads
+    ../shared/baselines/modern_polars.py unchanged) with polars' in-memory engine below
+    --streaming-from rows, and with its streaming engine at every size. It writes no file.
+Reports wall time (best and median), peak RSS of each child (wait4) and rows per second, the
+ratio custseg / polars, custseg's own stage split, and from `--explain-analyze` the slowest
+plans of custseg's best run with their costliest operators (elapsed_compute).
+
+Usage:
+  CARGO_TARGET_DIR=~/.cache/custseg-release python3 bench/data_stages_bench.py \
+      --rows 1000000 10000000 100000000 --runs 2 [--json out.json]
+The baseline needs its pinned requirements:
+  python3 -m venv /tmp/baselines && /tmp/baselines/bin/pip install -r ../shared/baselines/requirements.txt
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE_DONE = re.compile(r"^stage\s+(\w+)\s+done in ([\d.]+)s", re.MULTILINE)
+ELAPSED = re.compile(r"elapsed_compute=([\d.]+)(ns|µs|ms|s)\b")
+UNIT = {"ns": 1e-9, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def run(argv: list[str]) -> tuple[float, float, str]:
+    """Runs argv; (wall seconds, peak RSS in MiB of that child alone, stdout)."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[
+            (os.POSIX_SPAWN_DUP2, out.fileno(), 1),
+            (os.POSIX_SPAWN_DUP2, err.fileno(), 2),
+        ])
+        _, status, usage = os.wait4(pid, 0)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"failed: {' '.join(argv)}\n{err.read()[-4000:]}")
+        return wall, usage.ru_maxrss / 1024, out.read()
+
+
+def partitions_for(rows: int) -> int:
+    """Files of the demo log: 8 at 10M rows (as in the issue), 32 at 100M, 1 at 1M."""
+    return max(1, min(32, round(8 * rows / 10_000_000)))
+
+
+def demo_log(binary: str, work: Path, rows: int) -> Path:
+    """The demo log of `rows` rows (2% as many customers, seed 7), written once and kept."""
+    folder = work / f"demo-{rows}"
+    done = folder / ".complete"
+    if not done.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        run([binary, "-q", "demo-data", "--rows", str(rows), "--customers", str(rows // 50),
+             "--partitions", str(partitions_for(rows)), "--seed", "7", "--out", str(folder)])
+        done.write_text("")
+    return folder
+
+
+def costliest_operators(plan_text: str, top: int = 3) -> list[str]:
+    """The operators of a plan file with the largest elapsed_compute, as `Name 1.23s`."""
+    found = []
+    for line in plan_text.splitlines():
+        match = ELAPSED.search(line)
+        name = line.strip().split(":", 1)[0]
+        if match and name.endswith("Exec"):
+            found.append((float(match.group(1)) * UNIT[match.group(2)], name))
+    found.sort(reverse=True)
+    return [f"{name} {seconds:.2f}s" for seconds, name in found[:top]]
+
+
+def slowest_plans(folder: Path, top: int = 4) -> list[dict]:
+    index = (folder / "plans.tsv").read_text().splitlines()[1:]
+    plans = []
+    for line in index:
+        number, label, seconds, rows = line.split("\t")
+        safe = re.sub(r"[^A-Za-z0-9]", "-", label)
+        text = (folder / f"{int(number):03d}-{safe}.txt").read_text()
+        plans.append({"label": label, "seconds": float(seconds), "rows": int(rows),
+                      "operators": costliest_operators(text)})
+    plans.sort(key=lambda p: -p["seconds"])
+    return plans[:top]
+
+
+def summary(times: list[float], peaks: list[float], rows: int) -> dict:
+    best = min(times)
+    return {"best_s": best, "median_s": statistics.median(times), "all_s": times,
+            "peak_mib": max(peaks), "rows_per_s": rows / best}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--memory-limit", default="4GiB")
+    parser.add_argument("--limit-from", type=int, default=100_000_000,
+                        help="sizes from this many rows run custseg under --memory-limit")
+    parser.add_argument("--streaming-from", type=int, default=100_000_000,
+                        help="sizes from this many rows run polars' streaming engine only")
+    parser.add_argument("--python", default="/tmp/baselines/bin/python")
+    parser.add_argument("--work", default="/tmp/custseg-data-stages-bench",
+                        help="where the demo logs are kept between runs of this script")
+    parser.add_argument("--json", help="also write the figures here")
+    args = parser.parse_args()
+    if not Path(args.python).exists():
+        sys.exit(f"no baseline interpreter at {args.python}; see --help")
+
+    subprocess.run(["cargo", "build", "--release", "--bin", "custseg"], cwd=ROOT, check=True)
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    binary = str((target / "release" / "custseg").resolve())
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    results = []
+    for rows in args.rows:
+        log = demo_log(binary, work, rows)
+        engines = ["streaming"] if rows >= args.streaming_from else ["in-memory", "streaming"]
+        measured = {"custseg": ([], [])} | {f"polars {e}": ([], []) for e in engines}
+        best_custseg = (float("inf"), "", None)
+        for attempt in range(args.runs):
+            out = work / "out"
+            plans = work / f"plans-{rows}-{attempt}"
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(plans, ignore_errors=True)
+            argv = [binary, "-q", "features", "--input", str(log), "--out", str(out), "--no-cache",
+                    "--explain-analyze", str(plans)]
+            if rows >= args.limit_from:
+                argv += ["--memory-limit", args.memory_limit]
+            wall, peak, stdout = run(argv)
+            measured["custseg"][0].append(wall)
+            measured["custseg"][1].append(peak)
+            if wall < best_custseg[0]:
+                best_custseg = (wall, stdout, plans)
+            print(f"{rows:>11,} custseg            {wall:7.2f} s {peak:7.0f} MiB", flush=True)
+            for engine in engines:
+                wall, peak, _ = run([args.python, str(ROOT / "bench" / "polars_stages.py"),
+                                     "--input", str(log / "*.parquet"), "--engine", engine])
+                measured[f"polars {engine}"][0].append(wall)
+                measured[f"polars {engine}"][1].append(peak)
+                print(f"{rows:>11,} polars {engine:<11} {wall:7.2f} s {peak:7.0f} MiB", flush=True)
+        shutil.rmtree(work / "out", ignore_errors=True)
+        figures = {name: summary(t, p, rows) for name, (t, p) in measured.items()}
+        _, stdout, plans = best_custseg
+        results.append({
+            "rows": rows,
+            "files": partitions_for(rows),
+            "memory_limit": args.memory_limit if rows >= args.limit_from else None,
+            "figures": figures,
+            "custseg_stages": {name: float(s) for name, s in STAGE_DONE.findall(stdout)},
+            "slowest_plans": slowest_plans(plans),
+        })
+
+    print()
+    print("| rows | who | best (s) | median (s) | peak RSS (MiB) | rows/s (best) | custseg / this |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    for result in results:
+        custseg = result["figures"]["custseg"]["best_s"]
+        for name, f in result["figures"].items():
+            ratio = "" if name == "custseg" else f"{custseg / f['best_s']:.2f}"
+            print(f"| {result['rows']:,} | {name} | {f['best_s']:.2f} | {f['median_s']:.2f} | "
+                  f"{f['peak_mib']:.0f} | {f['rows_per_s'] / 1e6:.2f}M | {ratio} |")
+    print()
+    print("| rows | custseg's stages (best run) | slowest plans (seconds; costliest operators by elapsed_compute) |")
+    print("| ---: | --- | --- |")
+    for result in results:
+        stages = ", ".join(f"{k} {v:.2f}s" for k, v in result["custseg_stages"].items())
+        plans = "; ".join(f"{p['label']} {p['seconds']:.2f}s ({', '.join(p['operators'])})"
+                          for p in result["slowest_plans"])
+        print(f"| {result['rows']:,} | {stages} | {plans} |")
+    if len(results) > 1:
+        by_rows = {r["rows"]: r["figures"]["custseg"]["best_s"] for r in results}
+        if 10_000_000 in by_rows and 100_000_000 in by_rows:
+            print(f"\ncustseg 100M / 10M time: {by_rows[100_000_000] / by_rows[10_000_000]:.1f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
