@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::fit::{PurchaseFit, fit_warnings, four_parameter_covariance, minimize};
-use crate::special::{digamma, hyp2f1, ln_gamma};
+use crate::special::{digamma, ln_gamma, one_minus_power_times_hyp2f1};
 use crate::summary::{CustomerSummary, check};
 
 /// BG/NBD parameters.
@@ -229,8 +229,9 @@ impl BgNbd {
         let BgNbd { r, alpha, a, b } = *self;
         let z = horizon / (alpha + horizon);
         // Euler: (1 - z)^r 2F1(r, b; a+b-1; z) = (1 - z)^(a-1) 2F1(a+b-1-r, a-1; a+b-1; z).
-        let hyper = hyp2f1(a + b - 1.0 - r, a - 1.0, a + b - 1.0, z)?;
-        Ok((a + b - 1.0) / (a - 1.0) * (1.0 - (1.0 - z).powf(a - 1.0) * hyper))
+        let bracket =
+            one_minus_power_times_hyp2f1(a - 1.0, a + b - 1.0 - r, a - 1.0, a + b - 1.0, z)?;
+        Ok((a + b - 1.0) / (a - 1.0) * bracket)
     }
 
     /// The part of the expected purchases in (T, T + horizon] that depends on the history only
@@ -246,8 +247,7 @@ impl BgNbd {
         // (1 - z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z) after Euler's transformation:
         // (1 - z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z).
         let c = a + b + x - 1.0;
-        let hyper = hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)?;
-        let bracket = 1.0 - (1.0 - z).powf(a - 1.0) * hyper;
+        let bracket = one_minus_power_times_hyp2f1(a - 1.0, a + b - 1.0 - r, a - 1.0, c, z)?;
         Ok((a + b + x - 1.0) / (a - 1.0) * bracket)
     }
 }
@@ -440,6 +440,7 @@ mod dropout_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::special::hyp2f1;
 
     fn summary(x: f64, t_x: f64, t: f64) -> CustomerSummary {
         CustomerSummary {

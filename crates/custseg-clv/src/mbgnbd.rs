@@ -12,7 +12,7 @@ use crate::bgnbd::FitOptions;
 use crate::error::Result;
 use crate::fit::PurchaseFit;
 use crate::numerical_fit::NumericalFit;
-use crate::special::{hyp2f1, ln_gamma};
+use crate::special::{ln_gamma, one_minus_power_times_hyp2f1};
 use crate::summary::{CustomerSummary, check};
 
 /// MBG/NBD parameters.
@@ -91,8 +91,7 @@ impl MbgNbd {
         let z = horizon / (alpha + s.t + horizon);
         // (1 - z)^(r+x) 2F1(r+x, b+x+1; a+b+x; z) = (1 - z)^(a-1) 2F1(a+b-r, a-1; a+b+x; z)
         // by Euler's transformation, whose series is short where z nears 1.
-        let hyper = hyp2f1(a + b - r, a - 1.0, a + b + x, z)?;
-        let bracket = 1.0 - (1.0 - z).powf(a - 1.0) * hyper;
+        let bracket = one_minus_power_times_hyp2f1(a - 1.0, a + b - r, a - 1.0, a + b + x, z)?;
         Ok((a + b + x) / (a - 1.0) * bracket * self.p_alive(s))
     }
 
@@ -106,8 +105,8 @@ impl MbgNbd {
         let MbgNbd { r, alpha, a, b } = *self;
         let z = horizon / (alpha + horizon);
         // Euler: (1 - z)^r 2F1(r, b+1; a+b; z) = (1 - z)^(a-1) 2F1(a+b-r, a-1; a+b; z).
-        let hyper = hyp2f1(a + b - r, a - 1.0, a + b, z)?;
-        Ok(b / (a - 1.0) * (1.0 - (1.0 - z).powf(a - 1.0) * hyper))
+        let bracket = one_minus_power_times_hyp2f1(a - 1.0, a + b - r, a - 1.0, a + b, z)?;
+        Ok(b / (a - 1.0) * bracket)
     }
 }
 
@@ -143,6 +142,7 @@ pub fn fit(summaries: &[CustomerSummary], options: &FitOptions) -> Result<MbgNbd
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::special::hyp2f1;
 
     const CDNOW: MbgNbd = MbgNbd {
         r: 0.525,
