@@ -12,7 +12,7 @@ use custseg_track::{Metric, Registry, RunStatus, Tracker};
 
 use crate::cli::{text, tracked_run};
 use crate::fault_proxy::{Fault, FaultProxy};
-use crate::mlflow_server::{MlflowServer, custseg_with, kill_group_id};
+use crate::mlflow_server::{MlflowServer, custseg_command, custseg_with, kill_group_id};
 
 fn silhouette(value: f64) -> Metric {
     Metric {
@@ -89,21 +89,20 @@ fn a_lost_or_late_answer_does_not_double_what_was_logged_or_created() {
     assert_eq!(logged.params["k"], "4");
 }
 
+/// `custseg run` on the demo data of [`demo_dir`].
+const RUN_DEMO: [&str; 7] = [
+    "-q",
+    "run",
+    "--input",
+    "demo.parquet",
+    "--out",
+    "out",
+    "--skip-report",
+];
+
 /// `custseg run` on demo data in `dir` through `uri`, with a small search.
 fn run_demo(dir: &Path, uri: &str) -> std::process::Output {
-    custseg_with(
-        dir,
-        uri,
-        &[
-            "-q",
-            "run",
-            "--input",
-            "demo.parquet",
-            "--out",
-            "out",
-            "--skip-report",
-        ],
-    )
+    custseg_with(dir, uri, &RUN_DEMO)
 }
 
 fn demo_dir() -> tempfile::TempDir {
@@ -204,20 +203,7 @@ fn a_server_killed_mid_run_leaves_a_failed_run_and_the_next_run_works() {
 fn a_custseg_process_killed_mid_run_is_ended_as_failed_by_the_next_run() {
     let server = MlflowServer::start();
     let dir = demo_dir();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_custseg"))
-        .args([
-            "-q",
-            "run",
-            "--input",
-            "demo.parquet",
-            "--out",
-            "out",
-            "--skip-report",
-        ])
-        .current_dir(dir.path())
-        .env("MLFLOW_TRACKING_URI", &server.url)
-        .env_remove("MLFLOW_EXPERIMENT_NAME")
-        .env_remove("CUSTSEG_CONFIG")
+    let mut child = custseg_command(dir.path(), &server.url, &RUN_DEMO)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -132,17 +132,22 @@ impl MlflowServer {
     }
 }
 
-/// Runs custseg in `dir` against the MLflow server at `uri`.
-pub fn custseg_with(dir: &Path, uri: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_custseg"))
+/// custseg in `dir` with `args`, tracking to the MLflow server at `uri`, not yet started.
+pub fn custseg_command(dir: &Path, uri: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_custseg"));
+    command
         .args(args)
         .current_dir(dir)
         .env("MLFLOW_TRACKING_URI", uri)
         .env_remove("MLFLOW_EXPERIMENT_NAME")
         .env_remove("CUSTSEG_CONFIG")
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap()
+        .env_remove("RUST_LOG");
+    command
+}
+
+/// Runs custseg in `dir` against the MLflow server at `uri`.
+pub fn custseg_with(dir: &Path, uri: &str, args: &[&str]) -> std::process::Output {
+    custseg_command(dir, uri, args).output().unwrap()
 }
 
 /// Sends `signal` to the process group `group` leads.
