@@ -30,33 +30,15 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-UCI = ROOT.parent / "shared" / "data" / "online_retail.parquet"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from features_bench import ROOT, SHARED, STAGE_DONE, run_with_rss as run  # noqa: E402
+
+UCI = SHARED / "data" / "online_retail.parquet"
 UCI_ROWS = 541_909
-STAGE_DONE = re.compile(r"^stage\s+(\w+)\s+done in ([\d.]+)s", re.MULTILINE)
 ELAPSED = re.compile(r"elapsed_compute=([\d.]+)(ns|µs|ms|s)\b")
 UNIT = {"ns": 1e-9, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
-
-
-def run(argv: list[str]) -> tuple[float, float, str]:
-    """Runs argv; (wall seconds, peak RSS in MiB of that child alone, stdout)."""
-    start = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[
-            (os.POSIX_SPAWN_DUP2, out.fileno(), 1),
-            (os.POSIX_SPAWN_DUP2, err.fileno(), 2),
-        ])
-        _, status, usage = os.wait4(pid, 0)
-        wall = time.perf_counter() - start
-        out.seek(0)
-        err.seek(0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            sys.exit(f"failed: {' '.join(argv)}\n{err.read()[-4000:]}")
-        return wall, usage.ru_maxrss / 1024, out.read()
 
 
 def partitions_for(rows: int) -> int:
