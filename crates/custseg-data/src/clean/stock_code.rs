@@ -59,11 +59,12 @@ impl CleaningRule for NonProductStockCode {
 
 /// SQL that is true when StockCode has fewer than `digits` ASCII digits: its length less the
 /// length of its copy without digits (`translate` deletes them, character by character).
-/// It runs on every row, and this is the cheapest form measured, over the 10M-row demo log's
-/// canonical table on 2 cores (DataFusion 55, best of 3): the test alone 0.17 s against
-/// 0.31 s for a match test (`NOT regexp_like(StockCode, '[0-9][^0-9]*[0-9]')`, the form
-/// used before) and 0.45 s for measuring a `regexp_replace` copy; the whole rule `CASE` of
-/// the annotate step 0.76 s against 0.96 s.
+/// It runs on every row, and this is the cheapest form measured (`bench/annotate_expr_costs.py`
+/// over the 10M-row demo log's canonical table on 2 cores, DataFusion 55, best of 3, two
+/// sessions): the test alone 0.17 s against 0.31 s for a match test
+/// (`NOT regexp_like(StockCode, '[0-9][^0-9]*[0-9]')`, the form used before) and 0.43-0.45 s
+/// for measuring a `regexp_replace` copy; the whole rule `CASE` of the annotate step 0.64-0.76 s
+/// against 0.74-0.96 s.
 fn fewer_digits_than(digits: usize) -> String {
     match digits {
         0 => "FALSE".to_owned(),
