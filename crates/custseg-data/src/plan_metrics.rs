@@ -21,6 +21,8 @@ use crate::error::{Error, Result};
 
 /// The file of one line per plan.
 pub const INDEX_FILE: &str = "plans.tsv";
+/// The first line of [`INDEX_FILE`].
+const INDEX_HEADER: &str = "index\tlabel\tseconds\trows\n";
 
 static DIRECTORY: Mutex<Option<PathBuf>> = Mutex::new(None);
 static NEXT: AtomicUsize = AtomicUsize::new(1);
@@ -31,8 +33,7 @@ pub fn record_into(directory: &Path) -> Result<()> {
     std::fs::create_dir_all(directory).map_err(|source| Error::io(directory, source))?;
     let index = directory.join(INDEX_FILE);
     if !index.exists() {
-        std::fs::write(&index, "index\tlabel\tseconds\trows\n")
-            .map_err(|source| Error::io(&index, source))?;
+        std::fs::write(&index, INDEX_HEADER).map_err(|source| Error::io(&index, source))?;
     }
     *DIRECTORY.lock().unwrap_or_else(|e| e.into_inner()) = Some(directory.to_path_buf());
     Ok(())
@@ -115,7 +116,7 @@ mod tests {
     async fn a_plan_is_written_with_its_operators_metrics() {
         let dir = tempfile::tempdir().unwrap();
         // The directory is passed, not set for the process: other tests run beside this one.
-        std::fs::write(dir.path().join(INDEX_FILE), "index\tlabel\tseconds\trows\n").unwrap();
+        std::fs::write(dir.path().join(INDEX_FILE), INDEX_HEADER).unwrap();
         let context = datafusion::prelude::SessionContext::new();
         let frame = context
             .sql("SELECT v % 3 AS k, count(*) AS n FROM (SELECT unnest(range(1000)) AS v) GROUP BY 1")
