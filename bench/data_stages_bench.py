@@ -16,7 +16,7 @@ plans of custseg's best run with their costliest operators (elapsed_compute).
 
 Usage:
   CARGO_TARGET_DIR=~/.cache/custseg-release python3 bench/data_stages_bench.py \
-      --rows 1000000 10000000 100000000 --runs 2 [--json out.json]
+      --rows 1000000 10000000 100000000 --runs 2 [--json out.json] [--floor /tmp/dfpy/bin/python]
 The baseline needs its pinned requirements:
   python3 -m venv /tmp/baselines && /tmp/baselines/bin/pip install -r ../shared/baselines/requirements.txt
 """
@@ -39,6 +39,22 @@ UCI = SHARED / "data" / "online_retail.parquet"
 UCI_ROWS = 541_909
 ELAPSED = re.compile(r"elapsed_compute=([\d.]+)(ns|µs|ms|s)\b")
 UNIT = {"ns": 1e-9, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def parse_bytes(text: str) -> int:
+    """`4GiB`, `512MiB` or a plain number of bytes, as custseg's --memory-limit reads them."""
+    for suffix, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if text.endswith(suffix):
+            return int(float(text[: -len(suffix)]) * factor)
+    return int(text)
+
+
+def candidate_passes(rows: int, limit: int | None) -> int:
+    """custseg's passes of the duplicate-candidate aggregate (`candidate_passes` in
+    crates/custseg-data/src/clean/duplicates.rs: 100 bytes a group in 7/8 of the limit)."""
+    if not limit:
+        return 1
+    return max(1, min(32, -(-rows * 100 // (limit // 8 * 7))))
 
 
 def partitions_for(rows: int) -> int:
@@ -95,7 +111,7 @@ def summary(times: list[float], peaks: list[float], stages: list[float], rows: i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--rows", type=int, nargs="*", default=[1_000_000, 10_000_000])
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--memory-limit", default="4GiB")
     parser.add_argument("--limit-from", type=int, default=100_000_000,
@@ -108,6 +124,8 @@ def main() -> None:
     parser.add_argument("--uci", action="store_true",
                         help="also the real UCI Parquet file (541,909 rows), first")
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--floor", metavar="PYTHON",
+                        help="also the engine's floor, run by this interpreter (with datafusion==55.0.0)")
     args = parser.parse_args()
     if not Path(args.python).exists():
         sys.exit(f"no baseline interpreter at {args.python}; see --help")
@@ -125,6 +143,11 @@ def main() -> None:
         pattern = str(log) if path else str(log / "*.parquet")
         engines = ["streaming"] if rows >= args.streaming_from else ["in-memory", "streaming"]
         measured = {"custseg": ([], [], [])} | {f"polars {e}": ([], [], []) for e in engines}
+        if args.floor:
+            measured["engine floor"] = ([], [], [])
+        canonical = work / f"canonical-{rows}.parquet"
+        floor_steps = None
+        limit = parse_bytes(args.memory_limit) if rows >= args.limit_from else None
         best_custseg = (float("inf"), "", None)
         for attempt in range(args.runs):
             out = work / "out"
@@ -142,6 +165,21 @@ def main() -> None:
             if wall < best_custseg[0]:
                 best_custseg = (wall, stdout, plans)
             print(f"{label:>16} custseg            {wall:7.2f} s {peak:7.0f} MiB", flush=True)
+            if args.floor:
+                if attempt == 0:
+                    shutil.copyfile(out / "raw" / "transactions.parquet", canonical)
+                argv = [args.floor, str(ROOT / "bench" / "engine_floor.py"), str(canonical), str(work),
+                        "--passes", str(candidate_passes(rows, limit))]
+                if limit:
+                    argv += ["--memory-limit-bytes", str(limit)]
+                wall, peak, floor_out = run(argv)
+                measured["engine floor"][0].append(wall)
+                measured["engine floor"][1].append(peak)
+                floor_result = json.loads(floor_out.strip().splitlines()[-1])
+                measured["engine floor"][2].append(floor_result["seconds"])
+                if floor_result["seconds"] <= min(measured["engine floor"][2]):
+                    floor_steps = floor_result["steps"]
+                print(f"{label:>16} engine floor       {wall:7.2f} s {peak:7.0f} MiB", flush=True)
             for engine in engines:
                 wall, peak, out = run([args.python, str(ROOT / "bench" / "polars_stages.py"),
                                        "--input", pattern, "--engine", engine])
@@ -150,6 +188,8 @@ def main() -> None:
                 measured[f"polars {engine}"][2].append(json.loads(out.strip().splitlines()[-1])["seconds"])
                 print(f"{label:>16} polars {engine:<11} {wall:7.2f} s {peak:7.0f} MiB", flush=True)
         shutil.rmtree(work / "out", ignore_errors=True)
+        canonical.unlink(missing_ok=True)
+        (work / "clean.parquet").unlink(missing_ok=True)
         figures = {name: summary(t, p, st, rows) for name, (t, p, st) in measured.items()}
         _, stdout, plans = best_custseg
         results.append({
@@ -160,6 +200,7 @@ def main() -> None:
             "figures": figures,
             "custseg_stages": {name: float(s) for name, s in STAGE_DONE.findall(stdout)},
             "slowest_plans": slowest_plans(plans),
+            "floor_steps": floor_steps,
         })
 
     print()
@@ -181,6 +222,16 @@ def main() -> None:
         plans = "; ".join(f"{p['label']} {p['seconds']:.2f}s ({', '.join(p['operators'])})"
                           for p in result["slowest_plans"])
         print(f"| {result['input']} | {stages} | {plans} |")
+    for result in results:
+        figures = result["figures"]
+        if "engine floor" not in figures:
+            continue
+        floor = figures["engine floor"]["stages_best_s"]
+        against = ", ".join(f"{floor / f['stages_best_s']:.2f} of {name}'s stages"
+                            for name, f in figures.items() if name.startswith("polars"))
+        print(f"{result['input']}: engine floor {floor:.2f} s ({against}); custseg's stages "
+              f"{figures['custseg']['stages_best_s']:.2f} s are {figures['custseg']['stages_best_s'] / floor:.2f}x the floor; "
+              f"the floor's steps: {', '.join(f'{k} {v:.2f}s' for k, v in result['floor_steps'].items())}")
     if len(results) > 1:
         by_rows = {r["rows"]: r["figures"]["custseg"]["best_s"] for r in results if r["input"].startswith("demo")}
         if 10_000_000 in by_rows and 100_000_000 in by_rows:
