@@ -10,7 +10,8 @@ use super::family::{FeatureContext, FeatureFamily};
 ///   the smallest.
 pub struct Behaviour;
 
-/// The most frequent value of `expression` per customer, ties to the smallest value.
+/// The most frequent value of `expression` (over the `invoices` table's columns) per
+/// customer, counted in lines, ties to the smallest value.
 ///
 /// An ordered `first_value` aggregate keeps the best row per customer as it goes, where a
 /// `row_number()` window would sort the whole customer-by-value table first (and at 100M
@@ -18,7 +19,7 @@ pub struct Behaviour;
 pub(crate) fn mode_sql(expression: &str, alias: &str) -> String {
     format!(
         "SELECT customer_id, first_value({alias} ORDER BY lines DESC, {alias} ASC) AS {alias} \
-         FROM (SELECT customer_id, {expression} AS {alias}, count(*) AS lines FROM tx GROUP BY 1, 2) \
+         FROM (SELECT customer_id, {expression} AS {alias}, sum(lines) AS lines FROM invoices GROUP BY 1, 2) \
          GROUP BY customer_id"
     )
 }
@@ -36,7 +37,7 @@ impl FeatureFamily for Behaviour {
                day.day_of_week, hour.hour \
              FROM ({day}) AS day \
              LEFT JOIN (SELECT customer_id, count(DISTINCT day_number) AS dates, min(day_number) AS first_day, \
-                          max(day_number) AS last_day FROM tx WHERE NOT cancelled GROUP BY customer_id) AS purchase_days \
+                          max(day_number) AS last_day FROM invoices WHERE NOT cancelled GROUP BY customer_id) AS purchase_days \
                ON purchase_days.customer_id = day.customer_id \
              LEFT JOIN ({hour}) AS hour ON hour.customer_id = day.customer_id",
             day = mode_sql(

@@ -11,7 +11,7 @@ impl FeatureFamily for Cancellations {
 
     fn query(&self, _context: &FeatureContext) -> String {
         "SELECT customer_id, count(DISTINCT CASE WHEN cancelled THEN invoice_no END) AS cancelled_invoices \
-         FROM tx GROUP BY customer_id"
+         FROM invoices GROUP BY customer_id"
             .to_owned()
     }
 

@@ -71,7 +71,34 @@ pub fn tx_view_sql(clean_table: &str) -> String {
     )
 }
 
-/// One family's query as a statement of its own over `clean_table`.
+/// The table of the cleaned lines summed per invoice, which every family but
+/// [`Products`] reads (see [`invoices_sql`]).
+pub const INVOICES_TABLE: &str = "invoices";
+
+/// The cleaned lines of `clean_table` summed per invoice: one row per `customer_id`,
+/// `invoice_no`, `invoice_ts`, `country` and `cancelled` (an invoice has one of each, so
+/// in practice one row per invoice), with `day_number`, `lines` (how many lines),
+/// `quantity` and `amount_micros` (their sums). Every feature but the count of distinct
+/// products is a function of these sums, and the table has about a sixteenth of the
+/// lines (the 10M-row demo log: 406,378 invoices for 6,454,376 clean lines), so the
+/// families aggregate it instead of the lines. On that log the feature stage's plans took
+/// 1.43-1.58 s (2.10-2.38 s of CPU) with it against 1.91-2.30 s (2.89-3.47 s) over the lines,
+/// two runs each with `--explain-analyze`; the feature table is the same, byte for byte.
+/// The sums are of integers, so they do not depend on how the lines are grouped.
+pub fn invoices_sql(clean_table: &str) -> String {
+    format!(
+        "SELECT customer_id, invoice_no, invoice_ts, {} AS day_number, country, cancelled, \
+           lines, quantity, amount_micros \
+         FROM (SELECT customer_id, invoice_no, invoice_ts, country, cancelled, count(*) AS lines, \
+                 sum(quantity) AS quantity, sum(amount_micros) AS amount_micros \
+               FROM ({}) GROUP BY customer_id, invoice_no, invoice_ts, country, cancelled)",
+        day_number_sql("invoice_ts"),
+        tx_view_sql(clean_table)
+    )
+}
+
+/// One family's query as a statement of its own over `clean_table` (its `tx` view) and the
+/// registered [`INVOICES_TABLE`].
 pub fn family_sql(
     clean_table: &str,
     family: &dyn FeatureFamily,
@@ -169,8 +196,9 @@ pub async fn last_date(context: &SessionContext, clean_table: &str) -> Result<Op
 /// Computes the feature table from the registered cleaned transactions, which have
 /// `rows` rows.
 ///
-/// Each family runs as a statement of its own and its customer-level result is kept in a
-/// Parquet file under `scratch` (by absolute path, so cluster executors read it too); then
+/// First the lines are summed per invoice ([`invoices_sql`]). Then each family runs as a
+/// statement of its own and its customer-level result is kept in a Parquet file under
+/// `scratch` (by absolute path, so cluster executors read it too); then
 /// one statement joins them. One statement for everything would run every family's
 /// aggregates, sorts and joins at once, and at 100M rows under a memory limit they starve
 /// each other (a sort that cannot reserve memory to merge fails even though it could spill).
@@ -186,6 +214,13 @@ pub async fn build(
     let feature_context = FeatureContext {
         as_of_day: day_number(as_of),
     };
+    crate::clean::materialize(
+        context,
+        [invoices_sql(clean_table)],
+        &scratch.join(format!("{INVOICES_TABLE}.parquet")),
+        INVOICES_TABLE,
+    )
+    .await?;
     let families = families();
     let paths: Vec<_> = families
         .iter()
@@ -211,6 +246,7 @@ pub async fn build(
     for family in &families {
         context.deregister_table(family.name())?;
     }
+    context.deregister_table(INVOICES_TABLE)?;
     table.iter().map(with_plain_strings).collect()
 }
 

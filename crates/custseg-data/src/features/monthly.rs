@@ -28,7 +28,7 @@ impl FeatureFamily for Monthly {
            SELECT customer_id, month_micros, \
              row_number() OVER (PARTITION BY customer_id ORDER BY month) - 1 AS position \
            FROM (SELECT customer_id, date_trunc('month', invoice_ts) AS month, sum(amount_micros) AS month_micros \
-                 FROM tx GROUP BY 1, 2)) \
+                 FROM invoices GROUP BY 1, 2)) \
          GROUP BY customer_id"
             .to_owned()
     }

@@ -27,7 +27,7 @@ impl FeatureFamily for Rfm {
                min(day_number) AS first_day, \
                max(day_number) AS last_day, \
                {as_of} - min(day_number) AS tenure_days \
-             FROM tx GROUP BY customer_id",
+             FROM invoices GROUP BY customer_id",
             as_of = context.as_of_day
         )
     }
