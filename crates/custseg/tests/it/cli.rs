@@ -1,6 +1,18 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// `custseg run` on `demo.parquet` into `out`, without the report: the arguments most
+/// pipeline tests start from (they append their own).
+pub const RUN_DEMO: [&str; 7] = [
+    "-q",
+    "run",
+    "--input",
+    "demo.parquet",
+    "--out",
+    "out",
+    "--skip-report",
+];
+
 pub fn custseg(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_custseg"))
         .args(args)

@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use crate::cli::{text, tracked_run};
+use crate::cli::{RUN_DEMO, text, tracked_run};
 use crate::fault_proxy::{Fault, FaultProxy};
 use crate::mlflow_server::{MlflowServer, custseg_with, venv};
 use crate::report::workspace;
@@ -43,17 +43,7 @@ fn runs_and_registered_models_read_back_through_mlflow_itself() {
         ],
     );
     assert!(demo.status.success(), "{}", text(&demo.stderr));
-    let args = [
-        "-q",
-        "run",
-        "--input",
-        "demo.parquet",
-        "--out",
-        "out",
-        "--skip-report",
-        "--promote-to",
-        "production",
-    ];
+    let args = [&RUN_DEMO[..], &["--promote-to", "production"]].concat();
     let output = custseg_with(dir.path(), &server.url, &args);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use custseg_track::mlflow::MlflowClient;
 use custseg_track::{Metric, Registry, RunStatus, Tracker};
 
-use crate::cli::{text, tracked_run};
+use crate::cli::{RUN_DEMO, text, tracked_run};
 use crate::fault_proxy::{Fault, FaultProxy};
 use crate::mlflow_server::{MlflowServer, custseg_command, custseg_with, kill_group_id};
 
@@ -88,17 +88,6 @@ fn a_lost_or_late_answer_does_not_double_what_was_logged_or_created() {
     assert_eq!(logged.metrics["silhouette"], [silhouette(0.5)]);
     assert_eq!(logged.params["k"], "4");
 }
-
-/// `custseg run` on the demo data of [`demo_dir`].
-const RUN_DEMO: [&str; 7] = [
-    "-q",
-    "run",
-    "--input",
-    "demo.parquet",
-    "--out",
-    "out",
-    "--skip-report",
-];
 
 /// `custseg run` on demo data in `dir` through `uri`, with a small search.
 fn run_demo(dir: &Path, uri: &str) -> std::process::Output {

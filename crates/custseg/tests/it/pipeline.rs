@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::cli::{custseg, text};
+use crate::cli::{RUN_DEMO, custseg, text};
 use crate::model::shared_data;
 
 /// `(stage, status)` for each `stage` line of a run's stdout, in order.
@@ -238,16 +238,7 @@ fn force_only_and_a_failing_stage_behave_as_documented() {
     );
     assert!(demo.status.success(), "{}", text(&demo.stderr));
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "-q",
-            "run",
-            "--input",
-            "demo.parquet",
-            "--out",
-            "out",
-            "--skip-report",
-        ];
-        args.extend_from_slice(extra);
+        let args = [&RUN_DEMO[..], extra].concat();
         custseg(dir.path(), &args)
     };
     let first = run(&[]);

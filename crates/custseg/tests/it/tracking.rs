@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::cli::{custseg, text, tracked_run};
+use crate::cli::{RUN_DEMO, custseg, text, tracked_run};
 
 fn ok(dir: &Path, args: &[&str]) -> String {
     let output = custseg(dir, args);
@@ -38,31 +38,10 @@ fn every_run_is_recorded_with_params_metric_steps_tags_artifacts_and_status() {
             "demo.parquet",
         ],
     );
-    let first = tracked_run(&ok(
-        dir.path(),
-        &[
-            "-q",
-            "run",
-            "--input",
-            "demo.parquet",
-            "--out",
-            "out",
-            "--skip-report",
-        ],
-    ));
+    let first = tracked_run(&ok(dir.path(), &RUN_DEMO));
     let second = tracked_run(&ok(
         dir.path(),
-        &[
-            "-q",
-            "run",
-            "--input",
-            "demo.parquet",
-            "--out",
-            "out",
-            "--skip-report",
-            "--k-max",
-            "9",
-        ],
+        &[&RUN_DEMO[..], &["--k-max", "9"]].concat(),
     ));
 
     let run = show(dir.path(), &first);
